@@ -1,0 +1,312 @@
+// Package agitest is a stand-in for Asterisk that calls a FastAGI server exactly as
+// Asterisk 22's res_agi.c does — agi_network and agi_* environment, the blank line,
+// then one reply per command ("200 result=…", 510, 511, 520 usage blocks), the HANGUP
+// notification after a hang-up and the dead-channel rules — and plays a scripted caller.
+// It records every command, reply and variable so that tests can assert on them.
+//
+// The wire format follows res/res_agi.c and the captures in
+// shared/docs/asterisk-agi-wire.md: after the caller hangs up during a command, that
+// command ends with result -1 and "HANGUP" is sent when the next command arrives, before
+// its reply; a hang-up while the server is busy (HangupAfter) sends "HANGUP" at once.
+package agitest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Caller describes the call: the channel's data and what the caller does.
+type Caller struct {
+	// Script is what follows the host in AGI(agi://host/SCRIPT), e.g. "idv?line=retail".
+	Script string
+	// Args are the AGI arguments (agi_arg_1…).
+	Args []string
+	// ANI is the caller number; "" sends "unknown" as Asterisk does when there is none.
+	ANI          string
+	CallerName   string
+	Presentation int
+	DNID         string
+	Context      string
+	Extension    string
+	Channel      string
+	Language     string
+	UniqueID     string
+
+	// Keys is what the caller types, in order. A digit, '*' or '#' is a key press; it
+	// interrupts a STREAM FILE whose escape digits hold it (else the prompt plays to its
+	// end and the key waits), and answers WAIT FOR DIGIT or feeds GET DATA. '.' is
+	// silence: the next WAIT FOR DIGIT or GET DATA times out. '!' hangs up during the
+	// next STREAM FILE, WAIT FOR DIGIT or GET DATA. When Keys runs out, the caller is
+	// silent.
+	Keys string
+	// HangupOnPrompt hangs up when this sound file starts playing.
+	HangupOnPrompt string
+	// HangupAfter hangs up right after the reply to a command for which it returns true,
+	// while the server works (Asterisk sends HANGUP at once).
+	HangupAfter func(c Command) bool
+	// MissingPrompts are sound files Asterisk cannot find.
+	MissingPrompts []string
+	// Vars are channel variables set before the AGI runs.
+	Vars map[string]string
+	// QueueStatus is the QUEUESTATUS that EXEC Queue leaves (default "CONTINUE": an
+	// agent talked to the caller and the caller goes on in the dialplan).
+	QueueStatus string
+	// QueueHangup makes the caller hang up in the queue (EXEC Queue returns -1).
+	QueueHangup bool
+
+	// Timeout bounds the whole call; default 30 s.
+	Timeout time.Duration
+	// Trace, when set, sees every line sent (">") and received ("<").
+	Trace func(dir, line string)
+}
+
+// Command is one command the server sent and Asterisk's reply.
+type Command struct {
+	Line  string   // as received, without the newline
+	Args  []string // as parse_args splits it
+	Reply string   // reply lines, joined by "\n"; "" after FAILURE
+	Dead  bool     // the channel was dead when the command ran
+}
+
+// Name is the command's words in upper case, e.g. "STREAM FILE".
+func (c Command) Name() string {
+	if spec := lookup(c.Args); spec != nil {
+		return strings.ToUpper(strings.Join(spec.words, " "))
+	}
+	return strings.ToUpper(strings.Join(c.Args, " "))
+}
+
+// Prompt is one STREAM FILE as the caller heard it.
+type Prompt struct {
+	File   string
+	Result string // "played", "interrupted", "hangup", "missing"
+	Key    rune
+}
+
+// Result is what happened on the Asterisk side.
+type Result struct {
+	Commands []Command
+	Prompts  []Prompt
+	// Vars holds every variable the server set, by name without the "_"/"__"
+	// inheritance prefix; Inherit tells which prefix it carried.
+	Vars    map[string]string
+	Inherit map[string]string
+	// Apps lists applications run with EXEC, as "Queue(support)".
+	Apps []string
+	// Context, Extension and Priority are where the dialplan continues.
+	Context, Extension, Priority string
+	// AGIStatus is what Asterisk sets in AGISTATUS: SUCCESS, FAILURE or HANGUP.
+	AGIStatus string
+	// HungUp says the caller hung up.
+	HungUp bool
+	// Typed is the keys Asterisk delivered to the server.
+	Typed string
+}
+
+// Var is a variable the server set, "" when unset.
+func (r *Result) Var(name string) string { return r.Vars[name] }
+
+// PromptFiles lists the prompts played, in order.
+func (r *Result) PromptFiles() []string {
+	out := make([]string, len(r.Prompts))
+	for i, p := range r.Prompts {
+		out[i] = p.File
+	}
+	return out
+}
+
+// Call dials the FastAGI server at addr and plays the call to its end: the server
+// closes the connection, sends FAILURE, or the timeout passes (an error).
+func (c Caller) Call(ctx context.Context, addr string) (*Result, error) {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	ch := newChannel(c, addr)
+	err = ch.run(conn)
+	if ctx.Err() != nil && err != nil {
+		err = fmt.Errorf("asterisk stand-in: call not finished within %s: %w", timeout, err)
+	}
+	return ch.res, err
+}
+
+// channel is the simulated Asterisk channel and its AGI loop.
+type channel struct {
+	c       Caller
+	addr    string
+	w       *bufio.Writer
+	keys    []rune
+	vars    map[string]string
+	up      bool
+	dead    bool
+	needhup bool
+	failed  bool
+	res     *Result
+}
+
+func newChannel(c Caller, addr string) *channel {
+	ch := &channel{c: c, addr: addr, keys: []rune(c.Keys), vars: map[string]string{}}
+	for k, v := range c.Vars {
+		ch.vars[k] = v
+	}
+	ch.res = &Result{Vars: map[string]string{}, Inherit: map[string]string{},
+		Context: or(c.Context, "inbound"), Extension: or(c.Extension, or(c.DNID, "s")), Priority: "2"}
+	return ch
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (ch *channel) send(lines ...string) error {
+	for _, l := range lines {
+		if ch.c.Trace != nil {
+			ch.c.Trace("<", l)
+		}
+		if _, err := ch.w.WriteString(l + "\n"); err != nil {
+			return err
+		}
+	}
+	return ch.w.Flush()
+}
+
+func (ch *channel) env() []string {
+	c := ch.c
+	script := or(c.Script, "idv")
+	ani, name := or(c.ANI, "unknown"), or(c.CallerName, "unknown")
+	lines := []string{
+		"agi_network: yes",
+		"agi_network_script: " + script,
+		"agi_request: agi://" + ch.addr + "/" + script,
+		"agi_channel: " + or(c.Channel, "PJSIP/sipp-00000000"),
+		"agi_language: " + or(c.Language, "en"),
+		"agi_type: PJSIP",
+		"agi_uniqueid: " + or(c.UniqueID, "1795618877.0"),
+		"agi_version: 22.10.1",
+		"agi_callerid: " + ani,
+		"agi_calleridname: " + name,
+		"agi_callingpres: " + strconv.Itoa(c.Presentation),
+		"agi_callingani2: 0",
+		"agi_callington: 0",
+		"agi_callingtns: 0",
+		"agi_dnid: " + or(c.DNID, "unknown"),
+		"agi_rdnis: unknown",
+		"agi_context: " + ch.res.Context,
+		"agi_extension: " + ch.res.Extension,
+		"agi_priority: " + ch.res.Priority,
+		"agi_enhanced: 0.0",
+		"agi_accountcode: ",
+		"agi_threadid: 139983944533696",
+	}
+	for i, a := range c.Args {
+		lines = append(lines, fmt.Sprintf("agi_arg_%d: %s", i+1, a))
+	}
+	return append(lines, "")
+}
+
+func (ch *channel) run(conn net.Conn) error {
+	ch.w = bufio.NewWriter(conn)
+	r := bufio.NewReader(conn)
+	if err := ch.send(ch.env()...); err != nil {
+		return err
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) && line == "" {
+				ch.finish()
+				return nil
+			}
+			return fmt.Errorf("asterisk stand-in: reading command: %w", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if ch.c.Trace != nil {
+			ch.c.Trace(">", line)
+		}
+		if strings.HasPrefix(strings.ToLower(line), "failure") {
+			ch.res.Commands = append(ch.res.Commands, Command{Line: line, Args: parseArgs(line)})
+			ch.failed = true
+			ch.finish()
+			return nil
+		}
+		if ch.needhup {
+			ch.needhup, ch.dead = false, true
+			if err := ch.send("HANGUP"); err != nil {
+				return err
+			}
+		}
+		cmd := Command{Line: line, Args: parseArgs(line), Dead: ch.dead}
+		reply := ch.handle(cmd.Args)
+		cmd.Reply = strings.Join(reply, "\n")
+		ch.res.Commands = append(ch.res.Commands, cmd)
+		if err := ch.send(reply...); err != nil {
+			return err
+		}
+		if !ch.dead && !ch.needhup && ch.c.HangupAfter != nil && ch.c.HangupAfter(cmd) {
+			ch.hangup()
+			ch.needhup, ch.dead = false, true
+			if err := ch.send("HANGUP"); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// finish is what Asterisk does when the script ends: set AGISTATUS.
+func (ch *channel) finish() {
+	switch {
+	case ch.failed:
+		ch.res.AGIStatus = "FAILURE"
+	case ch.res.HungUp:
+		ch.res.AGIStatus = "HANGUP"
+	default:
+		ch.res.AGIStatus = "SUCCESS"
+	}
+}
+
+// hangup marks the caller gone; Asterisk notices and sends HANGUP before the next reply.
+func (ch *channel) hangup() {
+	ch.res.HungUp = true
+	ch.needhup = true
+}
+
+// nextKey pops the next scripted key; 0 when the script is over (silence).
+func (ch *channel) nextKey() rune {
+	if len(ch.keys) == 0 {
+		return 0
+	}
+	k := ch.keys[0]
+	ch.keys = ch.keys[1:]
+	return k
+}
+
+func (ch *channel) peekKey() rune {
+	if len(ch.keys) == 0 {
+		return 0
+	}
+	return ch.keys[0]
+}
+
+func (ch *channel) typed(k rune) {
+	ch.res.Typed += string(k)
+}

@@ -1,0 +1,119 @@
+package agi
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Env limits: Asterisk sends about 25 lines; anything far beyond is not Asterisk.
+const (
+	maxEnvLines = 200
+	maxEnvLine  = 4096
+)
+
+// Env is the agi_* environment block Asterisk sends when it connects, keyed without the
+// "agi_" prefix, as github.com/zaf/agi keeps it.
+type Env map[string]string
+
+// ReadEnv reads the environment block up to its blank line. Lines must be
+// "agi_name: value"; a malformed block is an error that names the offending line.
+func ReadEnv(r *bufio.Reader) (Env, error) {
+	env := make(Env, 32)
+	for n := 1; ; n++ {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("agi environment line %d longer than %d bytes", n, r.Size())
+		}
+		if err != nil {
+			if len(line) > 0 || n > 1 {
+				return nil, fmt.Errorf("agi environment ended before its blank line (line %d): %w", n, err)
+			}
+			return nil, fmt.Errorf("agi environment: %w", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		if n > maxEnvLines {
+			return nil, fmt.Errorf("agi environment longer than %d lines", maxEnvLines)
+		}
+		key, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !bytes.HasPrefix(key, []byte("agi_")) || len(key) == len("agi_") || !printable(key) {
+			return nil, fmt.Errorf("agi environment line %d is not \"agi_name: value\": %q", n, truncate(line, 80))
+		}
+		env[string(key[len("agi_"):])] = string(bytes.TrimPrefix(value, []byte(" ")))
+	}
+	if env["request"] == "" && env["network_script"] == "" {
+		return nil, errors.New("agi environment has neither agi_request nor agi_network_script")
+	}
+	return env, nil
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// Request is what the dialplan asked for: AGI(agi://host/SCRIPT?QUERY,ARG1,ARG2…).
+type Request struct {
+	Script string
+	Query  url.Values
+	Args   []string
+}
+
+// ParseRequest reads the script, its query and the AGI arguments from the environment.
+func (e Env) ParseRequest() (Request, error) {
+	raw := e["network_script"]
+	if raw == "" {
+		u, err := url.Parse(e["request"])
+		if err != nil {
+			return Request{}, fmt.Errorf("agi_request %q: %w", e["request"], err)
+		}
+		raw = strings.TrimPrefix(u.Path, "/")
+		if u.RawQuery != "" {
+			raw += "?" + u.RawQuery
+		}
+	}
+	path, query, _ := strings.Cut(raw, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return Request{}, fmt.Errorf("agi request %q: query: %w", raw, err)
+	}
+	req := Request{Script: strings.Trim(path, "/"), Query: q}
+	var args []int
+	for k := range e {
+		if n, ok := strings.CutPrefix(k, "arg_"); ok {
+			if i, err := strconv.Atoi(n); err == nil && i > 0 {
+				args = append(args, i)
+			}
+		}
+	}
+	sort.Ints(args)
+	for _, i := range args {
+		req.Args = append(req.Args, e["arg_"+strconv.Itoa(i)])
+	}
+	return req, nil
+}
+
+// Presentation is agi_callingpres as a number, 0 (allowed) when absent or garbled.
+func (e Env) Presentation() int {
+	n, _ := strconv.Atoi(e["callingpres"])
+	return n
+}

@@ -1,0 +1,186 @@
+// Package agi is idv's FastAGI server: it accepts Asterisk's connections
+// (AGI(agi://host:4573/idv?line=retail)), reads the agi_* environment, and runs the
+// flow over the AGI commands of github.com/zaf/agi, one goroutine per call.
+package agi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// LineResolver picks the service line of a call: the ?line= parameter, else the first
+// AGI argument, else a DNIS match, else the default line. It returns the line it chose
+// and, when a named line does not exist, an error to log next to the fallback line.
+type LineResolver interface {
+	ResolveLine(name, dnid, extension string) (*flow.Line, error)
+}
+
+// Server serves FastAGI connections.
+type Server struct {
+	Runner   *flow.Runner
+	Lines    LineResolver
+	Timeouts Timeouts
+	Log      zerolog.Logger
+	// NewID makes interaction ids.
+	NewID func() string
+	// MaskANI hides digits of the calling number in logs.
+	MaskANI func(string) string
+
+	mu     sync.Mutex
+	lns    map[net.Listener]struct{}
+	calls  sync.WaitGroup
+	cancel context.CancelFunc
+	ctx    context.Context
+	closed bool
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("agi: server closed")
+
+func (s *Server) init() {
+	if s.lns == nil {
+		s.lns = map[net.Listener]struct{}{}
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+	}
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.init()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.mu.Unlock()
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("agi accept: %w", err)
+			}
+			// Out of file descriptors and the like: back off, keep serving.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("agi accept failed")
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		s.calls.Add(1)
+		go s.serveConn(conn)
+	}
+}
+
+// Shutdown stops accepting calls and waits for the calls in progress to end. When ctx
+// ends first, the remaining calls are cut (their records are still written) and
+// Shutdown returns ctx's error once they have finished.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.init()
+	s.closed = true
+	for ln := range s.lns {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (s *Server) serveConn(conn net.Conn) {
+	defer s.calls.Done()
+	defer conn.Close()
+	log := s.Log.With().Str("peer", conn.RemoteAddr().String()).Logger()
+	t := s.Timeouts.withDefaults()
+	sess, err := newSession(conn, t)
+	if err != nil {
+		log.Error().Err(err).Msg("agi connection refused: bad environment")
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	// Cutting the call on shutdown: a past deadline ends any read or write at once.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	id := s.NewID()
+	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
+	script := flow.Script(sess.Request.Script)
+	switch script {
+	case flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify:
+	default:
+		log.Error().Str("script", sess.Request.Script).Msg("unknown agi script; answering FAILURE so the dialplan falls back (want idv, identify or verify)")
+		if err := sess.Fail(); err != nil {
+			log.Warn().Err(err).Msg("could not send FAILURE")
+		}
+		return
+	}
+	name := sess.Request.Query.Get("line")
+	if name == "" && len(sess.Request.Args) > 0 {
+		name = sess.Request.Args[0]
+	}
+	line, lerr := s.Lines.ResolveLine(name, sess.Env["dnid"], sess.Env["extension"])
+	if lerr != nil {
+		log.Error().Err(lerr).Str("using_line", line.Name).Msg("unknown service line")
+	}
+	log = log.With().Str("line", line.Name).Logger()
+	sess.OnPromptFailed = func(prompt string) {
+		log.Error().Str("prompt", prompt).Msg("asterisk could not play prompt on a live channel (missing sound file?); continuing")
+	}
+	ani := sess.Env["callerid"]
+	maskedANI := ani
+	if s.MaskANI != nil {
+		maskedANI = s.MaskANI(ani)
+	}
+	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
+		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
+
+	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
+		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"]}
+	in := s.run(ctx, sess, req, log)
+	if in == nil {
+		return
+	}
+	log.Info().Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
+		Str("customer_id", in.CustomerID).Str("attempts", in.Attempts()).Str("route", in.Route).
+		Str("queue_status", in.QueueStatus).Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
+}
+
+// run runs the flow and turns a panic into FAILURE, so a bug of ours still hands the
+// call back to the dialplan's fallback.
+func (s *Server) run(ctx context.Context, sess *Session, req flow.Request, log zerolog.Logger) (in *flow.Interaction) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error().Interface("panic", p).Str("stack", string(debug.Stack())).Msg("flow panicked; answering FAILURE so the dialplan falls back")
+			if err := sess.Fail(); err != nil {
+				log.Warn().Err(err).Msg("could not send FAILURE")
+			}
+			in = nil
+		}
+	}()
+	return s.Runner.Run(ctx, sess, req)
+}

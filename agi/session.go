@@ -1,0 +1,308 @@
+package agi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	zagi "github.com/zaf/agi"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Timeouts bound every wait on Asterisk, so that a dead peer never holds a goroutine.
+type Timeouts struct {
+	// Env bounds the arrival of the environment block.
+	Env time.Duration
+	// Reply bounds the reply to a command that does not wait on the caller.
+	Reply time.Duration
+	// Playback bounds STREAM FILE (the longest prompt).
+	Playback time.Duration
+	// Queue bounds EXEC Queue: the caller's wait and talk with an agent.
+	Queue time.Duration
+	// Write bounds sending a command.
+	Write time.Duration
+}
+
+// DefaultTimeouts are used for zero fields.
+var DefaultTimeouts = Timeouts{Env: 10 * time.Second, Reply: 10 * time.Second,
+	Playback: 120 * time.Second, Queue: 8 * time.Hour, Write: 10 * time.Second}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.Env > 0 {
+		d.Env = t.Env
+	}
+	if t.Reply > 0 {
+		d.Reply = t.Reply
+	}
+	if t.Playback > 0 {
+		d.Playback = t.Playback
+	}
+	if t.Queue > 0 {
+		d.Queue = t.Queue
+	}
+	if t.Write > 0 {
+		d.Write = t.Write
+	}
+	return d
+}
+
+// Session is one FastAGI connection: the environment Asterisk sent and the commands of
+// github.com/zaf/agi, with deadlines, hang-up tracking and sanitised variables. It
+// implements flow.Call.
+type Session struct {
+	Env     Env
+	Request Request
+
+	conn     net.Conn
+	agi      *zagi.Session
+	replies  *replyReader
+	timeouts Timeouts
+	// OnPromptFailed is told when Asterisk could not play a prompt on a live channel
+	// (usually a missing sound file); the flow carries on.
+	OnPromptFailed func(prompt string)
+}
+
+// newSession reads the environment from conn and prepares the command channel.
+func newSession(conn net.Conn, t Timeouts) (*Session, error) {
+	br := bufio.NewReaderSize(conn, maxEnvLine)
+	if err := conn.SetReadDeadline(time.Now().Add(t.Env)); err != nil {
+		return nil, err
+	}
+	env, err := ReadEnv(br)
+	if err != nil {
+		return nil, err
+	}
+	req, err := env.ParseRequest()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Env: env, Request: req, conn: conn, timeouts: t, replies: &replyReader{r: br}}
+	s.agi = zagi.New()
+	// zaf/agi reads the environment itself with a Scanner that could swallow bytes after
+	// the block; it gets an empty block here and the environment we parsed above.
+	rd := bufio.NewReaderSize(io.MultiReader(strings.NewReader("\n"), s.replies), 1024)
+	if err := s.agi.Init(bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, 512))); err != nil {
+		return nil, err
+	}
+	s.agi.Env = env
+	return s, nil
+}
+
+// HungUp reports whether Asterisk has said the caller hung up.
+func (s *Session) HungUp() bool { return s.replies.hungUp }
+
+// connLost is a failure of the connection to Asterisk; the call is gone for us.
+type connLost struct{ err error }
+
+func (e connLost) Error() string        { return "connection to asterisk lost: " + e.err.Error() }
+func (e connLost) Unwrap() error        { return e.err }
+func (e connLost) Is(target error) bool { return target == flow.ErrHangup }
+
+// ProtocolError is a reply that breaks the AGI protocol (510, 520, malformed lines).
+type ProtocolError struct {
+	Command string
+	Err     error
+}
+
+func (e *ProtocolError) Error() string { return fmt.Sprintf("agi %s: %v", e.Command, e.Err) }
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// do sends one command through zaf/agi with deadlines and classifies its error.
+func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+	now := time.Now()
+	if err := s.conn.SetWriteDeadline(now.Add(s.timeouts.Write)); err != nil {
+		return zagi.Reply{}, connLost{err}
+	}
+	if err := s.conn.SetReadDeadline(now.Add(s.timeouts.Reply + wait)); err != nil {
+		return zagi.Reply{}, connLost{err}
+	}
+	r, err := cmd()
+	switch {
+	case err == nil:
+		return r, nil
+	case strings.HasPrefix(err.Error(), "command not permitted on a dead channel"):
+		return r, fmt.Errorf("agi %s: %w (511)", name, flow.ErrHangup)
+	case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed),
+		isNetError(err):
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = fmt.Errorf("no reply to %s within %s", name, s.timeouts.Reply+wait)
+		}
+		return r, connLost{err}
+	}
+	return r, &ProtocolError{Command: name, Err: err}
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// Answer implements flow.Call.
+func (s *Session) Answer(ctx context.Context) error {
+	r, err := s.do("ANSWER", 0, s.agi.Answer)
+	if err == nil && r.Res < 0 {
+		return fmt.Errorf("agi ANSWER: result %d: %w", r.Res, flow.ErrHangup)
+	}
+	return err
+}
+
+// Play implements flow.Call. A prompt Asterisk cannot play on a live channel (result -1
+// while CHANNEL STATUS still answers) is reported to OnPromptFailed and skipped.
+func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error) {
+	r, err := s.do("STREAM FILE", s.timeouts.Playback, func() (zagi.Reply, error) {
+		return s.agi.StreamFile(prompt, escape)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if r.Res < 0 {
+		if err := s.probe(); err != nil {
+			return 0, err
+		}
+		if s.OnPromptFailed != nil {
+			s.OnPromptFailed(prompt)
+		}
+		return 0, nil
+	}
+	return keyOf(r.Res), nil
+}
+
+// probe tells a hang-up from another failure: on a dead channel CHANNEL STATUS is
+// refused with 511.
+func (s *Session) probe() error {
+	_, err := s.do("CHANNEL STATUS", 0, func() (zagi.Reply, error) { return s.agi.ChannelStatus() })
+	if err == nil && s.HungUp() {
+		return fmt.Errorf("agi: HANGUP notification: %w", flow.ErrHangup)
+	}
+	return err
+}
+
+// WaitDigit implements flow.Call.
+func (s *Session) WaitDigit(ctx context.Context, timeout time.Duration) (rune, error) {
+	ms := int(timeout / time.Millisecond)
+	r, err := s.do("WAIT FOR DIGIT", timeout, func() (zagi.Reply, error) { return s.agi.WaitForDigit(ms) })
+	if err != nil {
+		return 0, err
+	}
+	if r.Res < 0 {
+		return 0, fmt.Errorf("agi WAIT FOR DIGIT: result -1: %w", flow.ErrHangup)
+	}
+	return keyOf(r.Res), nil
+}
+
+// keyOf maps a result to a DTMF key; anything else counts as no key.
+func keyOf(res int) rune {
+	if res > 0 && res < 128 && strings.ContainsRune("0123456789*#ABCD", rune(res)) {
+		return rune(res)
+	}
+	return 0
+}
+
+// MaxVariableLen caps what idv writes into a channel variable, in runes.
+const MaxVariableLen = 128
+
+// SanitizeValue makes a value safe for SET VARIABLE and for the dialplan that reads it:
+// no quotes, backslashes, CR/LF or other control characters, valid UTF-8, at most
+// MaxVariableLen runes.
+func SanitizeValue(v string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range strings.ToValidUTF8(v, "") {
+		switch {
+		case c == '"' || c == '\\' || c == '`':
+			c = '\''
+		case c == '\t' || c == '\r' || c == '\n':
+			c = ' '
+		case unicode.IsControl(c) || c == utf8.RuneError || unicode.Is(unicode.Cf, c):
+			continue
+		}
+		if n == MaxVariableLen {
+			break
+		}
+		b.WriteRune(c)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// SetVariable implements flow.Call: the variable is set with the "__" prefix so that it
+// reaches the agent's channel, and its value is sanitised.
+func (s *Session) SetVariable(ctx context.Context, name, value string) error {
+	_, err := s.do("SET VARIABLE", 0, func() (zagi.Reply, error) {
+		return s.agi.SetVariable("__"+name, SanitizeValue(value))
+	})
+	return err
+}
+
+// Variable implements flow.Call.
+func (s *Session) Variable(ctx context.Context, name string) (string, bool, error) {
+	r, err := s.do("GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
+	if err != nil {
+		return "", false, err
+	}
+	return r.Dat, r.Res == 1, nil
+}
+
+// Queue implements flow.Call with EXEC Queue and returns QUEUESTATUS. A -1 result is
+// the caller hanging up in the queue or after talking to an agent.
+func (s *Session) Queue(ctx context.Context, args string) (string, error) {
+	r, err := s.do("EXEC Queue", s.timeouts.Queue, func() (zagi.Reply, error) { return s.agi.Exec("Queue", args) })
+	if err != nil {
+		return "", err
+	}
+	if r.Res == -2 {
+		return "", &ProtocolError{Command: "EXEC Queue", Err: errors.New("asterisk has no Queue application (app_queue not loaded)")}
+	}
+	status, _, verr := s.Variable(ctx, "QUEUESTATUS")
+	if verr != nil {
+		return "", verr
+	}
+	if r.Res < 0 {
+		return status, fmt.Errorf("agi EXEC Queue: result -1: %w", flow.ErrHangup)
+	}
+	return status, nil
+}
+
+// Goto implements flow.Call with SET CONTEXT, SET EXTENSION and SET PRIORITY.
+func (s *Session) Goto(ctx context.Context, context, extension, priority string) error {
+	steps := []struct {
+		name string
+		cmd  func() (zagi.Reply, error)
+	}{
+		{"SET CONTEXT", func() (zagi.Reply, error) { return s.agi.SetContext(context) }},
+		{"SET EXTENSION", func() (zagi.Reply, error) { return s.agi.SetExtension(extension) }},
+		{"SET PRIORITY", func() (zagi.Reply, error) { return s.agi.SetPriority(priority) }},
+	}
+	for _, st := range steps {
+		if _, err := s.do(st.name, 0, st.cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fail ends the script with FAILURE, which Asterisk reports as AGISTATUS=FAILURE so the
+// dialplan's fallback takes the call.
+func (s *Session) Fail() error {
+	if err := s.conn.SetWriteDeadline(time.Now().Add(s.timeouts.Write)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(s.conn, "FAILURE\n")
+	return err
+}
+
+// Verbose writes a line to Asterisk's console (VERBOSE level 1).
+func (s *Session) Verbose(msg string) error {
+	_, err := s.do("VERBOSE", 0, func() (zagi.Reply, error) { return s.agi.Verbose(SanitizeValue(msg), 1) })
+	return err
+}

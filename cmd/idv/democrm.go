@@ -1,0 +1,19 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/idv-project/idv/crm/demo"
+)
+
+func democrm(args []string) error {
+	fs := flag.NewFlagSet("democrm", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:8089", "address to serve the reference CRM API on")
+	fs.Parse(args)
+	fmt.Printf("demo crm: http://%s/customers?phone=%%2B81312345678 (%d customers)\n", *listen, len(demo.Seed))
+	srv := &http.Server{Addr: *listen, Handler: demo.New(demo.Seed).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return srv.ListenAndServe()
+}

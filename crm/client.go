@@ -1,0 +1,324 @@
+// Package crm is idv's client for the company's customer back end over REST. Each of
+// its three operations — find by phone, find by identifier, verify a secret — is an
+// Endpoint configured with a method, a URL template, headers, a body template and the
+// JSON paths that map the answer, so that real CRMs can be reached without code. The
+// reference API of design.md (served by crm/demo) is the default.
+package crm
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Endpoint is one operation of the back end.
+type Endpoint struct {
+	Method string
+	// URL is a template: {phone}, {id} are replaced, path-escaped.
+	URL string
+	// Headers are sent as they are (e.g. an API key).
+	Headers map[string]string
+	// Body is a template: {phone}, {id}, {pin} are replaced, JSON-string-escaped.
+	Body string
+	// ListPath is where the list of customers is in the answer ("" = the answer is one
+	// customer object).
+	ListPath string
+	// IDPath, NamePath, VerifyRequiredPath map a customer object.
+	IDPath, NamePath, VerifyRequiredPath string
+	// VerifiedPath maps a verification answer to true/false.
+	VerifiedPath string
+}
+
+// Auth is how the client authenticates: a bearer token or a user and password.
+type Auth struct {
+	Bearer   string
+	User     string
+	Password string
+}
+
+// Client calls the back end. It implements flow.Directory.
+type Client struct {
+	HTTP                 *http.Client
+	Auth                 Auth
+	ByPhone, ByID, Check Endpoint
+	// RequestTimeout bounds one request; the flow's budget bounds them all.
+	RequestTimeout time.Duration
+	// MaxBody caps the answer read (default 1 MiB).
+	MaxBody int64
+}
+
+// Error is a failed back-end call. Its message names the operation and the kind of
+// failure but never the URL or body, which may carry identifiers or a secret.
+type Error struct {
+	Op     string // by_phone, by_id, verify
+	kind   string
+	Status int
+	Err    error
+}
+
+// Kind is the failure kind: timeout, connect, http_NNN, bad_json, too_large, canceled,
+// error.
+func (e *Error) Kind() string { return e.kind }
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("crm %s: %s: %v", e.Op, e.kind, e.Err)
+	}
+	return fmt.Sprintf("crm %s: %s", e.Op, e.kind)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// FindByPhone implements flow.Directory.
+func (c *Client) FindByPhone(ctx context.Context, e164 string) ([]flow.Customer, error) {
+	body, status, err := c.do(ctx, "by_phone", c.ByPhone, map[string]string{"phone": e164})
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusNotFound {
+		return nil, nil
+	}
+	return c.customers(c.ByPhone, "by_phone", body)
+}
+
+// FindByID implements flow.Directory.
+func (c *Client) FindByID(ctx context.Context, id string) (*flow.Customer, error) {
+	body, status, err := c.do(ctx, "by_id", c.ByID, map[string]string{"id": id})
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusNotFound {
+		return nil, nil
+	}
+	list, err := c.customers(c.ByID, "by_id", body)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// Verify implements flow.Directory. 423 Locked means the CRM has locked the customer.
+func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flow.Verdict, error) {
+	body, status, err := c.do(ctx, "verify", c.Check, map[string]string{"id": id, "pin": secret.Reveal()})
+	if err != nil {
+		return flow.Rejected, err
+	}
+	if status == http.StatusLocked {
+		return flow.Locked, nil
+	}
+	if status == http.StatusNotFound {
+		return flow.Rejected, nil
+	}
+	doc, err := decode(body)
+	if err != nil {
+		return flow.Rejected, &Error{Op: "verify", kind: "bad_json", Err: err}
+	}
+	v, ok := lookupPath(doc, c.Check.VerifiedPath).(bool)
+	if !ok {
+		return flow.Rejected, &Error{Op: "verify", kind: "bad_json", Err: fmt.Errorf("no boolean at %q", c.Check.VerifiedPath)}
+	}
+	if v {
+		return flow.Verified, nil
+	}
+	return flow.Rejected, nil
+}
+
+// do sends one request; 2xx, 404 and 423 come back with their status, anything else is
+// an Error.
+func (c *Client) do(ctx context.Context, op string, ep Endpoint, vars map[string]string) ([]byte, int, error) {
+	if c.RequestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
+		defer cancel()
+	}
+	path, query, hasQuery := strings.Cut(ep.URL, "?")
+	u := expand(path, vars, url.PathEscape)
+	if hasQuery {
+		u += "?" + expand(query, vars, url.QueryEscape)
+	}
+	var body io.Reader
+	if ep.Body != "" {
+		body = strings.NewReader(expand(ep.Body, vars, jsonEscape))
+	}
+	req, err := http.NewRequestWithContext(ctx, or(ep.Method, http.MethodGet), u, body)
+	if err != nil {
+		return nil, 0, &Error{Op: op, kind: "config", Err: errors.New("bad method or URL template")}
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	switch {
+	case c.Auth.Bearer != "":
+		req.Header.Set("Authorization", "Bearer "+c.Auth.Bearer)
+	case c.Auth.User != "":
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.Auth.User+":"+c.Auth.Password)))
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, 0, &Error{Op: op, kind: transportKind(ctx, err), Err: transportCause(err)}
+	}
+	defer resp.Body.Close()
+	max := c.MaxBody
+	if max <= 0 {
+		max = 1 << 20
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, resp.StatusCode, &Error{Op: op, kind: transportKind(ctx, err), Err: transportCause(err)}
+	}
+	if int64(len(data)) > max {
+		return nil, resp.StatusCode, &Error{Op: op, kind: "too_large", Err: fmt.Errorf("answer over %d bytes", max)}
+	}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300,
+		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && op == "verify":
+		return data, resp.StatusCode, nil
+	}
+	return nil, resp.StatusCode, &Error{Op: op, kind: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
+}
+
+func transportKind(ctx context.Context, err error) string {
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.As(err, &oe) && oe.Op == "dial":
+		return "connect"
+	}
+	return "error"
+}
+
+// transportCause drops *url.Error's method and URL from the message.
+func transportCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func (c *Client) customers(ep Endpoint, op string, body []byte) ([]flow.Customer, error) {
+	doc, err := decode(body)
+	if err != nil {
+		return nil, &Error{Op: op, kind: "bad_json", Err: err}
+	}
+	items := []any{doc}
+	if ep.ListPath != "" {
+		list, ok := lookupPath(doc, ep.ListPath).([]any)
+		if !ok {
+			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("no list at %q", ep.ListPath)}
+		}
+		items = list
+	}
+	out := make([]flow.Customer, 0, len(items))
+	for i, it := range items {
+		id := scalar(lookupPath(it, ep.IDPath))
+		if id == "" {
+			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d has no id at %q", i, ep.IDPath)}
+		}
+		req, _ := lookupPath(it, ep.VerifyRequiredPath).(bool)
+		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req})
+	}
+	return out, nil
+}
+
+func decode(body []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, errors.New("trailing data after the JSON value")
+	}
+	return doc, nil
+}
+
+// lookupPath follows a dotted path ("data.customers.0.id") into decoded JSON.
+func lookupPath(doc any, path string) any {
+	if path == "" {
+		return nil
+	}
+	for _, p := range strings.Split(path, ".") {
+		switch v := doc.(type) {
+		case map[string]any:
+			doc = v[p]
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(p, "%d", &i); err != nil || i < 0 || i >= len(v) {
+				return nil
+			}
+			doc = v[i]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+func scalar(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+// expand fills a template in one pass, so that a value holding "{pin}" is never
+// expanded again.
+func expand(tmpl string, vars map[string]string, esc func(string) string) string {
+	pairs := make([]string, 0, 2*len(vars))
+	for k, v := range vars {
+		pairs = append(pairs, "{"+k+"}", esc(v))
+	}
+	return strings.NewReplacer(pairs...).Replace(tmpl)
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ReferenceEndpoints are the endpoints of design.md's reference API under base.
+func ReferenceEndpoints(base string) (byPhone, byID, verify Endpoint) {
+	base = strings.TrimRight(base, "/")
+	byPhone = Endpoint{Method: "GET", URL: base + "/customers?phone={phone}", ListPath: "customers",
+		IDPath: "id", NamePath: "name", VerifyRequiredPath: "verify_required"}
+	byID = Endpoint{Method: "GET", URL: base + "/customers/{id}", IDPath: "id", NamePath: "name",
+		VerifyRequiredPath: "verify_required"}
+	verify = Endpoint{Method: "POST", URL: base + "/customers/{id}/verify", Body: `{"pin":"{pin}"}`,
+		VerifiedPath: "verified"}
+	return
+}

@@ -1,0 +1,9 @@
+// Package flow is the identification-and-verification state machine of idv.
+//
+// It is the domain of the project: it declares what a call, a customer directory and a
+// recorder must do (Call, Directory, Recorder) and runs the business flow of the use case
+// over them — welcome, identification by ANI, identification by a typed identifier,
+// verification by a typed secret, channel variables, routing. It imports no I/O package:
+// the agi, crm and store packages adapt Asterisk, the company's CRM and the database to
+// these interfaces, and cmd/idv wires them together.
+package flow

@@ -1,0 +1,132 @@
+package flow
+
+import (
+	"context"
+	"errors"
+)
+
+// finish ends the interaction whatever happened: it names the outcome, sets the channel
+// variables, stores the record before the route is sent (so a routed call always has
+// one), routes, and stores the queue outcome.
+func (s *session) finish(ctx context.Context, err error) {
+	in := s.in
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrHangup):
+		in.Reason = ReasonHangup
+		s.event(Event{Kind: EventHangup, Detail: err.Error()})
+	case errors.Is(err, errBackend):
+		in.Reason = ReasonBackendUnavailable
+	default:
+		// A failure of ours or of the AGI channel: route on the error path all the same.
+		in.Reason = ReasonBackendUnavailable
+		s.event(Event{Kind: EventError, Detail: err.Error()})
+	}
+	if in.Status == StatusUnidentified {
+		in.CustomerID, in.CustomerName, in.Method = "", "", MethodNone
+	}
+	s.event(Event{Kind: EventOutcome, Name: string(in.Status), Result: string(in.Reason)})
+
+	// IDV_INTERACTION was set first thing. Variables are set even after a hang-up: Asterisk allows SET VARIABLE on a dead
+	// channel and the dialplan's h extension may read them.
+	vars := [][2]string{
+		{VarStatus, string(in.Status)}, {VarCustomerID, in.CustomerID},
+		{VarCustomerName, in.CustomerName}, {VarMethod, string(in.Method)},
+		{VarReason, string(in.Reason)}, {VarLine, in.Line}, {VarAttempts, in.Attempts()},
+	}
+	alive := in.Reason != ReasonHangup
+	for _, v := range vars {
+		if err := s.call.SetVariable(ctx, v[0], v[1]); err != nil {
+			alive = s.lost(err) && alive
+			break
+		}
+	}
+	var route Route
+	var prompt string
+	if alive && s.script == ScriptIDV {
+		route, prompt = s.destination()
+		in.Route = route.String()
+	}
+	if !alive {
+		in.Ended = s.r.now()
+	}
+	s.record(ctx)
+	if !alive || s.script != ScriptIDV {
+		s.end(ctx)
+		return
+	}
+	if err := s.play(ctx, prompt, ""); err != nil && s.lost(err) {
+		s.end(ctx)
+		return
+	}
+	s.event(Event{Kind: EventRoute, Name: in.Route})
+	switch route.Kind {
+	case RouteQueue:
+		status, err := s.call.Queue(ctx, route.QueueArgs)
+		in.QueueStatus = status
+		if err != nil && !errors.Is(err, ErrHangup) {
+			s.event(Event{Kind: EventError, Name: "queue", Detail: err.Error()})
+		}
+		s.event(Event{Kind: EventQueue, Name: route.QueueArgs, Result: status})
+	case RouteGoto:
+		if err := s.call.Goto(ctx, route.Context, route.Extension, route.Priority); err != nil {
+			s.event(Event{Kind: EventError, Name: "goto", Detail: err.Error()})
+		}
+	}
+	s.end(ctx)
+}
+
+// lost records a call failure met while finishing; it reports false (the call is gone).
+func (s *session) lost(err error) bool {
+	if errors.Is(err, ErrHangup) {
+		if s.in.Reason != ReasonHangup {
+			s.in.Reason = ReasonHangup
+			s.event(Event{Kind: EventHangup, Detail: err.Error()})
+		}
+	} else {
+		s.event(Event{Kind: EventError, Detail: err.Error()})
+	}
+	return false
+}
+
+func (s *session) end(ctx context.Context) {
+	if s.in.Ended.IsZero() {
+		s.in.Ended = s.r.now()
+	}
+	s.record(ctx)
+}
+
+func (s *session) record(ctx context.Context) {
+	if err := s.r.Recorder.Record(context.WithoutCancel(ctx), s.in); err != nil {
+		// The caller is routed regardless; the observer logs the failure.
+		s.event(Event{Kind: EventError, Name: "record", Detail: err.Error()})
+	}
+}
+
+// destination picks the route and the prompt played before it.
+func (s *session) destination() (Route, string) {
+	rt, p := s.line.Routes, s.line.Prompts
+	in := s.in
+	var route Route
+	var prompt string
+	switch {
+	case in.Reason == ReasonBackendUnavailable:
+		route, prompt = rt.Error, p.Unavailable
+	case in.Reason == ReasonOptedOut:
+		route = rt.OptedOut
+	case in.Reason == ReasonLocked:
+		route, prompt = rt.VerifyFailed, p.Locked
+	case in.Reason == ReasonVerifyFailed:
+		route, prompt = rt.VerifyFailed, p.TooMany
+	case in.Status == StatusVerified:
+		route = rt.Verified
+	case in.Status == StatusIdentified:
+		route = rt.Identified
+	default:
+		route, prompt = rt.Unidentified, p.TooMany
+	}
+	if prompt == "" && route.Kind == RouteQueue {
+		prompt = p.Transfer
+	}
+	return route, prompt
+}

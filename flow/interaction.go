@@ -1,0 +1,70 @@
+package flow
+
+import (
+	"fmt"
+	"time"
+)
+
+// Interaction is the record of one call through the flow: what design.md calls the
+// interaction row and its step events.
+type Interaction struct {
+	ID       string
+	Line     string
+	Script   string // idv, identify or verify
+	Started  time.Time
+	Ended    time.Time // zero while the call is in the flow
+	ANI      string    // as Asterisk gave it; the store masks it per config
+	ANIE164  string    // normalised, empty when withheld or invalid
+	DNIS     string
+	Channel  string
+	UniqueID string
+	Language string
+
+	CustomerID   string
+	CustomerName string
+	Identifier   string // typed identifier digits, only when the line allows recording them
+	Status       Status
+	Reason       Reason
+	Method       Method
+
+	IdentifyAttempts int
+	VerifyAttempts   int
+
+	Route       string
+	QueueStatus string
+
+	Events []Event
+}
+
+// Attempts is the IDV_ATTEMPTS value, e.g. "2/1".
+func (in *Interaction) Attempts() string {
+	return fmt.Sprintf("%d/%d", in.IdentifyAttempts, in.VerifyAttempts)
+}
+
+// EventKind names a step event.
+type EventKind string
+
+// Kinds of step event.
+const (
+	EventStart    EventKind = "start"
+	EventPrompt   EventKind = "prompt"
+	EventDigits   EventKind = "digits"
+	EventCRM      EventKind = "crm"
+	EventOutcome  EventKind = "outcome"
+	EventRoute    EventKind = "route"
+	EventQueue    EventKind = "queue"
+	EventHangup   EventKind = "hangup"
+	EventError    EventKind = "error"
+	EventVariable EventKind = "variables"
+)
+
+// Event is one step of an interaction. It never holds the digits of a secret.
+type Event struct {
+	At      time.Time
+	Kind    EventKind
+	Name    string        // prompt file, CRM operation, route, entry kind ("identifier", "secret")
+	Result  string        // e.g. "played", "interrupted", "found", "not_found", "timeout", "http_500"
+	Count   int           // number of digits received
+	Latency time.Duration // CRM round trip
+	Detail  string        // free text for errors; never secret digits
+}

@@ -1,0 +1,133 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Status is the ID&V outcome the dialplan and the agent see (IDV_STATUS).
+type Status string
+
+// The three states of a caller.
+const (
+	StatusVerified     Status = "VERIFIED"
+	StatusIdentified   Status = "IDENTIFIED"
+	StatusUnidentified Status = "UNIDENTIFIED"
+)
+
+// DisplayText is the agent-facing text of a status.
+func (s Status) DisplayText() string {
+	switch s {
+	case StatusVerified:
+		return "Identified and verified"
+	case StatusIdentified:
+		return "Identified, not verified"
+	default:
+		return "Not identified"
+	}
+}
+
+// Reason says why the flow ended in its status (IDV_REASON).
+type Reason string
+
+// Reasons, as listed in design.md.
+const (
+	ReasonOK                 Reason = "OK"
+	ReasonNotRequired        Reason = "NOT_REQUIRED"
+	ReasonOptedOut           Reason = "OPTED_OUT"
+	ReasonNotFound           Reason = "NOT_FOUND"
+	ReasonNoInput            Reason = "NO_INPUT"
+	ReasonVerifyFailed       Reason = "VERIFY_FAILED"
+	ReasonLocked             Reason = "LOCKED"
+	ReasonBackendUnavailable Reason = "BACKEND_UNAVAILABLE"
+	ReasonHangup             Reason = "HANGUP"
+)
+
+// Method says how the caller was identified (IDV_METHOD).
+type Method string
+
+// Identification methods.
+const (
+	MethodANI  Method = "ANI"
+	MethodDTMF Method = "DTMF"
+	MethodNone Method = "NONE"
+)
+
+// Customer is what the directory knows of a caller.
+type Customer struct {
+	ID             string
+	Name           string
+	VerifyRequired bool
+}
+
+// Verdict is the directory's answer to a verification.
+type Verdict int
+
+// Verdicts of Directory.Verify.
+const (
+	Rejected Verdict = iota
+	Verified
+	Locked
+)
+
+// Secret holds the digits of a secret typed by the caller. It prints, formats and
+// marshals as a redaction so that it cannot reach a log or a record by accident; only
+// Reveal gives the digits, for the one request that checks them.
+type Secret struct{ digits string }
+
+// NewSecret wraps digits typed by the caller.
+func NewSecret(digits string) Secret { return Secret{digits: digits} }
+
+// Reveal returns the digits. Call it only to build the verification request.
+func (s Secret) Reveal() string { return s.digits }
+
+// Len is the number of digits, which may be recorded.
+func (s Secret) Len() int { return len(s.digits) }
+
+// String implements fmt.Stringer with a redaction.
+func (s Secret) String() string { return "[secret]" }
+
+// GoString implements fmt.GoStringer with a redaction.
+func (s Secret) GoString() string { return "flow.Secret{[secret]}" }
+
+// MarshalText implements encoding.TextMarshaler with a redaction.
+func (s Secret) MarshalText() ([]byte, error) { return []byte("[secret]"), nil }
+
+// ErrHangup is returned by a Call once the caller has hung up.
+var ErrHangup = errors.New("caller hung up")
+
+// Call is one live call as the flow sees it. Implementations return ErrHangup (possibly
+// wrapped) from every method once the caller is gone.
+type Call interface {
+	// Answer answers the channel if it is not up yet.
+	Answer(ctx context.Context) error
+	// Play plays a prompt; a key in escape interrupts it and is returned, else 0.
+	Play(ctx context.Context, prompt, escape string) (rune, error)
+	// WaitDigit waits for one key; 0 when none came within timeout.
+	WaitDigit(ctx context.Context, timeout time.Duration) (rune, error)
+	// SetVariable sets a channel variable, inherited by channels created from this one.
+	SetVariable(ctx context.Context, name, value string) error
+	// Variable reads a channel variable; ok is false when it is not set.
+	Variable(ctx context.Context, name string) (value string, ok bool, err error)
+	// Queue runs Asterisk's Queue application with args and returns QUEUESTATUS.
+	Queue(ctx context.Context, args string) (status string, err error)
+	// Goto sets where the dialplan continues when the script ends.
+	Goto(ctx context.Context, context, extension, priority string) error
+}
+
+// Directory is the company's customer back end.
+type Directory interface {
+	// FindByPhone returns every customer with this E.164 number.
+	FindByPhone(ctx context.Context, e164 string) ([]Customer, error)
+	// FindByID returns the customer with this identifier, or nil when there is none.
+	FindByID(ctx context.Context, id string) (*Customer, error)
+	// Verify checks a secret for a customer.
+	Verify(ctx context.Context, id string, secret Secret) (Verdict, error)
+}
+
+// Recorder keeps interaction records. Record is called more than once per interaction
+// (before the route is sent and after); each call stores the interaction as it is then.
+type Recorder interface {
+	Record(ctx context.Context, in *Interaction) error
+}

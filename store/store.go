@@ -1,0 +1,235 @@
+// Package store keeps interaction records and their step events in SQLite
+// (modernc.org/sqlite, no cgo) — design.md's "Records". Reports read only these tables.
+//
+// SQLite runs in WAL mode with synchronous=NORMAL: a committed record survives the idv
+// process being killed (the WAL is in the OS's hands), and only an OS crash or power
+// loss may lose the last transactions. Writers wait for each other (busy_timeout) rather
+// than fail.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Store is the interaction database. It implements flow.Recorder.
+type Store struct {
+	db *sql.DB
+	// MaskANI hides digits of calling numbers before they are stored.
+	MaskANI func(string) string
+}
+
+// Open opens (creating if needed) the SQLite database at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's rule; a small pool serves concurrent readers.
+	db.SetMaxOpenConns(4)
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrations are applied in order, each once; never edit a released one, append.
+var migrations = []string{
+	`CREATE TABLE interactions (
+		id                TEXT PRIMARY KEY,
+		line              TEXT NOT NULL,
+		script            TEXT NOT NULL,
+		started_at        INTEGER NOT NULL, -- unix ms
+		ended_at          INTEGER,          -- unix ms, NULL while in the flow
+		ani               TEXT NOT NULL,    -- masked per privacy.ani_visible_digits
+		ani_e164          TEXT NOT NULL,    -- masked likewise
+		dnis              TEXT NOT NULL,
+		channel           TEXT NOT NULL,
+		uniqueid          TEXT NOT NULL,
+		language          TEXT NOT NULL,
+		customer_id       TEXT NOT NULL,
+		customer_name     TEXT NOT NULL,
+		identifier        TEXT NOT NULL,    -- typed identifier, only with privacy.record_identifier
+		status            TEXT NOT NULL,
+		reason            TEXT NOT NULL,
+		method            TEXT NOT NULL,
+		identify_attempts INTEGER NOT NULL,
+		verify_attempts   INTEGER NOT NULL,
+		route             TEXT NOT NULL,
+		queue_status      TEXT NOT NULL,
+		agent             TEXT NOT NULL DEFAULT '',
+		wait_ms           INTEGER,
+		talk_ms           INTEGER
+	)`,
+	`CREATE INDEX interactions_started ON interactions (started_at)`,
+	`CREATE INDEX interactions_line_started ON interactions (line, started_at)`,
+	`CREATE TABLE events (
+		interaction_id TEXT NOT NULL REFERENCES interactions (id) ON DELETE CASCADE,
+		seq            INTEGER NOT NULL,
+		at             INTEGER NOT NULL, -- unix ms
+		kind           TEXT NOT NULL,
+		name           TEXT NOT NULL,
+		result         TEXT NOT NULL,
+		count          INTEGER NOT NULL,
+		latency_us     INTEGER NOT NULL,
+		detail         TEXT NOT NULL,   -- never the digits of a secret
+		PRIMARY KEY (interaction_id, seq)
+	)`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this idv (%d): upgrade idv", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) mask(ani string) string {
+	if s.MaskANI == nil {
+		return ani
+	}
+	return s.MaskANI(ani)
+}
+
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// Record implements flow.Recorder: it writes the interaction as it is now, with the
+// events not yet stored, in one transaction.
+func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store record %s: %w", in.ID, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
+		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
+		identify_attempts, verify_attempts, route, queue_status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
+		customer_id = excluded.customer_id, customer_name = excluded.customer_name, identifier = excluded.identifier,
+		status = excluded.status, reason = excluded.reason, method = excluded.method,
+		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
+		route = excluded.route, queue_status = excluded.queue_status`,
+		in.ID, in.Line, in.Script, in.Started.UnixMilli(), ms(in.Ended), s.mask(in.ANI), s.mask(in.ANIE164),
+		in.DNIS, in.Channel, in.UniqueID, in.Language, in.CustomerID, in.CustomerName, in.Identifier,
+		string(in.Status), string(in.Reason), string(in.Method), in.IdentifyAttempts, in.VerifyAttempts,
+		in.Route, in.QueueStatus)
+	if err != nil {
+		return fmt.Errorf("store record %s: %w", in.ID, err)
+	}
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE interaction_id = ?`, in.ID).Scan(&stored); err != nil {
+		return fmt.Errorf("store record %s: %w", in.ID, err)
+	}
+	for i := stored; i < len(in.Events); i++ {
+		ev := in.Events[i]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (interaction_id, seq, at, kind, name, result, count,
+			latency_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result, ev.Count, ev.Latency.Microseconds(), ev.Detail); err != nil {
+			return fmt.Errorf("store record %s event %d: %w", in.ID, i, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store record %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned for an interaction that is not stored.
+var ErrNotFound = errors.New("interaction not found")
+
+// Interaction reads one interaction and its events.
+func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, error) {
+	in := &flow.Interaction{ID: id}
+	var started int64
+	var ended sql.NullInt64
+	var status, reason, method string
+	err := s.db.QueryRowContext(ctx, `SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
+		uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
+		verify_attempts, route, queue_status FROM interactions WHERE id = ?`, id).Scan(
+		&in.Line, &in.Script, &started, &ended, &in.ANI, &in.ANIE164, &in.DNIS, &in.Channel, &in.UniqueID,
+		&in.Language, &in.CustomerID, &in.CustomerName, &in.Identifier, &status, &reason, &method,
+		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", id, err)
+	}
+	in.Status, in.Reason, in.Method = flow.Status(status), flow.Reason(reason), flow.Method(method)
+	in.Started = time.UnixMilli(started)
+	if ended.Valid {
+		in.Ended = time.UnixMilli(ended.Int64)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT at, kind, name, result, count, latency_us, detail FROM events
+		WHERE interaction_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store %s events: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ev flow.Event
+		var at, lat int64
+		var kind string
+		if err := rows.Scan(&at, &kind, &ev.Name, &ev.Result, &ev.Count, &lat, &ev.Detail); err != nil {
+			return nil, fmt.Errorf("store %s events: %w", id, err)
+		}
+		ev.At, ev.Kind, ev.Latency = time.UnixMilli(at), flow.EventKind(kind), time.Duration(lat)*time.Microsecond
+		in.Events = append(in.Events, ev)
+	}
+	return in, rows.Err()
+}
+
+// Count returns the number of stored interactions.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n)
+	return n, err
+}
