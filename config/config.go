@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
@@ -494,7 +495,10 @@ func (c *Config) Client() *crm.Client {
 		return crm.Endpoint{Method: e.Method, URL: e.URL, Headers: e.Headers, Body: e.Body, ListPath: e.ListPath,
 			IDPath: e.IDPath, NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, VerifiedPath: e.VerifiedPath}
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
 	return &crm.Client{
+		HTTP:           &http.Client{Transport: tr},
 		Auth:           crm.Auth{Bearer: c.CRM.Auth.Bearer, User: c.CRM.Auth.User, Password: c.CRM.Auth.Password},
 		ByPhone:        ep(c.CRM.ByPhone),
 		ByID:           ep(c.CRM.ByID),

@@ -19,6 +19,7 @@ import (
 
 	"github.com/idv-project/idv/agi"
 	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/store"
@@ -51,6 +52,7 @@ type service struct {
 	crm     *http.Server
 	crmAddr net.Addr
 	store   *store.Store
+	client  *crm.Client
 	log     zerolog.Logger
 	done    chan error
 }
@@ -62,7 +64,8 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		return nil, err
 	}
 	st.MaskANI = cfg.MaskANI
-	svc := &service{store: st, log: log, done: make(chan error, 2)}
+	client := cfg.Client()
+	svc := &service{store: st, log: log, done: make(chan error, 2), client: client}
 	if cfg.DemoCRM.Enabled {
 		ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 		if err != nil {
@@ -85,7 +88,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	svc.agiAddr = ln.Addr()
 	svc.agi = &agi.Server{
-		Runner: &flow.Runner{Directory: cfg.Client(), Recorder: st, Observe: observer(log)},
+		Runner: &flow.Runner{Directory: client, Recorder: st, Observe: observer(log)},
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
@@ -113,6 +116,7 @@ func (s *service) shutdown(timeout time.Duration) error {
 }
 
 func (s *service) closeAll() {
+	s.client.HTTP.CloseIdleConnections()
 	if s.crm != nil {
 		s.crm.Close()
 	}
@@ -134,16 +138,20 @@ func envOr(key, def string) string {
 
 // newLogger logs JSON lines, or a human console when format is "console" or "auto" on a
 // terminal.
-func newLogger(c config.Log, w *os.File) zerolog.Logger {
+func newLogger(c config.Log, w io.Writer) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(c.Level)
-	var out io.Writer = w
+	out := w
 	if c.Format == "console" || c.Format == "auto" && isTerminal(w) {
 		out = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }
 
-func isTerminal(f *os.File) bool {
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/flow"
+)
+
+// syncBuffer collects log lines from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// harness is a running idv service — real FastAGI over TCP, real HTTP CRM, real SQLite —
+// as cmd/idv wires it from a config file.
+type harness struct {
+	t    *testing.T
+	svc  *service
+	addr string
+	logs *syncBuffer
+	db   string
+}
+
+// testConfig is the configuration the end-to-end tests run: the documented defaults
+// with lines for each rule under test. %s is the CRM's base URL, %s the database.
+const testConfig = `
+[agi]
+listen = "127.0.0.1:0"
+[log]
+level = "debug"
+format = "json"
+[democrm]
+enabled = false
+[store]
+path = %q
+[crm]
+base_url = %q
+request_timeout = "300ms"
+
+[lines.default]
+crm_budget = "2s"
+[lines.default.routes]
+opted_out = "goto:unauthenticated,s,1"
+error = "queue:fallback"
+
+[lines.retail]
+dnis = ["1000"]
+verify = true
+[lines.retail.routes]
+verified = "goto:selfservice,s,1"
+identified = "queue:retail"
+unidentified = "queue:retail"
+opted_out = "queue:retail"
+
+[lines.noani]
+ani_lookup = false
+
+[lines.short]
+id_max_digits = 6
+identify_attempts = 2
+opt_out_key = ""
+`
+
+// newHarness starts idv against the CRM at crmURL ("" = a fresh demo CRM).
+func newHarness(t *testing.T, crmURL string, extra ...string) *harness {
+	t.Helper()
+	if crmURL == "" {
+		crm := httptest.NewServer(demo.New(demo.Seed).Handler())
+		t.Cleanup(crm.Close)
+		crmURL = crm.URL
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "idv.db")
+	text := fmt.Sprintf(testConfig, db, crmURL) + strings.Join(extra, "\n")
+	cfg, err := config.Parse("test.toml", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	svc, err := start(context.Background(), cfg, newLogger(cfg.Log, logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, svc: svc, addr: svc.agiAddr.String(), logs: logs, db: db}
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	if h.svc != nil {
+		h.svc.shutdown(config.Defaults().AGI.ShutdownTimeout)
+		h.svc = nil
+	}
+}
+
+// call places one call and returns what Asterisk saw and the stored record.
+func (h *harness) call(c agitest.Caller) (*agitest.Result, *flow.Interaction) {
+	h.t.Helper()
+	res, err := c.Call(context.Background(), h.addr)
+	if err != nil {
+		h.t.Fatalf("call: %v\nlogs:\n%s", err, h.logs)
+	}
+	id := res.Var("IDV_INTERACTION")
+	if id == "" {
+		return res, nil
+	}
+	// The server closes the connection after its last write to the store, so the record
+	// is complete once the stand-in has seen the connection end.
+	in, err := h.svc.store.Interaction(context.Background(), id)
+	if err != nil {
+		h.t.Fatalf("record of %s: %v", id, err)
+	}
+	return res, in
+}
