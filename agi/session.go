@@ -128,6 +128,9 @@ func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, er
 	}
 	r, err := cmd()
 	switch {
+	case err == nil && s.replies.hungUp:
+		// The command ran (Asterisk still runs some on a dead channel) but the caller is gone.
+		return r, fmt.Errorf("agi %s: HANGUP notification: %w", name, flow.ErrHangup)
 	case err == nil:
 		return r, nil
 	case strings.HasPrefix(err.Error(), "command not permitted on a dead channel"):
@@ -181,9 +184,6 @@ func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error)
 // refused with 511.
 func (s *Session) probe() error {
 	_, err := s.do("CHANNEL STATUS", 0, func() (zagi.Reply, error) { return s.agi.ChannelStatus() })
-	if err == nil && s.HungUp() {
-		return fmt.Errorf("agi: HANGUP notification: %w", flow.ErrHangup)
-	}
 	return err
 }
 
@@ -236,7 +236,8 @@ func SanitizeValue(v string) string {
 }
 
 // SetVariable implements flow.Call: the variable is set with the "__" prefix so that it
-// reaches the agent's channel, and its value is sanitised.
+// reaches the agent's channel, and its value is sanitised. After a hang-up Asterisk still
+// sets it, and SetVariable reports the hang-up.
 func (s *Session) SetVariable(ctx context.Context, name, value string) error {
 	_, err := s.do("SET VARIABLE", 0, func() (zagi.Reply, error) {
 		return s.agi.SetVariable("__"+name, SanitizeValue(value))
@@ -257,20 +258,24 @@ func (s *Session) Variable(ctx context.Context, name string) (string, bool, erro
 // the caller hanging up in the queue or after talking to an agent.
 func (s *Session) Queue(ctx context.Context, args string) (string, error) {
 	r, err := s.do("EXEC Queue", s.timeouts.Queue, func() (zagi.Reply, error) { return s.agi.Exec("Queue", args) })
-	if err != nil {
+	if err != nil && !errors.Is(err, flow.ErrHangup) {
 		return "", err
 	}
 	if r.Res == -2 {
 		return "", &ProtocolError{Command: "EXEC Queue", Err: errors.New("asterisk has no Queue application (app_queue not loaded)")}
 	}
-	status, _, verr := s.Variable(ctx, "QUEUESTATUS")
-	if verr != nil {
+	// GET VARIABLE works on a dead channel: read QUEUESTATUS whether or not the caller left.
+	v, verr := s.do("GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable("QUEUESTATUS") })
+	if verr != nil && !errors.Is(verr, flow.ErrHangup) {
 		return "", verr
 	}
-	if r.Res < 0 {
-		return status, fmt.Errorf("agi EXEC Queue: result -1: %w", flow.ErrHangup)
+	if err == nil && r.Res < 0 {
+		err = fmt.Errorf("agi EXEC Queue: result -1: %w", flow.ErrHangup)
 	}
-	return status, nil
+	if err == nil {
+		err = verr
+	}
+	return v.Dat, err
 }
 
 // Goto implements flow.Call with SET CONTEXT, SET EXTENSION and SET PRIORITY.

@@ -27,19 +27,39 @@ func (s *session) finish(ctx context.Context, err error) {
 	}
 	s.event(Event{Kind: EventOutcome, Name: string(in.Status), Result: string(in.Reason)})
 
-	// IDV_INTERACTION was set first thing. Variables are set even after a hang-up: Asterisk allows SET VARIABLE on a dead
-	// channel and the dialplan's h extension may read them.
-	vars := [][2]string{
-		{VarStatus, string(in.Status)}, {VarCustomerID, in.CustomerID},
-		{VarCustomerName, in.CustomerName}, {VarMethod, string(in.Method)},
-		{VarReason, string(in.Reason)}, {VarLine, in.Line}, {VarAttempts, in.Attempts()},
+	// IDV_INTERACTION was set first thing. The others are set even after a hang-up:
+	// Asterisk allows SET VARIABLE on a dead channel and the dialplan's h extension may
+	// read them. A hang-up noticed while setting them turns the reason into HANGUP.
+	vars := []struct {
+		name  string
+		value func() string
+	}{
+		{VarStatus, func() string { return string(in.Status) }},
+		{VarCustomerID, func() string { return in.CustomerID }},
+		{VarCustomerName, func() string { return in.CustomerName }},
+		{VarMethod, func() string { return string(in.Method) }},
+		{VarReason, func() string { return string(in.Reason) }},
+		{VarLine, func() string { return in.Line }},
+		{VarAttempts, func() string { return in.Attempts() }},
 	}
 	alive := in.Reason != ReasonHangup
+	reasonSet := in.Reason
 	for _, v := range vars {
-		if err := s.call.SetVariable(ctx, v[0], v[1]); err != nil {
-			alive = s.lost(err) && alive
-			break
+		err := s.call.SetVariable(ctx, v.name, v.value())
+		if v.name == VarReason {
+			reasonSet = in.Reason
 		}
+		if err != nil {
+			alive = false
+			if !errors.Is(err, ErrHangup) {
+				s.lost(err)
+				break
+			}
+			s.lost(err)
+		}
+	}
+	if reasonSet != in.Reason {
+		s.resetReason(ctx)
 	}
 	var route Route
 	var prompt string
@@ -55,7 +75,9 @@ func (s *session) finish(ctx context.Context, err error) {
 		s.end(ctx)
 		return
 	}
-	if err := s.play(ctx, prompt, ""); err != nil && s.lost(err) {
+	if err := s.play(ctx, prompt, ""); err != nil {
+		s.lost(err)
+		s.resetReason(ctx)
 		s.end(ctx)
 		return
 	}
@@ -76,17 +98,24 @@ func (s *session) finish(ctx context.Context, err error) {
 	s.end(ctx)
 }
 
-// lost records a call failure met while finishing; it reports false (the call is gone).
-func (s *session) lost(err error) bool {
-	if errors.Is(err, ErrHangup) {
-		if s.in.Reason != ReasonHangup {
-			s.in.Reason = ReasonHangup
-			s.event(Event{Kind: EventHangup, Detail: err.Error()})
-		}
-	} else {
+// lost records a call failure met while finishing.
+func (s *session) lost(err error) {
+	if !errors.Is(err, ErrHangup) {
 		s.event(Event{Kind: EventError, Detail: err.Error()})
+		return
 	}
-	return false
+	if s.in.Reason != ReasonHangup {
+		s.in.Reason = ReasonHangup
+		s.event(Event{Kind: EventHangup, Detail: err.Error()})
+	}
+}
+
+// resetReason sets IDV_REASON again after a hang-up changed it; on the dead channel
+// Asterisk still sets it (and the adapter reports the hang-up, which we know).
+func (s *session) resetReason(ctx context.Context) {
+	if err := s.call.SetVariable(ctx, VarReason, string(s.in.Reason)); err != nil && !errors.Is(err, ErrHangup) {
+		s.event(Event{Kind: EventError, Name: "variables", Detail: err.Error()})
+	}
 }
 
 func (s *session) end(ctx context.Context) {

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/flow"
+)
+
+// faultyCRM serves the demo CRM but breaks the operations op matches.
+func faultyCRM(t *testing.T, broken func(r *http.Request) bool, fault http.HandlerFunc) string {
+	t.Helper()
+	real := demo.New(demo.Seed).Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if broken(r) {
+			fault(w, r)
+			return
+		}
+		real.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func byPhone(r *http.Request) bool { return r.URL.Path == "/customers" }
+func verifyOp(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/verify") }
+
+func TestBackendFailuresRouteTheCaller(t *testing.T) {
+	// A port nothing listens on: connection refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downURL := "http://" + ln.Addr().String()
+	ln.Close()
+
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
+	}
+	body := func(s string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(s)) }
+	}
+	// hang never answers; it returns only when idv gives up and closes the request,
+	// so the test finishes only if idv enforces its timeouts. (The server notices the
+	// client leaving only once the request body has been read.)
+	hang := func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}
+	huge := func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"customers":[{"id":"1","name":"`))
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for i := 0; i < 32 && r.Context().Err() == nil; i++ {
+			w.Write(chunk)
+		}
+	}
+	always := func(*http.Request) bool { return true }
+
+	cases := []struct {
+		name      string
+		crm       string
+		line      string
+		keys      string
+		ani       string
+		status    string
+		customer  string
+		crmResult string // the CRM event's result in the record and the log
+	}{
+		{"CRM refusing connections", downURL, "", "", "+81312345679", "UNIDENTIFIED", "", "connect"},
+		{"CRM answering 500", faultyCRM(t, always, status(500)), "", "", "+81312345679", "UNIDENTIFIED", "", "http_500"},
+		{"CRM answering 429", faultyCRM(t, always, status(429)), "", "", "+81312345679", "UNIDENTIFIED", "", "http_429"},
+		{"CRM answering garbage", faultyCRM(t, always, body(`<html>oops`)), "", "", "+81312345679", "UNIDENTIFIED", "", "bad_json"},
+		{"CRM answering JSON of another shape", faultyCRM(t, always, body(`{"data":[]}`)), "", "", "+81312345679", "UNIDENTIFIED", "", "bad_json"},
+		{"CRM answering a huge body", faultyCRM(t, always, huge), "", "", "+81312345679", "UNIDENTIFIED", "", "too_large"},
+		{"CRM never answering: request timeout", faultyCRM(t, always, hang), "", "", "+81312345679", "UNIDENTIFIED", "", "timeout"},
+		{"CRM slower than the call's budget", faultyCRM(t, always, hang), "tight", "", "+81312345679", "UNIDENTIFIED", "", "budget_exhausted"},
+		{"identifier lookup failing", faultyCRM(t, func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/customers/") }, status(503)),
+			"", "100235#", "anonymous", "UNIDENTIFIED", "", "http_503"},
+		{"verification failing after identification", faultyCRM(t, verifyOp, status(502)), "", "1234#", "+81312345678", "IDENTIFIED", "100234", "http_502"},
+		{"verification never answering", faultyCRM(t, verifyOp, hang), "", "1234#", "+81312345678", "IDENTIFIED", "100234", "timeout"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.crm, `[lines.tight]
+crm_budget = "100ms"`)
+			script := "idv"
+			if tc.line != "" {
+				script += "?line=" + tc.line
+			}
+			res, in := h.call(agitest.Caller{Script: script, ANI: tc.ani, Keys: tc.keys})
+			method := "NONE"
+			if tc.customer != "" {
+				method = "ANI"
+			}
+			attempts := "0/0"
+			switch {
+			case tc.customer != "":
+				attempts = "0/1"
+			case tc.keys != "":
+				attempts = "1/0"
+			}
+			checkCall(t, res, in, want{status: tc.status, reason: "BACKEND_UNAVAILABLE", method: method, customer: tc.customer,
+				attempts: attempts, apps: []string{"Queue(fallback)"}, prompts: []string{"idv/service-unavailable"}})
+			var crmEvent *flow.Event
+			for i := range in.Events {
+				if in.Events[i].Kind == flow.EventCRM && in.Events[i].Result == tc.crmResult {
+					crmEvent = &in.Events[i]
+				}
+			}
+			if crmEvent == nil {
+				t.Errorf("record has no CRM event with result %q: %+v", tc.crmResult, in.Events)
+			}
+			if !strings.Contains(h.logs.String(), `"result":"`+tc.crmResult+`"`) {
+				t.Errorf("log does not say %q:\n%s", tc.crmResult, h.logs)
+			}
+		})
+	}
+}
+
+// TestHangupAtEveryStep hangs up at each point of the flow. Every call must leave a
+// closed record with HANGUP and the variables set on the dead channel, and the server
+// must leave no goroutine behind.
+func TestHangupAtEveryStep(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) }) // after the harness's own cleanups
+	h := newHarness(t, "")
+	afterKey := func(k string) func(agitest.Command) bool {
+		return func(c agitest.Command) bool {
+			return c.Name() == "WAIT FOR DIGIT" && c.Reply == "200 result="+k
+		}
+	}
+	cases := []struct {
+		name     string
+		caller   agitest.Caller
+		status   string
+		customer string
+	}{
+		{"during the welcome prompt", agitest.Caller{ANI: "anonymous", HangupOnPrompt: "idv/welcome"}, "UNIDENTIFIED", ""},
+		{"right after answer, before any prompt", agitest.Caller{ANI: "anonymous",
+			HangupAfter: func(c agitest.Command) bool { return c.Name() == "ANSWER" }}, "UNIDENTIFIED", ""},
+		{"while the CRM looks up the number", agitest.Caller{ANI: "+81312345679",
+			HangupAfter: func(c agitest.Command) bool { return c.Name() == "STREAM FILE" }}, "IDENTIFIED", "100235"},
+		{"during the identifier prompt", agitest.Caller{ANI: "anonymous", HangupOnPrompt: "idv/enter-id"}, "UNIDENTIFIED", ""},
+		{"while typing the identifier", agitest.Caller{ANI: "anonymous", Keys: "100!"}, "UNIDENTIFIED", ""},
+		{"while the CRM checks the identifier", agitest.Caller{ANI: "anonymous", Keys: "100235#", HangupAfter: afterKey("35")}, "IDENTIFIED", "100235"},
+		{"during the not-found prompt", agitest.Caller{ANI: "anonymous", Keys: "999#", HangupOnPrompt: "idv/not-found"}, "UNIDENTIFIED", ""},
+		{"during the secret prompt", agitest.Caller{ANI: "+81312345678", HangupOnPrompt: "idv/enter-secret"}, "IDENTIFIED", "100234"},
+		{"while typing the secret", agitest.Caller{ANI: "+81312345678", Keys: "12!"}, "IDENTIFIED", "100234"},
+		{"while the CRM checks the secret", agitest.Caller{ANI: "+81312345678", Keys: "1234#", HangupAfter: afterKey("35")}, "VERIFIED", "100234"},
+		{"during the secret-wrong prompt", agitest.Caller{ANI: "+81312345678", Keys: "9999#", HangupOnPrompt: "idv/secret-wrong"}, "IDENTIFIED", "100234"},
+		{"during the verified prompt", agitest.Caller{ANI: "+81312345678", Keys: "1234#", HangupOnPrompt: "idv/verified"}, "VERIFIED", "100234"},
+		{"during the transfer prompt", agitest.Caller{ANI: "+81312345679", HangupOnPrompt: "idv/transfer"}, "IDENTIFIED", "100235"},
+		{"during the too-many-attempts prompt", agitest.Caller{ANI: "anonymous", Keys: "1#2#3#", HangupOnPrompt: "idv/too-many-attempts"}, "UNIDENTIFIED", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, in := h.call(tc.caller)
+			if !res.HungUp || res.AGIStatus != "HANGUP" {
+				t.Errorf("caller hung up %v, AGISTATUS %s; want a hang-up", res.HungUp, res.AGIStatus)
+			}
+			if in == nil {
+				t.Fatal("no record")
+			}
+			if in.Reason != flow.ReasonHangup || string(in.Status) != tc.status || in.CustomerID != tc.customer || in.Ended.IsZero() {
+				t.Errorf("record %s/%s customer %q ended %v; want %s/HANGUP customer %q, closed", in.Status, in.Reason,
+					in.CustomerID, in.Ended, tc.status, tc.customer)
+			}
+			if res.Var("IDV_REASON") != "HANGUP" || res.Var("IDV_STATUS") != tc.status {
+				t.Errorf("variables on the dead channel: IDV_STATUS=%s IDV_REASON=%s", res.Var("IDV_STATUS"), res.Var("IDV_REASON"))
+			}
+			if len(res.Apps) != 0 {
+				t.Errorf("a hung-up call was routed: %q", res.Apps)
+			}
+			for _, c := range res.Commands {
+				if c.Dead && strings.HasPrefix(c.Reply, "511") && c.Name() != "CHANNEL STATUS" && c.Name() != "STREAM FILE" && c.Name() != "WAIT FOR DIGIT" {
+					t.Errorf("idv sent %q on a dead channel (511)", c.Line)
+				}
+			}
+		})
+	}
+	t.Run("in the queue, after routing", func(t *testing.T) {
+		res, in := h.call(agitest.Caller{ANI: "+81312345679", QueueHangup: true})
+		if in.Reason != flow.ReasonNotRequired || in.Route != "queue:support" || len(res.Apps) != 1 {
+			t.Errorf("record %s route %q apps %q: a hang-up after routing keeps the outcome", in.Reason, in.Route, res.Apps)
+		}
+	})
+}
+
+func TestScripts(t *testing.T) {
+	h := newHarness(t, "")
+	t.Run("identify only: sets the variables, returns to the dialplan, never asks for the secret", func(t *testing.T) {
+		res, in := h.call(agitest.Caller{Script: "identify", ANI: "+81312345678"})
+		checkCall(t, res, in, want{status: "IDENTIFIED", reason: "OK", method: "ANI", customer: "100234", attempts: "0/0",
+			goTo: "inbound,s,2", noCRM: "verify"})
+	})
+	t.Run("step-up verify of a caller identified earlier", func(t *testing.T) {
+		res, in := h.call(agitest.Caller{Script: "verify", Keys: "1234#",
+			Vars: map[string]string{"IDV_CUSTOMER_ID": "100234", "IDV_CUSTOMER_NAME": "佐藤 花子", "IDV_METHOD": "ANI"}})
+		checkCall(t, res, in, want{status: "VERIFIED", reason: "OK", method: "ANI", customer: "100234", name: "佐藤 花子",
+			attempts: "0/1", goTo: "inbound,s,2"})
+	})
+	t.Run("step-up verify failing", func(t *testing.T) {
+		res, in := h.call(agitest.Caller{Script: "verify", Keys: "1#2#3#", Vars: map[string]string{"IDV_CUSTOMER_ID": "100234"}})
+		checkCall(t, res, in, want{status: "IDENTIFIED", reason: "VERIFY_FAILED", method: "NONE", customer: "100234", attempts: "0/3"})
+	})
+	t.Run("step-up verify with nobody identified", func(t *testing.T) {
+		res, in := h.call(agitest.Caller{Script: "verify", Keys: "1234#"})
+		checkCall(t, res, in, want{status: "UNIDENTIFIED", reason: "NOT_FOUND", method: "NONE", attempts: "0/0"})
+	})
+	t.Run("unknown script: FAILURE, so the dialplan falls back", func(t *testing.T) {
+		res, err := agitest.Caller{Script: "bogus"}.Call(context.Background(), h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.AGIStatus != "FAILURE" || len(res.Vars) != 0 {
+			t.Errorf("AGISTATUS %s vars %v, want FAILURE and nothing set", res.AGIStatus, res.Vars)
+		}
+		if !strings.Contains(h.logs.String(), "unknown agi script") {
+			t.Error("log does not name the unknown script")
+		}
+	})
+}
