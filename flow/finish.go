@@ -27,54 +27,13 @@ func (s *session) finish(ctx context.Context, err error) {
 	}
 	s.event(Event{Kind: EventOutcome, Name: string(in.Status), Result: string(in.Reason)})
 
-	// IDV_INTERACTION was set first thing. The others are set even after a hang-up:
-	// Asterisk allows SET VARIABLE on a dead channel and the dialplan's h extension may
-	// read them. A hang-up noticed while setting them turns the reason into HANGUP.
-	vars := []struct {
-		name  string
-		value func() string
-	}{
-		{VarStatus, func() string { return string(in.Status) }},
-		{VarCustomerID, func() string { return in.CustomerID }},
-		{VarCustomerName, func() string { return in.CustomerName }},
-		{VarMethod, func() string { return string(in.Method) }},
-		{VarReason, func() string { return string(in.Reason) }},
-		{VarLine, func() string { return in.Line }},
-		{VarAttempts, func() string { return in.Attempts() }},
-	}
-	alive := in.Reason != ReasonHangup
-	reasonSet := in.Reason
-	for _, v := range vars {
-		err := s.call.SetVariable(ctx, v.name, v.value())
-		if v.name == VarReason {
-			reasonSet = in.Reason
-		}
-		if err != nil {
-			alive = false
-			if !errors.Is(err, ErrHangup) {
-				s.lost(err)
-				break
-			}
-			s.lost(err)
-		}
-	}
-	if reasonSet != in.Reason {
-		s.resetReason(ctx)
-	}
-	var route Route
-	var prompt string
-	if alive && s.script == ScriptIDV {
-		route, prompt = s.destination()
-		in.Route = route.String()
-	}
-	if !alive {
-		in.Ended = s.r.now()
-	}
-	s.record(ctx)
-	if !alive || s.script != ScriptIDV {
+	if !s.setVariables(ctx) || s.script != ScriptIDV {
 		s.end(ctx)
 		return
 	}
+	route, prompt := s.destination()
+	in.Route = route.String()
+	s.record(ctx) // before the route is sent: a routed call always has its record
 	if err := s.play(ctx, prompt, ""); err != nil {
 		s.lost(err)
 		s.resetReason(ctx)
@@ -96,6 +55,45 @@ func (s *session) finish(ctx context.Context, err error) {
 		}
 	}
 	s.end(ctx)
+}
+
+// setVariables sets the outcome's channel variables (IDV_INTERACTION was set first
+// thing) and reports whether the caller is still there. They are set even after a
+// hang-up: Asterisk allows SET VARIABLE on a dead channel and the dialplan's h extension
+// may read them. A hang-up noticed while setting them turns the reason into HANGUP.
+func (s *session) setVariables(ctx context.Context) bool {
+	in := s.in
+	vars := []struct {
+		name  string
+		value func() string
+	}{
+		{VarStatus, func() string { return string(in.Status) }},
+		{VarCustomerID, func() string { return in.CustomerID }},
+		{VarCustomerName, func() string { return in.CustomerName }},
+		{VarMethod, func() string { return string(in.Method) }},
+		{VarReason, func() string { return string(in.Reason) }},
+		{VarLine, func() string { return in.Line }},
+		{VarAttempts, func() string { return in.Attempts() }},
+	}
+	alive := in.Reason != ReasonHangup
+	reasonSet := in.Reason
+	for _, v := range vars {
+		err := s.call.SetVariable(ctx, v.name, v.value())
+		if v.name == VarReason {
+			reasonSet = in.Reason
+		}
+		if err != nil {
+			alive = false
+			s.lost(err)
+			if !errors.Is(err, ErrHangup) {
+				return false // the AGI channel is broken; nothing more will get through
+			}
+		}
+	}
+	if reasonSet != in.Reason {
+		s.resetReason(ctx)
+	}
+	return alive
 }
 
 // lost records a call failure met while finishing.

@@ -45,19 +45,19 @@ type Line struct {
 // Prompts are the sound files the flow plays, as Asterisk names them (no extension).
 // An empty prompt is skipped.
 type Prompts struct {
-	Welcome      string
-	EnterID      string
-	OptOutHint   string
-	NoInput      string
-	NotFound     string
-	EnterSecret  string
-	SecretWrong  string
-	Verified     string
-	Transfer     string
-	TooMany      string
-	Unavailable  string
-	Locked       string
-	Goodbye      string
+	Welcome     string
+	EnterID     string
+	OptOutHint  string
+	NoInput     string
+	NotFound    string
+	EnterSecret string
+	SecretWrong string
+	Verified    string
+	Transfer    string
+	TooMany     string
+	Unavailable string
+	Locked      string
+	Goodbye     string
 }
 
 // Names lists every prompt with its config key, for start-up checks.
