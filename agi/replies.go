@@ -17,12 +17,13 @@ import (
 //   - A "520-" usage reply spans several lines ending with "520 End of proper usage.";
 //     zaf/agi reads only two of them. replyReader folds the block into one "520" line.
 type replyReader struct {
-	r       *bufio.Reader
-	pending []byte
-	midLine bool // the last line served was cut by the buffer size
-	inUsage bool
-	hungUp  bool
-	err     error
+	r        *bufio.Reader
+	pending  []byte
+	midLine  bool // the last chunk read ended inside a line
+	dropLine bool // the rest of the current line is not passed on
+	inUsage  bool
+	hungUp   bool
+	err      error
 }
 
 var (
@@ -35,37 +36,42 @@ func (f *replyReader) Read(p []byte) (int, error) {
 		if f.err != nil {
 			return 0, f.err
 		}
-		line, err := f.r.ReadSlice('\n')
+		chunk, err := f.r.ReadSlice('\n')
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			f.err = err
 		}
-		if len(line) == 0 {
+		if len(chunk) == 0 {
 			continue
 		}
-		whole := !f.midLine
-		f.midLine = line[len(line)-1] != '\n'
-		if !whole {
-			if !f.inUsage {
-				f.pending = line
-			}
-			continue
+		start := !f.midLine
+		f.midLine = chunk[len(chunk)-1] != '\n'
+		if start {
+			f.dropLine = f.classify(bytes.TrimRight(chunk, "\r\n"))
 		}
-		text := bytes.TrimRight(line, "\r\n")
-		switch {
-		case f.inUsage:
-			if bytes.HasPrefix(text, []byte("520 ")) {
-				f.inUsage = false
-				f.pending = usageLine
-			}
-		case bytes.Equal(text, hangupLine):
-			f.hungUp = true
-		case bytes.HasPrefix(text, []byte("520-")):
-			f.inUsage = true
-		default:
-			f.pending = line
+		if !f.dropLine {
+			f.pending = chunk
 		}
 	}
 	n := copy(p, f.pending)
 	f.pending = f.pending[n:]
 	return n, nil
+}
+
+// classify looks at the start of a line and says whether to drop it.
+func (f *replyReader) classify(text []byte) bool {
+	switch {
+	case f.inUsage:
+		if bytes.HasPrefix(text, []byte("520 ")) {
+			f.inUsage = false
+			f.pending = usageLine
+		}
+		return true
+	case bytes.Equal(text, hangupLine):
+		f.hungUp = true
+		return true
+	case bytes.HasPrefix(text, []byte("520-")):
+		f.inUsage = true
+		return true
+	}
+	return false
 }

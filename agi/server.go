@@ -115,17 +115,16 @@ func (s *Server) serveConn(conn net.Conn) {
 	defer s.calls.Done()
 	defer conn.Close()
 	log := s.Log.With().Str("peer", conn.RemoteAddr().String()).Logger()
-	t := s.Timeouts.withDefaults()
-	sess, err := newSession(conn, t)
-	if err != nil {
-		log.Error().Err(err).Msg("agi connection refused: bad environment")
-		return
-	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	// Cutting the call on shutdown: a past deadline ends any read or write at once.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	sess, err := newSession(ctx, conn, s.Timeouts.withDefaults())
+	if err != nil {
+		log.Error().Err(err).Msg("agi connection refused: bad environment")
+		return
+	}
 
 	id := s.NewID()
 	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()

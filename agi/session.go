@@ -64,6 +64,7 @@ type Session struct {
 	Request Request
 
 	conn     net.Conn
+	ctx      context.Context // cancelled when the server cuts the call
 	agi      *zagi.Session
 	replies  *replyReader
 	timeouts Timeouts
@@ -73,9 +74,12 @@ type Session struct {
 }
 
 // newSession reads the environment from conn and prepares the command channel.
-func newSession(conn net.Conn, t Timeouts) (*Session, error) {
+func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error) {
 	br := bufio.NewReaderSize(conn, maxEnvLine)
 	if err := conn.SetReadDeadline(time.Now().Add(t.Env)); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil { // checked after the deadline is set: see do
 		return nil, err
 	}
 	env, err := ReadEnv(br)
@@ -86,7 +90,7 @@ func newSession(conn net.Conn, t Timeouts) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Env: env, Request: req, conn: conn, timeouts: t, replies: &replyReader{r: br}}
+	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: &replyReader{r: br}}
 	s.agi = zagi.New()
 	// zaf/agi reads the environment itself with a Scanner that could swallow bytes after
 	// the block; it gets an empty block here and the environment we parsed above.
@@ -125,6 +129,11 @@ func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, er
 	}
 	if err := s.conn.SetReadDeadline(now.Add(s.timeouts.Reply + wait)); err != nil {
 		return zagi.Reply{}, connLost{err}
+	}
+	// A cut (server shutdown) sets a past deadline after cancelling ctx; checking ctx only
+	// now makes sure the deadlines just set cannot undo it.
+	if err := s.ctx.Err(); err != nil {
+		return zagi.Reply{}, connLost{fmt.Errorf("call cut by shutdown: %w", err)}
 	}
 	r, err := cmd()
 	switch {

@@ -1,0 +1,103 @@
+package agi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idv-project/idv/agi"
+	"github.com/idv-project/idv/flow"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type oneLine struct{ l *flow.Line }
+
+func (o oneLine) ResolveLine(string, string, string) (*flow.Line, error) { return o.l, nil }
+
+type nopRecorder struct{}
+
+func (nopRecorder) Record(context.Context, *flow.Interaction) error { return nil }
+
+func startServer(t *testing.T) (string, *lockedBuffer, *agi.Server) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	srv := &agi.Server{
+		Runner: &flow.Runner{Recorder: nopRecorder{}},
+		Lines:  oneLine{&flow.Line{Name: "default"}},
+		Log:    zerolog.New(logs),
+		NewID:  func() string { return "01TEST" },
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return ln.Addr().String(), logs, srv
+}
+
+// TestMalformedEnvironment: a peer that is not Asterisk gets the connection closed and a
+// log line that says why; the server keeps serving.
+func TestMalformedEnvironment(t *testing.T) {
+	addr, logs, _ := startServer(t)
+	for _, garbage := range []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "agi_request agi://x/idv\n\n", "\x16\x03\x01\x02\x00\x01\x00\n\n"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, garbage)
+		// The server must close the connection without sending a command.
+		rest, _ := io.ReadAll(conn)
+		conn.Close()
+		if len(rest) != 0 {
+			t.Errorf("server sent %q to a peer with a bad environment", rest)
+		}
+	}
+	if n := strings.Count(logs.String(), "bad environment"); n != 3 {
+		t.Errorf("%d log lines about a bad environment, want 3:\n%s", n, logs)
+	}
+}
+
+// TestPeerThatNeverSpeaks: the env timeout frees the goroutine; Shutdown does not hang.
+func TestShutdownCutsSilentPeers(t *testing.T) {
+	addr, logs, srv := startServer(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "agi_network: yes\n") // and then nothing
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // no grace: cut at once
+	if err := srv.Shutdown(ctx); err != context.Canceled {
+		t.Errorf("Shutdown = %v, want context.Canceled after cutting the call", err)
+	}
+	r := bufio.NewReader(conn)
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Errorf("connection still open after shutdown: %v", err)
+	}
+	_ = logs
+}
