@@ -1,0 +1,148 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShippedConfigLoads(t *testing.T) {
+	cfg, err := Load("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Lines["default"]
+	if !d.ANILookup || d.IdentifyAttempts != 3 || d.VerifyAttempts != 3 || d.OptOutKey != '*' || d.Terminator != '#' {
+		t.Errorf("default line = %+v, want the documented defaults", d)
+	}
+	r := cfg.Lines["retail"]
+	if !r.Verify || r.Routes.Verified.String() != "goto:selfservice,s,1" || r.Prompts.Welcome != d.Prompts.Welcome {
+		t.Errorf("retail line = %+v, want it layered on default", r)
+	}
+	if r.Routes.VerifyFailed.String() != "queue:retail" {
+		t.Errorf("verify_failed = %s, want the unidentified route when unset", r.Routes.VerifyFailed)
+	}
+	if cfg.CRM.ByID.URL != "http://127.0.0.1:8089/customers/{id}" {
+		t.Errorf("{base} not expanded: %s", cfg.CRM.ByID.URL)
+	}
+}
+
+// TestShippedConfigIsTheDefaults: config.toml documents the built-in defaults, so a file
+// with only the example line gives the same configuration.
+func TestShippedConfigIsTheDefaults(t *testing.T) {
+	shipped, err := Load("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile("../config.toml")
+	example := string(text[strings.Index(string(text), "[lines.retail]"):])
+	bare, err := Parse("bare.toml", example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range shipped.Lines {
+		if b := bare.Lines[name]; b == nil || *b != *l {
+			t.Errorf("line %s differs between config.toml and the built-in defaults:\n%+v\n%+v", name, l, b)
+		}
+	}
+	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM {
+		t.Error("config.toml and the built-in defaults differ")
+	}
+}
+
+func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
+	cases := []struct{ name, text, key, reason string }{
+		{"unknown top-level key", "[agi]\nlisen = \"x\"", "agi.lisen", "unknown key"},
+		{"unknown line key", "[lines.gold]\nverfy = true", "lines.gold.verfy", "unknown key"},
+		{"unknown prompt", "[lines.default.prompts]\nhello = \"x\"", "lines.default.prompts.hello", "unknown key"},
+		{"bad TOML", "[agi\n", "", "line 2"},
+		{"wrong type", "[lines.default]\nverify = \"yes\"", "lines.default", "bool"},
+		{"attempts out of range", "[lines.default]\nidentify_attempts = 0", "lines.default.identify_attempts", "outside 1..10"},
+		{"min above max", "[lines.gold]\nid_min_digits = 9\nid_max_digits = 4", "lines.gold.id_min_digits", "more than id_max_digits"},
+		{"bad duration", "[lines.default]\nfirst_digit_timeout = \"fast\"", "lines.default", "fast"},
+		{"timeout too short", "[lines.default]\ninter_digit_timeout = \"1ms\"", "lines.default.inter_digit_timeout", "outside"},
+		{"bad route", "[lines.default.routes]\nverified = \"queue:\"", "lines.default.routes.verified", "queue name"},
+		{"goto with two parts", "[lines.default.routes]\nverified = \"goto:a,b\"", "lines.default.routes.verified", "context,extension,priority"},
+		{"route kind", "[lines.default.routes]\nerror = \"dial:x\"", "lines.default.routes.error", "want queue:NAME"},
+		{"bad region", "[lines.default]\nregion = \"XX\"", "lines.default.region", "region code"},
+		{"opt-out equals terminator", "[lines.default]\nopt_out_key = \"#\"", "lines.default.opt_out_key", "same key"},
+		{"digit opt-out", "[lines.default]\nopt_out_key = \"0\"", "lines.default.opt_out_key", "must be"},
+		{"prompt with spaces", "[lines.default.prompts]\nwelcome = \"a b\"", "lines.default.prompts.welcome", "sound file"},
+		{"prompt escaping the sounds dir", "[lines.default.prompts]\nwelcome = \"../../etc/passwd\"", "lines.default.prompts.welcome", "sound file"},
+		{"no identifier prompt", "[lines.default.prompts]\nenter_id = \"\"", "lines.default.prompts.enter_id", "must name a prompt"},
+		{"duplicate DNIS", "[lines.a]\ndnis=[\"1\"]\n[lines.b]\ndnis=[\"1\"]", "lines.b.dnis", "already the DNIS of line \"a\""},
+		{"bad line name", "[lines.\"a b\"]\nverify = true", "lines.a b", "line names"},
+		{"PIN in a URL", "[crm.verify]\nurl = \"{base}/v?pin={pin}\"", "crm.verify.url", "only appear in the body"},
+		{"no PIN in the body", "[crm.verify]\nbody = \"{}\"", "crm.verify.body", "{pin}"},
+		{"crm base not http", "[crm]\nbase_url = \"ftp://x\"", "crm.base_url", "http://"},
+		{"log level", "[log]\nlevel = \"loud\"", "log.level", "not one of"},
+		{"store driver", "[store]\ndriver = \"mysql\"", "store.driver", "not supported"},
+		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("site.toml", tc.text)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "site.toml: ") || !strings.Contains(msg, tc.key) || !strings.Contains(msg, tc.reason) {
+				t.Errorf("error %q, want file site.toml, key %q and reason %q", msg, tc.key, tc.reason)
+			}
+		})
+	}
+}
+
+func TestResolveLine(t *testing.T) {
+	cfg, err := Parse("t.toml", "[lines.gold]\ndnis = [\"2000\"]\n[lines.silver]\ndnis = [\"s\"]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, dnid, exten, want string }{
+		{"gold", "", "", "gold"},
+		{"", "2000", "", "gold"},
+		{"", "unknown", "s", "silver"},
+		{"", "9999", "9999", "default"},
+		{"silver", "2000", "", "silver"},
+	}
+	for _, tc := range cases {
+		l, err := cfg.ResolveLine(tc.name, tc.dnid, tc.exten)
+		if err != nil || l.Name != tc.want {
+			t.Errorf("ResolveLine(%q, %q, %q) = %s, %v; want %s", tc.name, tc.dnid, tc.exten, l.Name, err, tc.want)
+		}
+	}
+	l, err := cfg.ResolveLine("bronze", "2000", "")
+	if l.Name != "default" || err == nil || !strings.Contains(err.Error(), "bronze") {
+		t.Errorf("unknown line: %s, %v; want default and an error naming it", l.Name, err)
+	}
+}
+
+func TestDurationsAndLayering(t *testing.T) {
+	cfg, err := Parse("t.toml", "[lines.default]\nfirst_digit_timeout = \"2500ms\"\nverify = true\n[lines.gold]\nverify = false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lines["gold"].FirstDigitTimeout != 2500*time.Millisecond || cfg.Lines["gold"].Verify {
+		t.Errorf("gold = %+v: want the default's timeout and its own verify", cfg.Lines["gold"])
+	}
+}
+
+func TestMask(t *testing.T) {
+	cases := []struct {
+		in      string
+		visible int
+		want    string
+	}{
+		{"+81312345678", 4, "+*******5678"},
+		{"0312345678", 0, "**********"},
+		{"0312345678", -1, "0312345678"},
+		{"anonymous", 4, "anonymous"},
+		{"12", 4, "12"},
+	}
+	for _, tc := range cases {
+		if got := Mask(tc.in, tc.visible); got != tc.want {
+			t.Errorf("Mask(%q, %d) = %q, want %q", tc.in, tc.visible, got, tc.want)
+		}
+	}
+}
