@@ -88,14 +88,14 @@ func TestParseRequestFromURL(t *testing.T) {
 
 func TestSanitizeValue(t *testing.T) {
 	cases := map[string]string{
-		"佐藤 花子":                        "佐藤 花子",
-		`Bob "the" \ Builder`:           `Bob 'the' ' Builder`,
-		"line1\r\nSET VARIABLE X 1":     "line1  SET VARIABLE X 1",
-		"bell\x07 and \x00nul":          "bell and nul",
-		"rtl\u202eevil":                 "rtlevil",
-		"\xff\xfeinvalid":               "invalid",
-		strings.Repeat("あ", 200):        strings.Repeat("あ", MaxVariableLen),
-		"  padded  ":                    "padded",
+		"佐藤 花子":                     "佐藤 花子",
+		`Bob "the" \ Builder`:       `Bob 'the' ' Builder`,
+		"line1\r\nSET VARIABLE X 1": "line1  SET VARIABLE X 1",
+		"bell\x07 and \x00nul":      "bell and nul",
+		"rtl\u202eevil":             "rtlevil",
+		"\xff\xfeinvalid":           "invalid",
+		strings.Repeat("あ", 200):    strings.Repeat("あ", MaxVariableLen),
+		"  padded  ":                "padded",
 	}
 	for in, want := range cases {
 		if got := SanitizeValue(in); got != want {

@@ -42,7 +42,8 @@ type Caller struct {
 	// Keys is what the caller types, in order. A digit, '*' or '#' is a key press; it
 	// interrupts a STREAM FILE whose escape digits hold it (else the prompt plays to its
 	// end and the key waits), and answers WAIT FOR DIGIT or feeds GET DATA. '.' is
-	// silence: the next WAIT FOR DIGIT or GET DATA times out. '!' hangs up during the
+	// silence: the next WAIT FOR DIGIT or GET DATA times out. '_' lets the next STREAM
+	// FILE play to its end before the following keys are typed. '!' hangs up during the
 	// next STREAM FILE, WAIT FOR DIGIT or GET DATA. When Keys runs out, the caller is
 	// silent.
 	Keys string
@@ -290,8 +291,11 @@ func (ch *channel) hangup() {
 	ch.needhup = true
 }
 
-// nextKey pops the next scripted key; 0 when the script is over (silence).
+// nextKey pops the next scripted key for a wait; 0 when the script is over (silence).
 func (ch *channel) nextKey() rune {
+	for len(ch.keys) > 0 && ch.keys[0] == '_' {
+		ch.keys = ch.keys[1:]
+	}
 	if len(ch.keys) == 0 {
 		return 0
 	}

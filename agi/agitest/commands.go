@@ -114,6 +114,11 @@ func (ch *channel) streamFile(argv []string) []string {
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "hangup"})
 		return []string{"200 result=-1 endpos=4000"}
 	}
+	if ch.peekKey() == '_' {
+		ch.keys = ch.keys[1:]
+		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "played"})
+		return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
+	}
 	if k := ch.peekKey(); k != 0 && k != '.' && strings.ContainsRune(escape, k) {
 		ch.nextKey()
 		ch.typed(k)
@@ -247,9 +252,7 @@ func (ch *channel) exec(argv []string) []string {
 	switch strings.ToLower(app) {
 	case "queue":
 		if ch.c.QueueHangup {
-			ch.vars["QUEUESTATUS"] = ""
-			delete(ch.vars, "QUEUESTATUS")
-			ch.hangup()
+			ch.hangup() // Queue sets no QUEUESTATUS when the caller leaves
 			return ok(-1)
 		}
 		ch.vars["QUEUESTATUS"] = or(ch.c.QueueStatus, "CONTINUE")

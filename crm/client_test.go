@@ -1,0 +1,130 @@
+package crm_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/idv-project/idv/crm"
+	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/flow"
+)
+
+func demoClient(t *testing.T) *crm.Client {
+	srv := httptest.NewServer(demo.New(demo.Seed).Handler())
+	t.Cleanup(srv.Close)
+	c := &crm.Client{HTTP: srv.Client()}
+	c.ByPhone, c.ByID, c.Check = crm.ReferenceEndpoints(srv.URL)
+	return c
+}
+
+func TestReferenceAPIAgainstDemoCRM(t *testing.T) {
+	c := demoClient(t)
+	ctx := context.Background()
+	got, err := c.FindByPhone(ctx, "+81312345678")
+	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "100234", Name: "佐藤 花子", VerifyRequired: true}) {
+		t.Errorf("by phone = %+v, %v", got, err)
+	}
+	if got, err := c.FindByPhone(ctx, "+81355550000"); err != nil || len(got) != 2 {
+		t.Errorf("shared number = %+v, %v; want two customers", got, err)
+	}
+	if got, err := c.FindByPhone(ctx, "+81399999999"); err != nil || len(got) != 0 {
+		t.Errorf("unknown number = %+v, %v", got, err)
+	}
+	if cu, err := c.FindByID(ctx, "100235"); err != nil || cu == nil || cu.Name != "田中 一郎" || cu.VerifyRequired {
+		t.Errorf("by id = %+v, %v", cu, err)
+	}
+	if cu, err := c.FindByID(ctx, "999"); err != nil || cu != nil {
+		t.Errorf("unknown id = %+v, %v; want nil, nil", cu, err)
+	}
+	for pin, want := range map[string]flow.Verdict{"1234": flow.Verified, "9999": flow.Rejected, "": flow.Rejected} {
+		if v, err := c.Verify(ctx, "100234", flow.NewSecret(pin)); err != nil || v != want {
+			t.Errorf("verify %q = %v, %v; want %v", pin, v, err, want)
+		}
+	}
+	if v, err := c.Verify(ctx, "100240", flow.NewSecret("0000")); err != nil || v != flow.Locked {
+		t.Errorf("locked customer = %v, %v", v, err)
+	}
+}
+
+// TestConfiguredEndpoint: a CRM of another shape, reached by configuration alone.
+func TestConfiguredEndpoint(t *testing.T) {
+	var seen *http.Request
+	var seenBody string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r
+		b, _ := io.ReadAll(r.Body)
+		seenBody = string(b)
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/lookup"):
+			w.Write([]byte(`{"result":{"matches":[{"acct":12345,"profile":{"display":"Ana \"Q\""},"flags":{"mfa":true}}]}}`))
+		case r.URL.Path == "/api/auth":
+			w.Write([]byte(`{"outcome":{"ok":true}}`))
+		}
+	}))
+	defer srv.Close()
+	c := &crm.Client{HTTP: srv.Client(), Auth: crm.Auth{Bearer: "tok"},
+		ByPhone: crm.Endpoint{Method: "POST", URL: srv.URL + "/api/lookup/{phone}?src=ivr&p={phone}", Body: `{"msisdn":"{phone}"}`,
+			Headers: map[string]string{"X-Api-Key": "k"}, ListPath: "result.matches", IDPath: "acct", NamePath: "profile.display",
+			VerifyRequiredPath: "flags.mfa"},
+		Check: crm.Endpoint{Method: "POST", URL: srv.URL + "/api/auth", Body: `{"account":"{id}","pin":"{pin}"}`, VerifiedPath: "outcome.ok"},
+	}
+	got, err := c.FindByPhone(context.Background(), "+44 20 7946")
+	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "12345", Name: `Ana "Q"`, VerifyRequired: true}) {
+		t.Fatalf("= %+v, %v", got, err)
+	}
+	if seen.Header.Get("Authorization") != "Bearer tok" || seen.Header.Get("X-Api-Key") != "k" {
+		t.Errorf("headers = %v", seen.Header)
+	}
+	if seen.URL.Query().Get("p") != "+44 20 7946" || seen.URL.EscapedPath() != "/api/lookup/+44%2020%207946" {
+		t.Errorf("URL = %s: phone must be path-escaped in the path and query-escaped in the query", seen.URL)
+	}
+	if seenBody != `{"msisdn":"+44 20 7946"}` {
+		t.Errorf("body = %s", seenBody)
+	}
+	// A value that looks like a placeholder is not expanded again, and quotes are escaped.
+	v, err := c.Verify(context.Background(), `x"{pin}`, flow.NewSecret("1234"))
+	if err != nil || v != flow.Verified {
+		t.Fatalf("verify = %v, %v", v, err)
+	}
+	var body map[string]string
+	if err := json.Unmarshal([]byte(seenBody), &body); err != nil || body["account"] != `x"{pin}` || body["pin"] != "1234" {
+		t.Errorf("verify body = %s (%v)", seenBody, err)
+	}
+}
+
+func TestErrorsAreDistinctAndKeepTheSecretOut(t *testing.T) {
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		kind    string
+	}{
+		{"server error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "pin 4321 wrong", 500) }, "http_500"},
+		{"unauthorised", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) }, "http_401"},
+		{"garbage", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) }, "bad_json"},
+		{"two documents", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"verified":true}{}`)) }, "bad_json"},
+		{"wrong type", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"verified":"yes"}`)) }, "bad_json"},
+		{"too large", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(strings.Repeat(" ", 2<<20))) }, "too_large"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			c := &crm.Client{HTTP: srv.Client()}
+			_, _, c.Check = crm.ReferenceEndpoints(srv.URL)
+			_, err := c.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+			var ce *crm.Error
+			if !errors.As(err, &ce) || ce.Kind() != tc.kind || ce.Op != "verify" {
+				t.Fatalf("err = %v, want a crm.Error of kind %s", err, tc.kind)
+			}
+			if strings.Contains(err.Error(), "4321") || strings.Contains(err.Error(), srv.URL) {
+				t.Errorf("error %q carries the secret or the URL", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/idv-project/idv/flow"
+)
+
+func TestRecordIsUpsertedWithNewEventsOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "idv.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MaskANI = func(a string) string { return "***" + a[len(a)-2:] }
+	t0 := time.UnixMilli(1_795_618_877_000)
+	in := &flow.Interaction{ID: "01A", Line: "retail", Script: "idv", Started: t0, ANI: "+81312345678", ANIE164: "+81312345678",
+		Status: flow.StatusUnidentified, Reason: "", Method: flow.MethodNone,
+		Events: []flow.Event{{At: t0, Kind: flow.EventStart, Name: "idv"}}}
+	if err := s.Record(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Status, in.Reason, in.Method, in.CustomerID, in.CustomerName = flow.StatusVerified, flow.ReasonOK, flow.MethodANI, "100234", "佐藤 花子"
+	in.VerifyAttempts, in.Route, in.Ended = 1, "queue:support", t0.Add(5*time.Second)
+	in.Events = append(in.Events, flow.Event{At: t0.Add(time.Second), Kind: flow.EventCRM, Name: "verify", Result: "verified", Latency: 1500 * time.Microsecond},
+		flow.Event{At: t0.Add(2 * time.Second), Kind: flow.EventDigits, Name: "secret", Result: "terminator", Count: 4})
+	if err := s.Record(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Reopen: migrations are applied once, data survived.
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Interaction(ctx, "01A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != flow.StatusVerified || got.CustomerName != "佐藤 花子" || got.Route != "queue:support" ||
+		!got.Ended.Equal(in.Ended) || got.ANI != "***78" || got.ANIE164 != "***78" || got.Attempts() != "0/1" {
+		t.Errorf("stored = %+v", got)
+	}
+	if len(got.Events) != 3 || got.Events[1].Latency != 1500*time.Microsecond || got.Events[2].Count != 4 {
+		t.Errorf("events = %+v, want 3 with their latency and count", got.Events)
+	}
+	if n, _ := s.Count(ctx); n != 1 {
+		t.Errorf("%d interactions, want 1", n)
+	}
+	if _, err := s.Interaction(ctx, "nope"); err == nil {
+		t.Error("missing interaction found")
+	}
+}
