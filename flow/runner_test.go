@@ -33,7 +33,9 @@ func (f *fakeCall) Goto(context.Context, string, string, string) error { return 
 
 type panicky struct{}
 
-func (panicky) FindByPhone(context.Context, string) ([]Customer, error) { panic("nil map in a CRM adapter") }
+func (panicky) FindByPhone(context.Context, string) ([]Customer, error) {
+	panic("nil map in a CRM adapter")
+}
 func (panicky) FindByID(context.Context, string) (*Customer, error)     { return nil, nil }
 func (panicky) Verify(context.Context, string, Secret) (Verdict, error) { return Rejected, nil }
 

@@ -19,6 +19,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,7 +65,8 @@ type Caller struct {
 
 	// Timeout bounds the whole call; default 30 s.
 	Timeout time.Duration
-	// Trace, when set, sees every line sent (">") and received ("<").
+	// Trace, when set, sees every line: "<" for what Asterisk sends, ">" for what the
+	// server sends.
 	Trace func(dir, line string)
 }
 
@@ -148,6 +150,9 @@ func (c Caller) Call(ctx context.Context, addr string) (*Result, error) {
 	return ch.res, err
 }
 
+// callSeq numbers calls, as Asterisk's uniqueid does.
+var callSeq atomic.Int64
+
 // channel is the simulated Asterisk channel and its AGI loop.
 type channel struct {
 	c       Caller
@@ -202,7 +207,7 @@ func (ch *channel) env() []string {
 		"agi_channel: " + or(c.Channel, "PJSIP/sipp-00000000"),
 		"agi_language: " + or(c.Language, "en"),
 		"agi_type: PJSIP",
-		"agi_uniqueid: " + or(c.UniqueID, "1795618877.0"),
+		"agi_uniqueid: " + or(c.UniqueID, fmt.Sprintf("%d.%d", time.Now().Unix(), callSeq.Add(1))),
 		"agi_version: 22.10.1",
 		"agi_callerid: " + ani,
 		"agi_calleridname: " + name,

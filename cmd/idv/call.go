@@ -40,11 +40,11 @@ func call(args []string) error {
 	}
 	if *trace {
 		c.Trace = func(dir, l string) {
-			who := "asterisk"
+			who := "asterisk → idv"
 			if dir == ">" {
-				who = "idv     "
+				who = "idv → asterisk"
 			}
-			fmt.Fprintf(out, "  %s %s %s\n", who, dir, l)
+			fmt.Fprintf(out, "  %s  %s\n", who, l)
 		}
 	}
 	fmt.Fprintf(out, "calling agi://%s/%s from %q, typing %q\n", *addr, s, *ani, *keys)

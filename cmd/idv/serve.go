@@ -54,7 +54,6 @@ type service struct {
 	store   *store.Store
 	client  *crm.Client
 	log     zerolog.Logger
-	done    chan error
 }
 
 // start opens the store, starts the demo CRM if configured and serves FastAGI.
@@ -65,7 +64,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	st.MaskANI = cfg.MaskANI
 	client := cfg.Client()
-	svc := &service{store: st, log: log, done: make(chan error, 2), client: client}
+	svc := &service{store: st, log: log, client: client}
 	if cfg.DemoCRM.Enabled {
 		ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 		if err != nil {
@@ -96,7 +95,11 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		NewID:   newID,
 		MaskANI: cfg.MaskANI,
 	}
-	go func() { svc.done <- svc.agi.Serve(ln) }()
+	go func() {
+		if err := svc.agi.Serve(ln); !errors.Is(err, agi.ErrServerClosed) {
+			log.Error().Err(err).Msg("FastAGI server stopped accepting calls")
+		}
+	}()
 	log.Info().Str("listen", ln.Addr().String()).Str("config", cfg.File).Str("store", cfg.Store.Path).
 		Str("crm", cfg.CRM.BaseURL).Int("lines", len(cfg.Lines)).Str("version", version()).Msg("idv serving FastAGI")
 	return svc, nil
