@@ -31,7 +31,6 @@ func faultyCRM(t *testing.T, broken func(r *http.Request) bool, fault http.Handl
 	return srv.URL
 }
 
-func byPhone(r *http.Request) bool  { return r.URL.Path == "/customers" }
 func verifyOp(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/verify") }
 
 func TestBackendFailuresRouteTheCaller(t *testing.T) {
