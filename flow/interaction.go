@@ -47,6 +47,7 @@ type EventKind string
 // Kinds of step event.
 const (
 	EventStart    EventKind = "start"
+	EventANI      EventKind = "ani" // the calling number was not looked up: withheld or invalid
 	EventPrompt   EventKind = "prompt"
 	EventDigits   EventKind = "digits"
 	EventCRM      EventKind = "crm"

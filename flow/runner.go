@@ -151,12 +151,12 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 		return nil, nil
 	}
 	if ANIWithheld(req.ANI, req.Presentation) {
-		s.event(Event{Kind: EventCRM, Name: "by_phone", Result: "ani_withheld"})
+		s.event(Event{Kind: EventANI, Result: "withheld"})
 		return nil, nil
 	}
 	s.in.ANIE164 = NormalizeANI(req.ANI, s.line.Region)
 	if s.in.ANIE164 == "" {
-		s.event(Event{Kind: EventCRM, Name: "by_phone", Result: "ani_invalid"})
+		s.event(Event{Kind: EventANI, Result: "invalid"})
 		return nil, nil
 	}
 	var found []Customer
