@@ -159,7 +159,8 @@ func (s *Server) serveConn(conn net.Conn) {
 		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
 
 	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
-		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"]}
+		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
+		Observe: func(ev flow.Event) { logEvent(log, ev) }}
 	in := s.run(ctx, sess, req, log)
 	if in == nil {
 		return
@@ -182,4 +183,35 @@ func (s *Server) run(ctx context.Context, sess *Session, req flow.Request, log z
 		}
 	}()
 	return s.Runner.Run(ctx, sess, req)
+}
+
+// logEvent writes one line per step of a call; the logger carries the interaction id.
+// Events never hold secret digits, only their count.
+func logEvent(log zerolog.Logger, ev flow.Event) {
+	var e *zerolog.Event
+	switch {
+	case ev.Kind == flow.EventError:
+		e = log.Error()
+	case ev.Kind == flow.EventCRM && ev.Detail != "", ev.Kind == flow.EventHangup:
+		e = log.Warn()
+	default:
+		e = log.Info()
+	}
+	e = e.Str("step", string(ev.Kind))
+	if ev.Name != "" {
+		e = e.Str("name", ev.Name)
+	}
+	if ev.Result != "" {
+		e = e.Str("result", ev.Result)
+	}
+	if ev.Kind == flow.EventDigits {
+		e = e.Int("digits", ev.Count)
+	}
+	if ev.Latency > 0 {
+		e = e.Dur("latency", ev.Latency)
+	}
+	if ev.Detail != "" {
+		e = e.Str("detail", ev.Detail)
+	}
+	e.Msg(string(ev.Kind))
 }

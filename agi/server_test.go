@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -108,5 +109,59 @@ func TestShutdownCutsCalls(t *testing.T) {
 			}
 			break // EOF or reset: closed
 		}
+	}
+}
+
+type captured struct {
+	mu  sync.Mutex
+	ins []flow.Interaction
+}
+
+func (c *captured) Record(_ context.Context, in *flow.Interaction) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ins = append(c.ins, *in)
+	return nil
+}
+
+// TestSilentAsteriskDoesNotHoldTheCall: an Asterisk that stops answering mid-call costs a
+// goroutine only until the reply timeout; the record says what happened.
+func TestSilentAsteriskDoesNotHoldTheCall(t *testing.T) {
+	logs := &lockedBuffer{}
+	rec := &captured{}
+	srv := &agi.Server{
+		Runner:   &flow.Runner{Recorder: rec},
+		Lines:    oneLine{&flow.Line{Name: "default"}},
+		Timeouts: agi.Timeouts{Reply: 50 * time.Millisecond},
+		Log:      zerolog.New(logs),
+		NewID:    func() string { return "01SILENT" },
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
+	// Read whatever idv sends, never answer; idv must give up and close the connection.
+	sent, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(sent), "ANSWER\n") {
+		t.Errorf("idv sent %q", sent)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	last := rec.ins[len(rec.ins)-1]
+	if last.Reason != flow.ReasonHangup || last.Ended.IsZero() {
+		t.Errorf("record %s ended %v, want HANGUP and closed", last.Reason, last.Ended)
+	}
+	if !strings.Contains(logs.String(), "no reply to ANSWER within 50ms") {
+		t.Errorf("log does not say Asterisk went silent:\n%s", logs)
 	}
 }

@@ -33,14 +33,14 @@ type Request struct {
 	Channel      string
 	UniqueID     string
 	Language     string
+	// Observe, when set, sees every event of this call as it happens, e.g. to log it.
+	Observe func(ev Event)
 }
 
-// Runner runs the flow. Directory and Recorder are required; the rest may be nil.
+// Runner runs the flow. Directory and Recorder are required; Now may be nil.
 type Runner struct {
 	Directory Directory
 	Recorder  Recorder
-	// Observe sees every event as it happens, e.g. to log it.
-	Observe func(in *Interaction, ev Event)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -60,7 +60,7 @@ const (
 // Run takes one call through the flow and returns its record. It always ends with the
 // variables set and, for ScriptIDV, the call routed — unless the caller hung up.
 func (r *Runner) Run(ctx context.Context, call Call, req Request) *Interaction {
-	s := &session{r: r, call: call, line: req.Line, script: req.Script}
+	s := &session{r: r, call: call, line: req.Line, script: req.Script, observe: req.Observe}
 	s.in = &Interaction{
 		ID: req.ID, Line: req.Line.Name, Script: string(req.Script), Started: r.now(),
 		ANI: req.ANI, DNIS: req.DNIS, Channel: req.Channel, UniqueID: req.UniqueID,
@@ -97,14 +97,15 @@ type session struct {
 	line     *Line
 	script   Script
 	in       *Interaction
+	observe  func(Event)
 	crmSpent time.Duration
 }
 
 func (s *session) event(ev Event) {
 	ev.At = s.r.now()
 	s.in.Events = append(s.in.Events, ev)
-	if s.r.Observe != nil {
-		s.r.Observe(s.in, ev)
+	if s.observe != nil {
+		s.observe(ev)
 	}
 }
 

@@ -87,7 +87,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	svc.agiAddr = ln.Addr()
 	svc.agi = &agi.Server{
-		Runner: &flow.Runner{Directory: client, Recorder: st, Observe: observer(log)},
+		Runner: &flow.Runner{Directory: client, Recorder: st},
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
@@ -157,36 +157,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// observer logs one line per step of a call, with its interaction id.
-func observer(log zerolog.Logger) func(*flow.Interaction, flow.Event) {
-	return func(in *flow.Interaction, ev flow.Event) {
-		var e *zerolog.Event
-		switch {
-		case ev.Kind == flow.EventError:
-			e = log.Error()
-		case ev.Kind == flow.EventCRM && ev.Detail != "":
-			e = log.Warn()
-		default:
-			e = log.Info()
-		}
-		e = e.Str("interaction", in.ID).Str("line", in.Line).Str("step", string(ev.Kind))
-		if ev.Name != "" {
-			e = e.Str("name", ev.Name)
-		}
-		if ev.Result != "" {
-			e = e.Str("result", ev.Result)
-		}
-		if ev.Kind == flow.EventDigits {
-			e = e.Int("digits", ev.Count)
-		}
-		if ev.Latency > 0 {
-			e = e.Dur("latency", ev.Latency)
-		}
-		if ev.Detail != "" {
-			e = e.Str("detail", ev.Detail)
-		}
-		e.Msg(string(ev.Kind))
-	}
 }
