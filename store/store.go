@@ -23,6 +23,8 @@ import (
 // Store is the interaction database. It implements flow.Recorder.
 type Store struct {
 	db *sql.DB
+	// Prepared once: preparing on every record cost a tenth of a call's CPU.
+	upsert, countEvents, insertEvent *sql.Stmt
 	// MaskANI hides digits of calling numbers before they are stored.
 	MaskANI func(string) string
 }
@@ -44,11 +46,41 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&s.upsert, upsertSQL}, {&s.countEvents, countEventsSQL}, {&s.insertEvent, insertEventSQL}} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
+const (
+	upsertSQL = `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
+		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
+		identify_attempts, verify_attempts, route, queue_status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
+		customer_id = excluded.customer_id, customer_name = excluded.customer_name, identifier = excluded.identifier,
+		status = excluded.status, reason = excluded.reason, method = excluded.method,
+		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
+		route = excluded.route, queue_status = excluded.queue_status`
+	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ?`
+	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.upsert, s.countEvents, s.insertEvent} {
+		st.Close()
+	}
+	return s.db.Close()
+}
 
 // migrations are applied in order, each once; never edit a released one, append.
 var migrations = []string{
@@ -148,15 +180,7 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 		return fmt.Errorf("store record %s: %w", in.ID, err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
-		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
-		identify_attempts, verify_attempts, route, queue_status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
-		customer_id = excluded.customer_id, customer_name = excluded.customer_name, identifier = excluded.identifier,
-		status = excluded.status, reason = excluded.reason, method = excluded.method,
-		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
-		route = excluded.route, queue_status = excluded.queue_status`,
+	_, err = tx.StmtContext(ctx, s.upsert).ExecContext(ctx,
 		in.ID, in.Line, in.Script, in.Started.UnixMilli(), ms(in.Ended), s.mask(in.ANI), s.mask(in.ANIE164),
 		in.DNIS, in.Channel, in.UniqueID, in.Language, in.CustomerID, in.CustomerName, in.Identifier,
 		string(in.Status), string(in.Reason), string(in.Method), in.IdentifyAttempts, in.VerifyAttempts,
@@ -165,14 +189,14 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 		return fmt.Errorf("store record %s: %w", in.ID, err)
 	}
 	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE interaction_id = ?`, in.ID).Scan(&stored); err != nil {
+	if err := tx.StmtContext(ctx, s.countEvents).QueryRowContext(ctx, in.ID).Scan(&stored); err != nil {
 		return fmt.Errorf("store record %s: %w", in.ID, err)
 	}
+	insert := tx.StmtContext(ctx, s.insertEvent)
 	for i := stored; i < len(in.Events); i++ {
 		ev := in.Events[i]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (interaction_id, seq, at, kind, name, result, count,
-			latency_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result, ev.Count, ev.Latency.Microseconds(), ev.Detail); err != nil {
+		if _, err := insert.ExecContext(ctx, in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result,
+			ev.Count, ev.Latency.Microseconds(), ev.Detail); err != nil {
 			return fmt.Errorf("store record %s event %d: %w", in.ID, i, err)
 		}
 	}

@@ -37,7 +37,7 @@ func (b *syncBuffer) String() string {
 // harness is a running idv service — real FastAGI over TCP, real HTTP CRM, real SQLite —
 // as cmd/idv wires it from a config file.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	svc  *service
 	addr string
 	logs *syncBuffer
@@ -45,12 +45,12 @@ type harness struct {
 }
 
 // testConfig is the configuration the end-to-end tests run: the documented defaults
-// with lines for each rule under test. %s is the CRM's base URL, %s the database.
+// with lines for each rule under test: the log level, the database, the CRM's base URL.
 const testConfig = `
 [agi]
 listen = "127.0.0.1:0"
 [log]
-level = "debug"
+level = %q
 format = "json"
 [democrm]
 enabled = false
@@ -84,8 +84,11 @@ identify_attempts = 2
 opt_out_key = ""
 `
 
+// testLogLevel is debug for tests (every step is asserted on) and quieter for benchmarks.
+var testLogLevel = "debug"
+
 // newHarness starts idv against the CRM at crmURL ("" = a fresh demo CRM).
-func newHarness(t *testing.T, crmURL string, extra ...string) *harness {
+func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 	t.Helper()
 	if crmURL == "" {
 		crm := httptest.NewServer(demo.New(demo.Seed).Handler())
@@ -94,7 +97,7 @@ func newHarness(t *testing.T, crmURL string, extra ...string) *harness {
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "idv.db")
-	text := fmt.Sprintf(testConfig, db, crmURL) + strings.Join(extra, "\n")
+	text := fmt.Sprintf(testConfig, testLogLevel, db, crmURL) + strings.Join(extra, "\n")
 	cfg, err := config.Parse("test.toml", text)
 	if err != nil {
 		t.Fatal(err)
