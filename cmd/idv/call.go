@@ -12,7 +12,10 @@ import (
 	"github.com/idv-project/idv/agi/agitest"
 )
 
-func call(args []string) error {
+func call(args []string) error { return callTo(os.Stdout, args) }
+
+// callTo places the call and prints it to out.
+func callTo(out io.Writer, args []string) error {
 	fs := flag.NewFlagSet("call", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:4573", "idv's FastAGI address")
 	script := fs.String("script", "idv", "FastAGI script: idv, identify or verify")
@@ -32,7 +35,6 @@ func call(args []string) error {
 	if *line != "" {
 		s += "?line=" + *line
 	}
-	out := os.Stdout
 	c := agitest.Caller{Script: s, ANI: *ani, CallerName: *name, Presentation: *pres, DNID: *dnid,
 		Keys: *keys, Language: *lang, Timeout: 5 * time.Minute}
 	if *customer != "" {
