@@ -83,7 +83,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		backoff = 0
+		// Added under the lock that Shutdown takes before waiting, so no call starts
+		// after Shutdown began to wait for them.
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return ErrServerClosed
+		}
 		s.calls.Add(1)
+		s.mu.Unlock()
 		go s.serveConn(conn)
 	}
 }
