@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates idv's prompts from the texts in sounds/text/<lang>.tsv, with Debian's
+# espeak-ng and sox:
+#
+#   sounds/<lang>/idv/<name>.wav    8 kHz mono 16-bit PCM (Asterisk's "wav": slin)
+#   sounds/<lang>/idv/<name>.ulaw   raw G.711 µ-law (no transcoding on ulaw channels)
+#
+# Usage: sounds/generate.sh [OUTDIR]   (default: the sounds/ directory itself)
+# The output is byte-identical for the same texts and package versions: sox runs without
+# dither (-D), the only random step of the chain. Replace a prompt by recording your own
+# file under the same name (8 kHz mono), or by editing its text and running this again.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here}"
+for tool in espeak-ng sox; do
+	command -v "$tool" >/dev/null || { echo "generate.sh: $tool is missing (apt-get install espeak-ng sox)" >&2; exit 1; }
+done
+declare -A voice=([en]="en-us" [ja]="ja")
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+for texts in "$here"/text/*.tsv; do
+	lang="$(basename "$texts" .tsv)"
+	v="${voice[$lang]:-$lang}"
+	mkdir -p "$out/$lang/idv"
+	while IFS=$'\t' read -r name text; do
+		[[ -z "$name" || "$name" == \#* ]] && continue
+		espeak-ng -v "$v" -s 150 -w "$tmp/raw.wav" "$text"
+		sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$out/$lang/idv/$name.wav"
+		sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -t ul "$out/$lang/idv/$name.ulaw"
+	done < "$texts"
+done
+echo "prompts written under $out"
