@@ -254,6 +254,14 @@ func (s *Session) SetVariable(ctx context.Context, name, value string) error {
 	return err
 }
 
+// SetLanguage implements flow.Call with SET VARIABLE CHANNEL(language).
+func (s *Session) SetLanguage(ctx context.Context, lang string) error {
+	_, err := s.do("SET VARIABLE", 0, func() (zagi.Reply, error) {
+		return s.agi.SetVariable("CHANNEL(language)", SanitizeValue(lang))
+	})
+	return err
+}
+
 // Variable implements flow.Call.
 func (s *Session) Variable(ctx context.Context, name string) (string, bool, error) {
 	r, err := s.do("GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })

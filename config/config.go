@@ -27,6 +27,7 @@ type Config struct {
 	Store   Store   `toml:"store"`
 	DemoCRM DemoCRM `toml:"democrm"`
 	CRM     CRM     `toml:"crm"`
+	Sounds  Sounds  `toml:"sounds"`
 
 	// Lines are the service lines by name, after defaults and [lines.default] applied.
 	Lines map[string]*flow.Line `toml:"-"`
@@ -71,6 +72,13 @@ type DemoCRM struct {
 	Listen  string `toml:"listen"`
 }
 
+// Sounds says where idv finds the prompts to check them at start-up, and in which
+// languages they must exist. Asterisk plays them from its own sounds directory.
+type Sounds struct {
+	Dir       string   `toml:"dir"`
+	Languages []string `toml:"languages"`
+}
+
 // CRM is the company back end.
 type CRM struct {
 	BaseURL        string        `toml:"base_url"`
@@ -98,6 +106,7 @@ type Endpoint struct {
 	IDPath             string            `toml:"id_path"`
 	NamePath           string            `toml:"name_path"`
 	VerifyRequiredPath string            `toml:"verify_required_path"`
+	LanguagePath       string            `toml:"language_path"`
 	VerifiedPath       string            `toml:"verified_path"`
 }
 
@@ -118,6 +127,7 @@ type line struct {
 	Terminator        string        `toml:"terminator"`
 	OptOutKey         string        `toml:"opt_out_key"`
 	CRMBudget         time.Duration `toml:"crm_budget"`
+	Language          string        `toml:"language"`
 	Prompts           prompts       `toml:"prompts"`
 	Routes            routes        `toml:"routes"`
 }
@@ -169,7 +179,8 @@ func Defaults() Config {
 	byPhone, byID, verify := crm.ReferenceEndpoints("{base}")
 	ep := func(e crm.Endpoint) Endpoint {
 		return Endpoint{Method: e.Method, URL: e.URL, Body: e.Body, ListPath: e.ListPath, IDPath: e.IDPath,
-			NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, VerifiedPath: e.VerifiedPath}
+			NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, LanguagePath: e.LanguagePath,
+			VerifiedPath: e.VerifiedPath}
 	}
 	return Config{
 		AGI: AGI{Listen: "127.0.0.1:4573", EnvTimeout: 10 * time.Second, ReplyTimeout: 10 * time.Second,
@@ -179,6 +190,7 @@ func Defaults() Config {
 		Privacy: Privacy{ANIVisibleDigits: 4},
 		Store:   Store{Driver: "sqlite", Path: "idv.db"},
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
+		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
@@ -192,6 +204,7 @@ type file struct {
 	Store   *Store                    `toml:"store"`
 	DemoCRM *DemoCRM                  `toml:"democrm"`
 	CRM     *CRM                      `toml:"crm"`
+	Sounds  *Sounds                   `toml:"sounds"`
 	Lines   map[string]toml.Primitive `toml:"lines"`
 }
 
@@ -220,7 +233,8 @@ func (e *Error) Error() string {
 func Parse(name, text string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = name
-	f := file{AGI: &cfg.AGI, Log: &cfg.Log, Privacy: &cfg.Privacy, Store: &cfg.Store, DemoCRM: &cfg.DemoCRM, CRM: &cfg.CRM}
+	f := file{AGI: &cfg.AGI, Log: &cfg.Log, Privacy: &cfg.Privacy, Store: &cfg.Store, DemoCRM: &cfg.DemoCRM, CRM: &cfg.CRM,
+		Sounds: &cfg.Sounds}
 	md, err := toml.Decode(text, &f)
 	if err != nil {
 		var pe toml.ParseError
@@ -308,6 +322,14 @@ func (c *Config) check(raw map[string]line) error {
 	if c.CRM.ByPhone.IDPath == "" || c.CRM.ByID.IDPath == "" {
 		return c.fail("crm.by_phone.id_path", "both by_phone and by_id need id_path")
 	}
+	if len(c.Sounds.Languages) == 0 {
+		return c.fail("sounds.languages", "must list at least one language, e.g. [\"en\"]")
+	}
+	for _, l := range c.Sounds.Languages {
+		if !validLanguage(l) {
+			return c.fail("sounds.languages", "%q is not a language code such as \"en\" or \"pt_BR\"", l)
+		}
+	}
 	if c.CRM.Verify.VerifiedPath == "" {
 		return c.fail("crm.verify.verified_path", "must say where the answer's true/false is")
 	}
@@ -391,6 +413,10 @@ func (c *Config) buildLine(name string, l line) (*flow.Line, error) {
 	if l.OptOutKey != "" {
 		out.OptOutKey = rune(l.OptOutKey[0])
 	}
+	if l.Language != "" && !slices.Contains(c.Sounds.Languages, l.Language) {
+		return nil, c.fail(key("language"), "%q is not in sounds.languages %q", l.Language, c.Sounds.Languages)
+	}
+	out.Language, out.Languages = l.Language, c.Sounds.Languages
 	for k, v := range out.Prompts.Names() {
 		if v != "" && !validPrompt(v) {
 			return nil, c.fail(key("prompts."+k), "%q is not a sound file name (letters, digits, / - _ .)", v)
@@ -425,6 +451,18 @@ func validName(s string) bool {
 	}
 	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func validLanguage(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
 			return false
 		}
 	}
@@ -493,7 +531,8 @@ func Mask(s string, visible int) string {
 func (c *Config) Client() *crm.Client {
 	ep := func(e Endpoint) crm.Endpoint {
 		return crm.Endpoint{Method: e.Method, URL: e.URL, Headers: e.Headers, Body: e.Body, ListPath: e.ListPath,
-			IDPath: e.IDPath, NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, VerifiedPath: e.VerifiedPath}
+			IDPath: e.IDPath, NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, LanguagePath: e.LanguagePath,
+			VerifiedPath: e.VerifiedPath}
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -42,11 +43,12 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, l := range shipped.Lines {
-		if b := bare.Lines[name]; b == nil || *b != *l {
+		if b := bare.Lines[name]; b == nil || !reflect.DeepEqual(b, l) {
 			t.Errorf("line %s differs between config.toml and the built-in defaults:\n%+v\n%+v", name, l, b)
 		}
 	}
-	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM {
+	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
+		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) {
 		t.Error("config.toml and the built-in defaults differ")
 	}
 }

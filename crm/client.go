@@ -34,8 +34,8 @@ type Endpoint struct {
 	// ListPath is where the list of customers is in the answer ("" = the answer is one
 	// customer object).
 	ListPath string
-	// IDPath, NamePath, VerifyRequiredPath map a customer object.
-	IDPath, NamePath, VerifyRequiredPath string
+	// IDPath, NamePath, VerifyRequiredPath and LanguagePath map a customer object.
+	IDPath, NamePath, VerifyRequiredPath, LanguagePath string
 	// VerifiedPath maps a verification answer to true/false.
 	VerifiedPath string
 }
@@ -239,7 +239,8 @@ func (c *Client) customers(ep Endpoint, op string, body []byte) ([]flow.Customer
 			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d has no id at %q", i, ep.IDPath)}
 		}
 		req, _ := lookupPath(it, ep.VerifyRequiredPath).(bool)
-		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req})
+		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req,
+			Language: scalar(lookupPath(it, ep.LanguagePath))})
 	}
 	return out, nil
 }
@@ -315,9 +316,9 @@ func or(a, b string) string {
 func ReferenceEndpoints(base string) (byPhone, byID, verify Endpoint) {
 	base = strings.TrimRight(base, "/")
 	byPhone = Endpoint{Method: "GET", URL: base + "/customers?phone={phone}", ListPath: "customers",
-		IDPath: "id", NamePath: "name", VerifyRequiredPath: "verify_required"}
+		IDPath: "id", NamePath: "name", VerifyRequiredPath: "verify_required", LanguagePath: "language"}
 	byID = Endpoint{Method: "GET", URL: base + "/customers/{id}", IDPath: "id", NamePath: "name",
-		VerifyRequiredPath: "verify_required"}
+		VerifyRequiredPath: "verify_required", LanguagePath: "language"}
 	verify = Endpoint{Method: "POST", URL: base + "/customers/{id}/verify", Body: `{"pin":"{pin}"}`,
 		VerifiedPath: "verified"}
 	return

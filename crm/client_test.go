@@ -27,7 +27,7 @@ func TestReferenceAPIAgainstDemoCRM(t *testing.T) {
 	c := demoClient(t)
 	ctx := context.Background()
 	got, err := c.FindByPhone(ctx, "+81312345678")
-	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "100234", Name: "佐藤 花子", VerifyRequired: true}) {
+	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "100234", Name: "佐藤 花子", VerifyRequired: true, Language: "ja"}) {
 		t.Errorf("by phone = %+v, %v", got, err)
 	}
 	if got, err := c.FindByPhone(ctx, "+81355550000"); err != nil || len(got) != 2 {

@@ -57,6 +57,7 @@ const (
 	EventHangup   EventKind = "hangup"
 	EventError    EventKind = "error"
 	EventVariable EventKind = "variables"
+	EventLanguage EventKind = "language"
 )
 
 // Event is one step of an interaction. It never holds the digits of a secret.

@@ -38,6 +38,13 @@ type Line struct {
 	// RecordIdentifier stores the typed identifier digits in the record.
 	RecordIdentifier bool
 
+	// Language, when set, is set on the channel before the first prompt; else the
+	// channel keeps the language Asterisk gave it.
+	Language string
+	// Languages are those the prompts exist in: a customer's language from the CRM
+	// switches the rest of the call only to one of these.
+	Languages []string
+
 	Prompts Prompts
 	Routes  Routes
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,6 +120,11 @@ func (s *session) run(ctx context.Context, req Request) error {
 	if err := s.call.SetVariable(ctx, VarInteraction, s.in.ID); err != nil {
 		return err
 	}
+	if l := s.line.Language; l != "" && l != s.in.Language {
+		if err := s.setLanguage(ctx, l); err != nil {
+			return err
+		}
+	}
 	if s.script == ScriptVerify {
 		return s.stepUp(ctx)
 	}
@@ -135,6 +141,9 @@ func (s *session) run(ctx context.Context, req Request) error {
 		}
 	}
 	s.in.CustomerID, s.in.CustomerName, s.in.Status = c.ID, c.Name, StatusIdentified
+	if err := s.customerLanguage(ctx, c.Language); err != nil {
+		return err
+	}
 	if s.script == ScriptIdentify {
 		s.in.Reason = ReasonOK
 		return nil
@@ -144,6 +153,30 @@ func (s *session) run(ctx context.Context, req Request) error {
 		return nil
 	}
 	return s.verify(ctx, c.ID)
+}
+
+// setLanguage switches the channel's language and records it.
+func (s *session) setLanguage(ctx context.Context, lang string) error {
+	if err := s.call.SetLanguage(ctx, lang); err != nil {
+		return err
+	}
+	s.in.Language = lang
+	s.event(Event{Kind: EventLanguage, Name: lang})
+	return nil
+}
+
+// customerLanguage switches the rest of the call to the customer's language when the
+// prompts exist in it.
+func (s *session) customerLanguage(ctx context.Context, lang string) error {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if lang == "" || lang == s.in.Language {
+		return nil
+	}
+	if !slices.Contains(s.line.Languages, lang) {
+		s.event(Event{Kind: EventLanguage, Name: lang, Result: "no_prompts"})
+		return nil
+	}
+	return s.setLanguage(ctx, lang)
 }
 
 // identifyByANI is step 3; nil, nil means "ask for the identifier".

@@ -21,6 +21,7 @@ func (f *fakeCall) SetVariable(_ context.Context, n, v string) error {
 	f.vars[n] = v
 	return nil
 }
+func (f *fakeCall) SetLanguage(context.Context, string) error { return nil }
 func (f *fakeCall) Variable(_ context.Context, n string) (string, bool, error) {
 	v, ok := f.vars[n]
 	return v, ok, nil

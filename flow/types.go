@@ -59,6 +59,8 @@ type Customer struct {
 	ID             string
 	Name           string
 	VerifyRequired bool
+	// Language is the customer's language as the CRM gives it ("ja", "en"), or "".
+	Language string
 }
 
 // Verdict is the directory's answer to a verification.
@@ -108,6 +110,9 @@ type Call interface {
 	WaitDigit(ctx context.Context, timeout time.Duration) (rune, error)
 	// SetVariable sets a channel variable, inherited by channels created from this one.
 	SetVariable(ctx context.Context, name, value string) error
+	// SetLanguage sets the channel's language (CHANNEL(language)): the prompts that
+	// follow are played from that language's sounds.
+	SetLanguage(ctx context.Context, lang string) error
 	// Variable reads a channel variable; ok is false when it is not set.
 	Variable(ctx context.Context, name string) (value string, ok bool, err error)
 	// Queue runs Asterisk's Queue application with args and returns QUEUESTATUS.

@@ -89,6 +89,7 @@ func (c Command) Name() string {
 // Prompt is one STREAM FILE as the caller heard it.
 type Prompt struct {
 	File   string
+	Lang   string // the channel's language when it played
 	Result string // "played", "interrupted", "hangup", "missing"
 	Key    rune
 }
@@ -111,6 +112,8 @@ type Result struct {
 	HungUp bool
 	// Typed is the keys Asterisk delivered to the server.
 	Typed string
+	// Languages lists the values the server set in CHANNEL(language), in order.
+	Languages []string
 }
 
 // Var is a variable the server set, "" when unset.
@@ -160,6 +163,7 @@ type channel struct {
 	w       *bufio.Writer
 	keys    []rune
 	vars    map[string]string
+	lang    string // set by CHANNEL(language)
 	up      bool
 	dead    bool
 	needhup bool

@@ -102,7 +102,7 @@ func (ch *channel) streamFile(argv []string) []string {
 	}
 	file, escape := argv[2], argv[3]
 	if slices.Contains(ch.c.MissingPrompts, file) {
-		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "missing"})
+		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "missing"})
 		ch.failed = true // res_agi returns RESULT_FAILURE: AGISTATUS becomes FAILURE
 		return []string{"200 result=-1 endpos=0"}
 	}
@@ -111,21 +111,21 @@ func (ch *channel) streamFile(argv []string) []string {
 			ch.nextKey()
 		}
 		ch.hangup()
-		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "hangup"})
+		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "hangup"})
 		return []string{"200 result=-1 endpos=4000"}
 	}
 	if ch.peekKey() == '_' {
 		ch.keys = ch.keys[1:]
-		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "played"})
+		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 		return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
 	}
 	if k := ch.peekKey(); k != 0 && k != '.' && strings.ContainsRune(escape, k) {
 		ch.nextKey()
 		ch.typed(k)
-		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "interrupted", Key: k})
+		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "interrupted", Key: k})
 		return []string{fmt.Sprintf("200 result=%d endpos=%d", k, promptSamples/2)}
 	}
-	ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Result: "played"})
+	ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 	return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
 }
 
@@ -180,6 +180,11 @@ func (ch *channel) setVariable(argv []string) []string {
 		return errUsage
 	}
 	name, value := argv[2], argv[3]
+	if name == "CHANNEL(language)" {
+		ch.lang = value
+		ch.res.Languages = append(ch.res.Languages, value)
+		return ok(1)
+	}
 	ch.vars[name] = value
 	bare := strings.TrimLeft(name, "_")
 	ch.vars[bare] = value
@@ -206,7 +211,7 @@ func (ch *channel) variable(name string) (string, bool) {
 	case "CALLERID(name)":
 		return ch.c.CallerName, ch.c.CallerName != ""
 	case "CHANNEL(language)":
-		return or(ch.c.Language, "en"), true
+		return ch.language(), true
 	}
 	v, set := ch.vars[name]
 	return v, set
@@ -293,4 +298,8 @@ func (ch *channel) setPriority(argv []string) []string {
 	}
 	ch.res.Priority = argv[2]
 	return ok(0)
+}
+
+func (ch *channel) language() string {
+	return or(ch.lang, or(ch.c.Language, "en"))
 }

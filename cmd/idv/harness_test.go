@@ -54,6 +54,8 @@ level = %q
 format = "json"
 [democrm]
 enabled = false
+[sounds]
+dir = ""
 [store]
 path = %q
 [crm]

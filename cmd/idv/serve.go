@@ -33,6 +33,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckSounds(); err != nil {
+		return err
+	}
 	log := newLogger(cfg.Log, os.Stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

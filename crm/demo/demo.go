@@ -18,6 +18,7 @@ type Customer struct {
 	ID             string   `json:"id"`
 	Name           string   `json:"name"`
 	VerifyRequired bool     `json:"verify_required"`
+	Language       string   `json:"language,omitempty"`
 	Phones         []string `json:"-"`
 	PIN            string   `json:"-"`
 	Locked         bool     `json:"-"`
@@ -27,12 +28,12 @@ type Customer struct {
 // verification, one with two phone numbers, one number shared by two customers, and a
 // locked customer.
 var Seed = []Customer{
-	{ID: "100234", Name: "佐藤 花子", VerifyRequired: true, Phones: []string{"+81312345678"}, PIN: "1234"},
+	{ID: "100234", Name: "佐藤 花子", VerifyRequired: true, Phones: []string{"+81312345678"}, PIN: "1234", Language: "ja"},
 	{ID: "100235", Name: "田中 一郎", VerifyRequired: false, Phones: []string{"+81312345679", "+819012345678"}, PIN: "2222"},
 	{ID: "100236", Name: "鈴木 次郎", VerifyRequired: true, Phones: []string{"+81355550000"}, PIN: "3333"},
 	{ID: "100237", Name: "鈴木 三郎", VerifyRequired: true, Phones: []string{"+81355550000"}, PIN: "4444"},
-	{ID: "100238", Name: "John Smith", VerifyRequired: true, Phones: []string{"+442079460000"}, PIN: "4321"},
-	{ID: "100239", Name: "Zoë Müller-Lüdenscheidt", VerifyRequired: false, Phones: []string{"+4930123456"}, PIN: "5555"},
+	{ID: "100238", Name: "John Smith", VerifyRequired: true, Phones: []string{"+442079460000"}, PIN: "4321", Language: "en"},
+	{ID: "100239", Name: "Zoë Müller-Lüdenscheidt", VerifyRequired: false, Phones: []string{"+4930123456"}, PIN: "5555", Language: "de"},
 	{ID: "100240", Name: "高橋 ロック", VerifyRequired: true, Phones: []string{"+81311112222"}, PIN: "0000", Locked: true},
 	{ID: "42", Name: "山本 短", VerifyRequired: false, PIN: "9999"},
 }
