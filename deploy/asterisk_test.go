@@ -1,0 +1,243 @@
+package deploy
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/flow"
+)
+
+// confSections reads an Asterisk .conf file: section name → key/value lines (a name may
+// appear several times, e.g. pjsip.conf's endpoint, aor and auth of one agent).
+func confSections(t *testing.T, path string) map[string][][2]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][][2]string{}
+	section := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.Index(line, ";"); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			section = line[1:strings.Index(line, "]")]
+			if _, ok := out[section]; !ok {
+				out[section] = nil
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not key = value", path, line)
+		}
+		out[section] = append(out[section], [2]string{strings.TrimSpace(strings.TrimSuffix(k, ">")), strings.TrimSpace(strings.TrimPrefix(v, ">"))})
+	}
+	return out
+}
+
+// dialplan is extensions.conf: context → extension → priority labels, and every
+// application call with where it stands.
+type dialplan struct {
+	contexts map[string]map[string][]string // context → exten → labels
+	apps     []app
+}
+
+type app struct {
+	context, exten, name, args string
+}
+
+var appRe = regexp.MustCompile(`^(?:\d+|n)(?:\(([\w-]+)\))?,(\w+)\((.*)\)$`)
+
+func readDialplan(t *testing.T) dialplan {
+	d := dialplan{contexts: map[string]map[string][]string{}}
+	for ctx, lines := range confSections(t, "asterisk/extensions.conf") {
+		if ctx == "globals" {
+			continue
+		}
+		d.contexts[ctx] = map[string][]string{}
+		exten := ""
+		for _, kv := range lines {
+			rest := kv[1]
+			switch kv[0] {
+			case "exten":
+				var ok bool
+				exten, rest, ok = strings.Cut(rest, ",")
+				if !ok {
+					t.Fatalf("[%s] exten => %s: no priority", ctx, kv[1])
+				}
+			case "same":
+			default:
+				t.Fatalf("[%s] unexpected %s =>", ctx, kv[0])
+			}
+			m := appRe.FindStringSubmatch(rest)
+			if m == nil {
+				t.Fatalf("[%s] %s: cannot read %q", ctx, exten, rest)
+			}
+			d.contexts[ctx][exten] = append(d.contexts[ctx][exten], m[1])
+			d.apps = append(d.apps, app{ctx, exten, m[2], m[3]})
+		}
+	}
+	return d
+}
+
+// has says whether context,exten[,label or number] exists ("${EXTEN}" matches any).
+func (d dialplan) has(ctx, exten, prio string) bool {
+	ex, ok := d.contexts[ctx]
+	if !ok {
+		return false
+	}
+	if strings.Contains(exten, "${") {
+		return len(ex) > 0
+	}
+	labels, ok := ex[exten]
+	if !ok {
+		return false
+	}
+	return prio == "" || prio == "1" || slices.Contains(labels, prio)
+}
+
+// TestDialplanTargetsExist walks every context of the sample extensions.conf and checks
+// that each Goto, GotoIf, Queue, AGI, Playback and hang-up handler names something that
+// exists: a context and extension in the file, a queue in queues.conf, a script idv
+// serves, a bundled prompt.
+func TestDialplanTargetsExist(t *testing.T) {
+	d := readDialplan(t)
+	queues := confSections(t, "asterisk/queues.conf")
+	checkGoto := func(a app, target string) {
+		parts := strings.Split(target, ",")
+		var ok bool
+		switch len(parts) {
+		case 1: // a label in the same extension
+			ok = slices.Contains(d.contexts[a.context][a.exten], parts[0])
+		case 2:
+			ok = d.has(a.context, parts[0], parts[1])
+		case 3:
+			ok = d.has(parts[0], parts[1], parts[2])
+		}
+		if !ok {
+			t.Errorf("[%s] %s: %s(%s) goes to %q, which does not exist", a.context, a.exten, a.name, a.args, target)
+		}
+	}
+	cfg, err := config.Load("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts := []string{string(flow.ScriptIDV), string(flow.ScriptIdentify), string(flow.ScriptVerify)}
+	seen := map[string]bool{}
+	for _, a := range d.apps {
+		seen[a.name] = true
+		switch a.name {
+		case "Goto":
+			checkGoto(a, a.args)
+		case "GotoIf":
+			_, branches, _ := strings.Cut(a.args, "?")
+			for _, b := range strings.Split(branches, ":") {
+				if b != "" {
+					checkGoto(a, b)
+				}
+			}
+		case "Queue":
+			name, _, _ := strings.Cut(a.args, ",")
+			if _, ok := queues[name]; !ok {
+				t.Errorf("[%s] Queue(%s): no such queue in queues.conf", a.context, name)
+			}
+		case "AGI":
+			u := strings.TrimPrefix(a.args, "agi://${IDV}/")
+			script, query, _ := strings.Cut(u, "?")
+			if u == a.args || !slices.Contains(scripts, script) {
+				t.Errorf("[%s] AGI(%s): idv serves agi://${IDV}/ with %v", a.context, a.args, scripts)
+			}
+			if line, ok := strings.CutPrefix(query, "line="); ok && cfg.Lines[line] == nil {
+				t.Errorf("[%s] AGI(%s): line %q is not in config.toml", a.context, a.args, line)
+			}
+		case "Playback":
+			files := []string{a.args}
+			if strings.Contains(a.args, "${TOLOWER(${IDV_STATUS})}") {
+				files = nil
+				for _, s := range []flow.Status{flow.StatusVerified, flow.StatusIdentified, flow.StatusUnidentified} {
+					files = append(files, strings.ReplaceAll(a.args, "${TOLOWER(${IDV_STATUS})}", strings.ToLower(string(s))))
+				}
+			}
+			for _, f := range files {
+				if _, err := os.Stat(filepath.Join("..", "sounds", "en", f+".wav")); err != nil {
+					t.Errorf("[%s] Playback(%s): no sounds/en/%s.wav", a.context, a.args, f)
+				}
+			}
+		case "Set":
+			if v, ok := strings.CutPrefix(a.args, "CHANNEL(hangup_handler_push)="); ok {
+				checkGoto(a, v)
+			}
+		}
+	}
+	for _, want := range []string{"AGI", "GotoIf", "Queue", "Playback", "Return"} {
+		if !seen[want] {
+			t.Errorf("the sample dialplan uses no %s(): the walker read nothing", want)
+		}
+	}
+	// The routes of the shipped config.toml land in this dialplan and these queues.
+	for name, l := range cfg.Lines {
+		for _, r := range []flow.Route{l.Routes.Verified, l.Routes.Identified, l.Routes.Unidentified, l.Routes.VerifyFailed, l.Routes.OptedOut, l.Routes.Error} {
+			switch r.Kind {
+			case flow.RouteGoto:
+				if !d.has(r.Context, r.Extension, r.Priority) {
+					t.Errorf("config.toml line %s routes to %s, missing from extensions.conf", name, r)
+				}
+			case flow.RouteQueue:
+				q, _, _ := strings.Cut(r.QueueArgs, ",")
+				if _, ok := queues[q]; !ok {
+					t.Errorf("config.toml line %s routes to %s, missing from queues.conf", name, r)
+				}
+			}
+		}
+	}
+	// queues.conf's member gosub and members exist.
+	endpoints := confSections(t, "asterisk/pjsip.conf")
+	for q, kvs := range queues {
+		for _, kv := range kvs {
+			switch kv[0] {
+			case "membergosub":
+				if !d.has(kv[1], "s", "1") {
+					t.Errorf("queue %s: membergosub %s has no s,1 in extensions.conf", q, kv[1])
+				}
+			case "member":
+				iface, _, _ := strings.Cut(kv[1], ",")
+				if _, ok := endpoints[strings.TrimPrefix(iface, "PJSIP/")]; !ok {
+					t.Errorf("queue %s: member %s is not in pjsip.conf", q, iface)
+				}
+			}
+		}
+	}
+	// pjsip.conf's endpoint contexts exist.
+	for name, kvs := range endpoints {
+		for _, kv := range kvs {
+			if kv[0] == "context" && d.contexts[kv[1]] == nil {
+				t.Errorf("pjsip.conf [%s]: context %s is not in extensions.conf", name, kv[1])
+			}
+		}
+	}
+	if d.contexts["from-trunk"] == nil || !strings.Contains(confText(t, "asterisk/pjsip.conf"), "context = from-trunk") {
+		t.Error("the trunk does not land in [from-trunk]")
+	}
+}
+
+func confText(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
