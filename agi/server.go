@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,12 +36,33 @@ type Server struct {
 	// MaskANI hides digits of the calling number in logs.
 	MaskANI func(string) string
 
+	reloaded atomic.Pointer[routing]
+
 	mu     sync.Mutex
 	lns    map[net.Listener]struct{}
 	calls  sync.WaitGroup
 	cancel context.CancelFunc
 	ctx    context.Context
 	closed bool
+}
+
+// routing is what a configuration reload replaces.
+type routing struct {
+	runner *flow.Runner
+	lines  LineResolver
+}
+
+// Reload makes new calls use runner and lines; calls in progress finish with what they
+// started with.
+func (s *Server) Reload(runner *flow.Runner, lines LineResolver) {
+	s.reloaded.Store(&routing{runner: runner, lines: lines})
+}
+
+func (s *Server) routing() routing {
+	if r := s.reloaded.Load(); r != nil {
+		return *r
+	}
+	return routing{runner: s.Runner, lines: s.Lines}
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -151,7 +173,8 @@ func (s *Server) serveConn(conn net.Conn) {
 	if name == "" && len(sess.Request.Args) > 0 {
 		name = sess.Request.Args[0]
 	}
-	line, lerr := s.Lines.ResolveLine(name, sess.Env["dnid"], sess.Env["extension"])
+	rt := s.routing()
+	line, lerr := rt.lines.ResolveLine(name, sess.Env["dnid"], sess.Env["extension"])
 	if lerr != nil {
 		log.Error().Err(lerr).Str("using_line", line.Name).Msg("unknown service line")
 	}
@@ -170,7 +193,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
 		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
 		Observe: func(ev flow.Event) { logEvent(log, ev) }}
-	in := s.run(ctx, sess, req, log)
+	in := s.run(ctx, rt.runner, sess, req, log)
 	if in == nil {
 		return
 	}
@@ -181,7 +204,7 @@ func (s *Server) serveConn(conn net.Conn) {
 
 // run runs the flow and turns a panic into FAILURE, so a bug of ours still hands the
 // call back to the dialplan's fallback.
-func (s *Server) run(ctx context.Context, sess *Session, req flow.Request, log zerolog.Logger) (in *flow.Interaction) {
+func (s *Server) run(ctx context.Context, runner *flow.Runner, sess *Session, req flow.Request, log zerolog.Logger) (in *flow.Interaction) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error().Interface("panic", p).Str("stack", string(debug.Stack())).Msg("flow panicked; answering FAILURE so the dialplan falls back")
@@ -191,7 +214,7 @@ func (s *Server) run(ctx context.Context, sess *Session, req flow.Request, log z
 			in = nil
 		}
 	}()
-	return s.Runner.Run(ctx, sess, req)
+	return runner.Run(ctx, sess, req)
 }
 
 // logEvent writes one line per step of a call; the logger carries the interaction id.

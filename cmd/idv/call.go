@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,9 @@ func call(args []string) error { return callTo(os.Stdout, args) }
 
 // callTo places the call and prints it to out.
 func callTo(out io.Writer, args []string) error {
-	fs := flag.NewFlagSet("call", flag.ExitOnError)
+	fs := newFlagSet("call", "[flags]", `Acts as Asterisk and places one call against a running idv serve: prints each
+prompt played, the keys delivered, the channel variables set and the route.
+Example: idv call -ani +81312345678 -keys "1234#"`)
 	addr := fs.String("addr", "127.0.0.1:4573", "idv's FastAGI address")
 	script := fs.String("script", "idv", "FastAGI script: idv, identify or verify")
 	line := fs.String("line", "", "service line (?line=)")
@@ -29,7 +30,6 @@ func callTo(out io.Writer, args []string) error {
 	customer := fs.String("customer", "", "for -script verify: IDV_CUSTOMER_ID already on the channel")
 	trace := fs.Bool("trace", false, "print every AGI line exchanged")
 	fs.Parse(args)
-	fs.Usage = func() {}
 
 	s := *script
 	if *line != "" {

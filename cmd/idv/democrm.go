@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,7 +9,8 @@ import (
 )
 
 func democrm(args []string) error {
-	fs := flag.NewFlagSet("democrm", flag.ExitOnError)
+	fs := newFlagSet("democrm", "[-listen HOST:PORT]", `Serves the reference CRM API of design.md with its demo customers
+(crm/demo/demo.go), for trying idv without a company back end.`)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to serve the reference CRM API on")
 	fs.Parse(args)
 	fmt.Printf("demo crm: http://%s/customers?phone=%%2B81312345678 (%d customers)\n", *listen, len(demo.Seed))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,26 +25,77 @@ import (
 )
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file")
+	fs := newFlagSet("serve", "[-config FILE]", `Runs the FastAGI ID&V service that Asterisk calls with
+  AGI(agi://HOST:4573/idv?line=LINE)
+and, when democrm.enabled, the demo CRM. SIGHUP reloads the configuration (lines,
+prompts, routes, CRM) without dropping calls; a bad file is rejected and the running
+configuration stays. SIGTERM or SIGINT stops taking calls and waits for those in
+progress (agi.shutdown_timeout).`)
+	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file (env IDV_CONFIG)")
 	fs.Parse(args)
-	cfg, err := config.Load(*path)
+	cfg, err := loadChecked(*path)
 	if err != nil {
-		return err
-	}
-	if err := cfg.CheckSounds(); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, os.Stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	svc, err := start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	log.Info().Dur("deadline", cfg.AGI.ShutdownTimeout).Msg("shutting down: no new calls, waiting for calls in progress")
-	return svc.shutdown(cfg.AGI.ShutdownTimeout)
+	for {
+		select {
+		case <-hup:
+			if next, err := svc.reload(cfg, *path); err != nil {
+				log.Error().Err(err).Msg("configuration rejected; the running configuration stays")
+			} else {
+				cfg = next
+			}
+		case <-ctx.Done():
+			log.Info().Dur("deadline", cfg.AGI.ShutdownTimeout).Msg("shutting down: no new calls, waiting for calls in progress")
+			return svc.shutdown(cfg.AGI.ShutdownTimeout)
+		}
+	}
+}
+
+// loadChecked reads a configuration and checks the prompt files it names.
+func loadChecked(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckSounds(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// reload reads the configuration again and, when it is good, makes new calls use its
+// lines, prompts, routes and CRM settings. Settings that only a restart can change are
+// named in the log and keep their running values.
+func (s *service) reload(running *config.Config, path string) (*config.Config, error) {
+	next, err := loadChecked(path)
+	if err != nil {
+		return nil, err
+	}
+	for key, changed := range map[string]bool{
+		"agi": next.AGI != running.AGI, "store": next.Store != running.Store,
+		"democrm": next.DemoCRM != running.DemoCRM, "log": next.Log != running.Log,
+		"privacy": next.Privacy != running.Privacy,
+	} {
+		if changed {
+			s.log.Warn().Str("table", key).Msg("changed in the configuration file; it takes effect at the next restart")
+		}
+	}
+	next.AGI, next.Store, next.DemoCRM, next.Log, next.Privacy = running.AGI, running.Store, running.DemoCRM, running.Log, running.Privacy
+	client := next.Client()
+	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store}, next)
+	s.log.Info().Str("config", path).Int("lines", len(next.Lines)).Str("crm", next.CRM.BaseURL).Msg("configuration reloaded")
+	return next, nil
 }
 
 // service is a running idv: FastAGI server, store and, if configured, the demo CRM.
