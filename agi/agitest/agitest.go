@@ -48,6 +48,12 @@ type Caller struct {
 	// next STREAM FILE, WAIT FOR DIGIT or GET DATA. When Keys runs out, the caller is
 	// silent.
 	Keys string
+	// Keypad, when set, replaces Keys with a live caller: a key received during a STREAM
+	// FILE whose escape digits hold it interrupts it, WAIT FOR DIGIT waits for a key up to
+	// its timeout, and '!' hangs up.
+	Keypad <-chan rune
+	// OnPrompt, when set, is told when a prompt starts to play, in the channel's language.
+	OnPrompt func(file, lang string)
 	// HangupOnPrompt hangs up when this sound file starts playing.
 	HangupOnPrompt string
 	// HangupAfter hangs up right after the reply to a command for which it returns true,
@@ -298,6 +304,36 @@ func (ch *channel) finish() {
 func (ch *channel) hangup() {
 	ch.res.HungUp = true
 	ch.needhup = true
+}
+
+// waitKey is the caller's next key for a wait of timeoutMS: from the keypad in real
+// time, else from the script; 0 is silence.
+func (ch *channel) waitKey(timeoutMS int) rune {
+	if ch.c.Keypad == nil {
+		return ch.nextKey()
+	}
+	t := time.NewTimer(time.Duration(max(timeoutMS, 0)) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case k := <-ch.c.Keypad:
+		return k
+	case <-t.C:
+		return 0
+	}
+}
+
+// typedAhead is a key already pressed when a prompt starts: from the keypad without
+// waiting, else the script's next key (left in place).
+func (ch *channel) typedAhead() rune {
+	if ch.c.Keypad == nil {
+		return ch.peekKey()
+	}
+	select {
+	case k := <-ch.c.Keypad:
+		return k
+	default:
+		return 0
+	}
 }
 
 // nextKey pops the next scripted key for a wait; 0 when the script is over (silence).

@@ -101,26 +101,32 @@ func (ch *channel) streamFile(argv []string) []string {
 		return errUsage
 	}
 	file, escape := argv[2], argv[3]
+	if ch.c.OnPrompt != nil {
+		ch.c.OnPrompt(file, ch.language())
+	}
 	if slices.Contains(ch.c.MissingPrompts, file) {
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "missing"})
 		ch.failed = true // res_agi returns RESULT_FAILURE: AGISTATUS becomes FAILURE
 		return []string{"200 result=-1 endpos=0"}
 	}
-	if file == ch.c.HangupOnPrompt || ch.peekKey() == '!' {
-		if ch.peekKey() == '!' {
+	ahead := ch.typedAhead()
+	if file == ch.c.HangupOnPrompt || ahead == '!' {
+		if ahead == '!' && ch.c.Keypad == nil {
 			ch.nextKey()
 		}
 		ch.hangup()
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "hangup"})
 		return []string{"200 result=-1 endpos=4000"}
 	}
-	if ch.peekKey() == '_' {
+	if ahead == '_' {
 		ch.keys = ch.keys[1:]
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 		return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
 	}
-	if k := ch.peekKey(); k != 0 && k != '.' && strings.ContainsRune(escape, k) {
-		ch.nextKey()
+	if k := ahead; k != 0 && k != '.' && strings.ContainsRune(escape, k) {
+		if ch.c.Keypad == nil {
+			ch.nextKey()
+		}
 		ch.typed(k)
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "interrupted", Key: k})
 		return []string{fmt.Sprintf("200 result=%d endpos=%d", k, promptSamples/2)}
@@ -133,10 +139,11 @@ func (ch *channel) waitForDigit(argv []string) []string {
 	if len(argv) != 4 {
 		return errUsage
 	}
-	if _, err := strconv.Atoi(argv[3]); err != nil {
+	timeout, err := strconv.Atoi(argv[3])
+	if err != nil {
 		return errUsage
 	}
-	switch k := ch.nextKey(); k {
+	switch k := ch.waitKey(timeout); k {
 	case 0, '.':
 		return ok(0)
 	case '!':
@@ -152,13 +159,16 @@ func (ch *channel) getData(argv []string) []string {
 	if len(argv) < 3 {
 		return errUsage
 	}
-	max := 1024
+	max, timeout := 1024, 0
+	if len(argv) >= 4 {
+		timeout, _ = strconv.Atoi(argv[3])
+	}
 	if len(argv) >= 5 {
 		max, _ = strconv.Atoi(argv[4])
 	}
 	var digits []rune
 	for len(digits) < max {
-		switch k := ch.nextKey(); k {
+		switch k := ch.waitKey(timeout); k {
 		case '!':
 			ch.hangup()
 			return []string{"200 result=-1"}

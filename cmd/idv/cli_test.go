@@ -33,3 +33,27 @@ func TestServeRefusesABadConfig(t *testing.T) {
 		t.Errorf("serve = %v", err)
 	}
 }
+
+// TestScenarioFiles replays every scenario shipped in deploy/scenarios; their expect lines
+// must hold.
+func TestScenarioFiles(t *testing.T) {
+	h := newHarness(t, "")
+	files, _ := filepath.Glob("../../deploy/scenarios/*.txt")
+	if len(files) < 4 {
+		t.Fatalf("%d scenario files", len(files))
+	}
+	for _, f := range files {
+		var out strings.Builder
+		if err := callTo(&out, []string{"-scenario", f, "-addr", h.addr, "-sounds", "../../sounds"}); err != nil {
+			t.Errorf("%s: %v\n%s", filepath.Base(f), err, out.String())
+		}
+		if !strings.Contains(out.String(), "Thank you for calling.") {
+			t.Errorf("%s: prompt text not shown:\n%s", filepath.Base(f), out.String())
+		}
+	}
+	var out strings.Builder
+	err := callTo(&out, []string{"-addr", h.addr, "-ani", "anonymous", "-keys", "*", "-expect", "IDV_STATUS=VERIFIED"})
+	if err == nil || !strings.Contains(err.Error(), `IDV_STATUS="UNIDENTIFIED", expected "VERIFIED"`) {
+		t.Errorf("an unmet expectation gave %v", err)
+	}
+}
