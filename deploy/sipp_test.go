@@ -74,6 +74,18 @@ func TestSIPpScenarios(t *testing.T) {
 	}
 }
 
+// TestShellScriptsParse: bash reads the kit's scripts without a syntax error.
+func TestShellScriptsParse(t *testing.T) {
+	for _, f := range []string{"sipp/run.sh", "../sounds/generate.sh", "../.ci/run"} {
+		if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", f, err, out)
+		}
+	}
+	if out, err := exec.Command("bash", "sipp/run.sh", "-h").CombinedOutput(); err == nil || !strings.Contains(string(out), "-t  how long agents talk") {
+		t.Errorf("run.sh -h: %v\n%s", err, out)
+	}
+}
+
 func tail(b []byte) string {
 	s := string(b)
 	if len(s) > 2000 {
