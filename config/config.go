@@ -64,6 +64,15 @@ type Privacy struct {
 type Store struct {
 	Driver string `toml:"driver"`
 	Path   string `toml:"path"`
+	DSN    string `toml:"dsn"`
+}
+
+// Open names what store.Open needs: the driver and, for it, the path or the DSN.
+func (s Store) Open() (driver, dsn string) {
+	if s.Driver == "postgres" {
+		return s.Driver, s.DSN
+	}
+	return s.Driver, s.Path
 }
 
 // DemoCRM runs the reference CRM inside idv serve.
@@ -295,11 +304,17 @@ func (c *Config) check(raw map[string]line) error {
 	if c.Privacy.ANIVisibleDigits < -1 {
 		return c.fail("privacy.ani_visible_digits", "must be -1 (show all) or a number of trailing digits to show")
 	}
-	if c.Store.Driver != "sqlite" {
-		return c.fail("store.driver", "%q is not supported (sqlite)", c.Store.Driver)
-	}
-	if c.Store.Path == "" {
-		return c.fail("store.path", "must name the SQLite database file")
+	switch c.Store.Driver {
+	case "sqlite":
+		if c.Store.Path == "" {
+			return c.fail("store.path", "must name the SQLite database file")
+		}
+	case "postgres":
+		if !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") && !strings.Contains(c.Store.DSN, "=") {
+			return c.fail("store.dsn", "must be a PostgreSQL connection string, e.g. \"postgres://idv:secret@db:5432/idv\"")
+		}
+	default:
+		return c.fail("store.driver", "%q is not supported (sqlite, postgres)", c.Store.Driver)
 	}
 	if c.DemoCRM.Enabled && c.DemoCRM.Listen == "" {
 		return c.fail("democrm.listen", "must be host:port when democrm.enabled is true")

@@ -80,6 +80,7 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"crm base not http", "[crm]\nbase_url = \"ftp://x\"", "crm.base_url", "http://"},
 		{"log level", "[log]\nlevel = \"loud\"", "log.level", "not one of"},
 		{"store driver", "[store]\ndriver = \"mysql\"", "store.driver", "not supported"},
+		{"postgres without a DSN", "[store]\ndriver = \"postgres\"", "store.dsn", "connection string"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {

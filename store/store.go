@@ -1,10 +1,11 @@
-// Package store keeps interaction records and their step events in SQLite
-// (modernc.org/sqlite, no cgo) — design.md's "Records". Reports read only these tables.
+// Package store keeps interaction records and their step events — design.md's "Records" —
+// in SQLite (modernc.org/sqlite, no cgo; the default) or PostgreSQL (pgx), behind one type.
+// Reports read only these tables.
 //
 // SQLite runs in WAL mode with synchronous=NORMAL: a committed record survives the idv
-// process being killed (the WAL is in the OS's hands), and only an OS crash or power
-// loss may lose the last transactions. Writers wait for each other (busy_timeout) rather
-// than fail.
+// process being killed (the WAL is in the OS's hands), and only an OS crash or power loss
+// may lose the last transactions. Writers wait for each other (busy_timeout) rather than
+// fail. PostgreSQL is for several idv instances sharing one database.
 package store
 
 import (
@@ -13,50 +14,110 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // the database/sql driver "sqlite"
 
 	"github.com/idv-project/idv/flow"
 )
 
+// Drivers idv stores to.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
 // Store is the interaction database. It implements flow.Recorder.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	dialect string
 	// Prepared once: preparing on every record cost a tenth of a call's CPU.
 	upsert, countEvents, insertEvent *sql.Stmt
 	// MaskANI hides digits of calling numbers before they are stored.
 	MaskANI func(string) string
 }
 
-// Open opens (creating if needed) the SQLite database at path and migrates it.
-func Open(ctx context.Context, path string) (*Store, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
-		q.Add("_pragma", p)
+// Open opens the database — for SQLite a file path (created if needed), for PostgreSQL a
+// connection string — and migrates it to this version's schema.
+func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	var db *sql.DB
+	var err error
+	switch driver {
+	case SQLite:
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
+		// One writer at a time is SQLite's rule; a small pool serves concurrent readers.
+		db.SetMaxOpenConns(4)
+	case Postgres:
+		db, err = sql.Open("pgx", dsn)
+		db.SetMaxOpenConns(16)
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q (sqlite, postgres)", driver)
 	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", path, err)
+		return nil, fmt.Errorf("store %s: %w", driver, err)
 	}
-	// One writer at a time is SQLite's rule; a small pool serves concurrent readers.
-	db.SetMaxOpenConns(4)
-	if err := migrate(ctx, db); err != nil {
+	s := &Store{db: db, dialect: driver}
+	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", path, err)
+		return nil, fmt.Errorf("store %s: %w", driver, err)
 	}
-	s := &Store{db: db}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
 	}{{&s.upsert, upsertSQL}, {&s.countEvents, countEventsSQL}, {&s.insertEvent, insertEventSQL}} {
-		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+		if *p.stmt, err = db.PrepareContext(ctx, s.bind(p.sql)); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("store %s: %w", path, err)
+			return nil, fmt.Errorf("store %s: %w", driver, err)
 		}
 	}
 	return s, nil
+}
+
+// Driver is the back end: SQLite or Postgres.
+func (s *Store) Driver() string { return s.dialect }
+
+// DB is the database, for the packages that read it (reports).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.upsert, s.countEvents, s.insertEvent} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
+
+// bind rewrites ? placeholders as $1, $2… for PostgreSQL.
+func (s *Store) bind(q string) string {
+	return Bind(s.dialect, q)
+}
+
+// Bind rewrites a query's ? placeholders for the driver.
+func Bind(driver, q string) string {
+	if driver != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 const (
@@ -65,98 +126,14 @@ const (
 		identify_attempts, verify_attempts, route, queue_status)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
-		customer_id = excluded.customer_id, customer_name = excluded.customer_name, identifier = excluded.identifier,
-		status = excluded.status, reason = excluded.reason, method = excluded.method,
+		language = excluded.language, customer_id = excluded.customer_id, customer_name = excluded.customer_name,
+		identifier = excluded.identifier, status = excluded.status, reason = excluded.reason, method = excluded.method,
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status`
 	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ?`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
-
-// Close closes the database.
-func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.upsert, s.countEvents, s.insertEvent} {
-		st.Close()
-	}
-	return s.db.Close()
-}
-
-// migrations are applied in order, each once; never edit a released one, append.
-var migrations = []string{
-	`CREATE TABLE interactions (
-		id                TEXT PRIMARY KEY,
-		line              TEXT NOT NULL,
-		script            TEXT NOT NULL,
-		started_at        INTEGER NOT NULL, -- unix ms
-		ended_at          INTEGER,          -- unix ms, NULL while in the flow
-		ani               TEXT NOT NULL,    -- masked per privacy.ani_visible_digits
-		ani_e164          TEXT NOT NULL,    -- masked likewise
-		dnis              TEXT NOT NULL,
-		channel           TEXT NOT NULL,
-		uniqueid          TEXT NOT NULL,
-		language          TEXT NOT NULL,
-		customer_id       TEXT NOT NULL,
-		customer_name     TEXT NOT NULL,
-		identifier        TEXT NOT NULL,    -- typed identifier, only with privacy.record_identifier
-		status            TEXT NOT NULL,
-		reason            TEXT NOT NULL,
-		method            TEXT NOT NULL,
-		identify_attempts INTEGER NOT NULL,
-		verify_attempts   INTEGER NOT NULL,
-		route             TEXT NOT NULL,
-		queue_status      TEXT NOT NULL,
-		agent             TEXT NOT NULL DEFAULT '',
-		wait_ms           INTEGER,
-		talk_ms           INTEGER
-	)`,
-	`CREATE INDEX interactions_started ON interactions (started_at)`,
-	`CREATE INDEX interactions_line_started ON interactions (line, started_at)`,
-	`CREATE TABLE events (
-		interaction_id TEXT NOT NULL REFERENCES interactions (id) ON DELETE CASCADE,
-		seq            INTEGER NOT NULL,
-		at             INTEGER NOT NULL, -- unix ms
-		kind           TEXT NOT NULL,
-		name           TEXT NOT NULL,
-		result         TEXT NOT NULL,
-		count          INTEGER NOT NULL,
-		latency_us     INTEGER NOT NULL,
-		detail         TEXT NOT NULL,   -- never the digits of a secret
-		PRIMARY KEY (interaction_id, seq)
-	)`,
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	var have int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if have > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this idv (%d): upgrade idv", have, len(migrations))
-	}
-	for v := have + 1; v <= len(migrations); v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-	}
-	return nil
-}
 
 func (s *Store) mask(ani string) string {
 	if s.MaskANI == nil {
@@ -215,9 +192,9 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	var started int64
 	var ended sql.NullInt64
 	var status, reason, method string
-	err := s.db.QueryRowContext(ctx, `SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
+	err := s.db.QueryRowContext(ctx, s.bind(`SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
 		uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
-		verify_attempts, route, queue_status FROM interactions WHERE id = ?`, id).Scan(
+		verify_attempts, route, queue_status FROM interactions WHERE id = ?`), id).Scan(
 		&in.Line, &in.Script, &started, &ended, &in.ANI, &in.ANIE164, &in.DNIS, &in.Channel, &in.UniqueID,
 		&in.Language, &in.CustomerID, &in.CustomerName, &in.Identifier, &status, &reason, &method,
 		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus)
@@ -232,8 +209,8 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	if ended.Valid {
 		in.Ended = time.UnixMilli(ended.Int64)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT at, kind, name, result, count, latency_us, detail FROM events
-		WHERE interaction_id = ? ORDER BY seq`, id)
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT at, kind, name, result, count, latency_us, detail FROM events
+		WHERE interaction_id = ? ORDER BY seq`), id)
 	if err != nil {
 		return nil, fmt.Errorf("store %s events: %w", id, err)
 	}

@@ -1,18 +1,25 @@
-package store
+package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/store"
+	"github.com/idv-project/idv/store/storetest"
 )
 
 func TestRecordIsUpsertedWithNewEventsOnly(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) { testRecord(t, driver) })
+	}
+}
+
+func testRecord(t *testing.T, driver string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "idv.db")
-	s, err := Open(ctx, path)
+	driver, dsn := storetest.DSN(t, driver)
+	s, err := store.Open(ctx, driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func TestRecordIsUpsertedWithNewEventsOnly(t *testing.T) {
 	s.Close()
 
 	// Reopen: migrations are applied once, data survived.
-	s, err = Open(ctx, path)
+	s, err = store.Open(ctx, driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/store"
+	"github.com/idv-project/idv/store/storetest"
 )
 
 // want is what Asterisk must receive and what the record must say.
@@ -91,6 +93,16 @@ func subsequence(got, want []string) bool {
 }
 
 func TestFlowOverFastAGI(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			testStore = driver
+			defer func() { testStore = store.SQLite }()
+			testFlowOverFastAGI(t)
+		})
+	}
+}
+
+func testFlowOverFastAGI(t *testing.T) {
 	h := newHarness(t, "")
 	support := []string{"Queue(support)"}
 	cases := []struct {

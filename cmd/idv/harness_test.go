@@ -14,6 +14,8 @@ import (
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/store"
+	"github.com/idv-project/idv/store/storetest"
 )
 
 // syncBuffer collects log lines from many goroutines.
@@ -45,7 +47,7 @@ type harness struct {
 }
 
 // testConfig is the configuration the end-to-end tests run: the documented defaults
-// with lines for each rule under test: the log level, the database, the CRM's base URL.
+// with lines for each rule under test: the log level, the [store] keys, the CRM's base URL.
 const testConfig = `
 [agi]
 listen = "127.0.0.1:0"
@@ -57,7 +59,7 @@ enabled = false
 [sounds]
 dir = ""
 [store]
-path = %q
+%s
 [crm]
 base_url = %q
 request_timeout = "300ms"
@@ -86,6 +88,9 @@ identify_attempts = 2
 opt_out_key = ""
 `
 
+// testStore is the back end the harness records to.
+var testStore = store.SQLite
+
 // testLogLevel is debug for tests (every step is asserted on) and quieter for benchmarks.
 var testLogLevel = "debug"
 
@@ -97,9 +102,13 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 		t.Cleanup(crm.Close)
 		crmURL = crm.URL
 	}
-	dir := t.TempDir()
-	db := filepath.Join(dir, "idv.db")
-	text := fmt.Sprintf(testConfig, testLogLevel, db, crmURL) + strings.Join(extra, "\n")
+	db := filepath.Join(t.TempDir(), "idv.db")
+	storeKeys := fmt.Sprintf("path = %q", db)
+	if testStore != store.SQLite {
+		_, dsn := storetest.DSN(t, testStore)
+		storeKeys = fmt.Sprintf("driver = %q\ndsn = %q", testStore, dsn)
+	}
+	text := fmt.Sprintf(testConfig, testLogLevel, storeKeys, crmURL) + strings.Join(extra, "\n")
 	cfg, err := config.Parse("test.toml", text)
 	if err != nil {
 		t.Fatal(err)

@@ -111,7 +111,8 @@ type service struct {
 
 // start opens the store, starts the demo CRM if configured and serves FastAGI.
 func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*service, error) {
-	st, err := store.Open(ctx, cfg.Store.Path)
+	driver, dsn := cfg.Store.Open()
+	st, err := store.Open(ctx, driver, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 			log.Error().Err(err).Msg("FastAGI server stopped accepting calls")
 		}
 	}()
-	log.Info().Str("listen", ln.Addr().String()).Str("config", cfg.File).Str("store", cfg.Store.Path).
+	log.Info().Str("listen", ln.Addr().String()).Str("config", cfg.File).Str("store", driver).
 		Str("crm", cfg.CRM.BaseURL).Int("lines", len(cfg.Lines)).Str("version", version()).Msg("idv serving FastAGI")
 	return svc, nil
 }

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// migrations are applied in order, each once, in one transaction each; never edit a
+// released one, append. The SQL is written once: {INT} is a 64-bit integer, {TEXT} text.
+var migrations = []string{
+	`CREATE TABLE interactions (
+		id                TEXT PRIMARY KEY,
+		line              TEXT NOT NULL,
+		script            TEXT NOT NULL,
+		started_at        {INT} NOT NULL,  -- unix ms
+		ended_at          {INT},           -- unix ms, NULL while in the flow
+		ani               TEXT NOT NULL,   -- masked per privacy.ani_visible_digits
+		ani_e164          TEXT NOT NULL,   -- masked likewise
+		dnis              TEXT NOT NULL,
+		channel           TEXT NOT NULL,
+		uniqueid          TEXT NOT NULL,
+		language          TEXT NOT NULL,
+		customer_id       TEXT NOT NULL,
+		customer_name     TEXT NOT NULL,
+		identifier        TEXT NOT NULL,   -- typed identifier, only with privacy.record_identifier
+		status            TEXT NOT NULL,
+		reason            TEXT NOT NULL,
+		method            TEXT NOT NULL,
+		identify_attempts INTEGER NOT NULL,
+		verify_attempts   INTEGER NOT NULL,
+		route             TEXT NOT NULL,
+		queue_status      TEXT NOT NULL,
+		agent             TEXT NOT NULL DEFAULT '',
+		wait_ms           {INT},
+		talk_ms           {INT}
+	)`,
+	`CREATE INDEX interactions_started ON interactions (started_at)`,
+	`CREATE INDEX interactions_line_started ON interactions (line, started_at)`,
+	`CREATE TABLE events (
+		interaction_id TEXT NOT NULL REFERENCES interactions (id) ON DELETE CASCADE,
+		seq            INTEGER NOT NULL,
+		at             {INT} NOT NULL,  -- unix ms
+		kind           TEXT NOT NULL,
+		name           TEXT NOT NULL,
+		result         TEXT NOT NULL,
+		count          INTEGER NOT NULL,
+		latency_us     {INT} NOT NULL,
+		detail         TEXT NOT NULL,   -- never the digits of a secret
+		PRIMARY KEY (interaction_id, seq)
+	)`,
+	`ALTER TABLE interactions ADD COLUMN wrapup TEXT NOT NULL DEFAULT ''`,
+	`CREATE TABLE report_runs (
+		schedule     TEXT NOT NULL,
+		due_at       {INT} NOT NULL,  -- unix ms: the cron time this run is for
+		owner        TEXT NOT NULL,   -- instance holding the lease
+		lease_until  {INT} NOT NULL,
+		started_at   {INT} NOT NULL,
+		finished_at  {INT},
+		status       TEXT NOT NULL,   -- running, delivered, failed
+		detail       TEXT NOT NULL,
+		PRIMARY KEY (schedule, due_at)
+	)`,
+}
+
+func (s *Store) dialectSQL(q string) string {
+	r := strings.NewReplacer("{INT}", "INTEGER")
+	if s.dialect == Postgres {
+		r = strings.NewReplacer("{INT}", "BIGINT")
+	}
+	return r.Replace(q)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if s.dialect == Postgres {
+			// Several instances starting at once: one migrates, the others wait for it.
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE schema_migrations IN EXCLUSIVE MODE`); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
+		var have int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if have > len(migrations) {
+			tx.Rollback()
+			return fmt.Errorf("database schema version %d is newer than this idv (%d): upgrade idv", have, len(migrations))
+		}
+		if have == len(migrations) {
+			return tx.Rollback()
+		}
+		v := have + 1
+		if _, err := tx.ExecContext(ctx, s.dialectSQL(migrations[v-1])); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %d: %w", v, err)
+		}
+	}
+}
