@@ -1,0 +1,339 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// outcome buckets an interaction for the outcomes report.
+func outcome(r *row) string {
+	switch {
+	case r.reason == "BACKEND_UNAVAILABLE":
+		return "error"
+	case r.reason == "OPTED_OUT":
+		return "opted_out"
+	case r.status == "VERIFIED":
+		return "verified"
+	case r.status == "IDENTIFIED":
+		return "identified"
+	}
+	return "unidentified"
+}
+
+var outcomeCols = []string{"verified", "identified", "unidentified", "opted_out", "error"}
+
+func outcomeTable(title string, c counter, keys []string, keyCol string, chart *Chart) Table {
+	t := Table{Title: title, Columns: []Column{{keyCol, Text}, {"Calls", Int}, {"Verified", Int}, {"Identified only", Int},
+		{"Unidentified", Int}, {"Opted out", Int}, {"Errors", Int}, {"Hang-ups", Int}, {"Verified %", Percent}}, Chart: chart}
+	var total [8]int64
+	for _, k := range keys {
+		m := c[k]
+		vals := []any{k, m["calls"]}
+		for i, col := range outcomeCols {
+			vals = append(vals, m[col])
+			total[i+1] += m[col]
+		}
+		vals = append(vals, m["hangup"], ratio(m["verified"], m["calls"]))
+		total[0] += m["calls"]
+		total[6] += m["hangup"]
+		t.Rows = append(t.Rows, vals)
+	}
+	if len(keys) > 1 {
+		t.Rows = append(t.Rows, []any{"Total", total[0], total[1], total[2], total[3], total[4], total[5], total[6], ratio(total[1], total[0])})
+	}
+	return t
+}
+
+func outcomes(_ context.Context, d *data) ([]Table, error) {
+	loc := d.filter.loc()
+	byLine, byDay, byHour := counter{}, counter{}, counter{}
+	for _, r := range d.rows {
+		o := outcome(r)
+		day := r.started.In(loc).Format("2006-01-02")
+		hour := fmt.Sprintf("%02d:00", r.started.In(loc).Hour())
+		for _, c := range []struct {
+			c counter
+			k string
+		}{{byLine, r.line}, {byDay, day}, {byHour, hour}} {
+			c.c.add(c.k, "calls", 1)
+			c.c.add(c.k, o, 1)
+			if r.reason == "HANGUP" {
+				c.c.add(c.k, "hangup", 1)
+			}
+		}
+	}
+	stacked := &Chart{Title: "Outcomes", Stacked: true, Series: []int{2, 3, 4, 5, 6}}
+	return []Table{
+		outcomeTable("By service line", byLine, byLine.keys(), "Line", nil),
+		outcomeTable("By day", byDay, byDay.keys(), "Day", stacked),
+		outcomeTable("By hour of day", byHour, byHour.keys(), "Hour", &Chart{Title: "Calls by hour", Series: []int{1}}),
+	}, nil
+}
+
+func methods(_ context.Context, d *data) ([]Table, error) {
+	c := counter{}
+	for _, r := range d.rows {
+		c.add(r.line, "calls", 1)
+		c.add(r.line, "method_"+r.method, 1)
+		for _, ev := range r.events {
+			switch {
+			case ev.kind == "crm" && ev.name == "by_phone":
+				c.add(r.line, "ani_lookups", 1)
+				if ev.result == "found" {
+					c.add(r.line, "ani_hits", 1)
+				}
+			case ev.kind == "ani" && ev.result == "withheld":
+				c.add(r.line, "withheld", 1)
+			case ev.kind == "ani" && ev.result == "invalid":
+				c.add(r.line, "invalid", 1)
+			}
+		}
+	}
+	t := Table{Title: "By service line", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"By ANI", Int}, {"By DTMF", Int},
+		{"Not identified", Int}, {"ANI lookups", Int}, {"ANI hit rate", Percent}, {"Withheld numbers", Int},
+		{"Withheld share", Percent}, {"Invalid numbers", Int}},
+		Chart: &Chart{Title: "How callers were identified", Stacked: true, Series: []int{2, 3, 4}}}
+	for _, k := range c.keys() {
+		m := c[k]
+		t.Rows = append(t.Rows, []any{k, m["calls"], m["method_ANI"], m["method_DTMF"], m["method_NONE"], m["ani_lookups"],
+			ratio(m["ani_hits"], m["ani_lookups"]), m["withheld"], ratio(m["withheld"], m["calls"]), m["invalid"]})
+	}
+	t.Note = "ANI hit rate: calls identified by their number out of numbers looked up. Withheld share: out of all calls."
+	return []Table{t}, nil
+}
+
+var failureReasons = []string{"NOT_FOUND", "NO_INPUT", "VERIFY_FAILED", "LOCKED", "BACKEND_UNAVAILABLE", "HANGUP", "OPTED_OUT"}
+
+func attempts(_ context.Context, d *data) ([]Table, error) {
+	ident, verify := map[int]int64{}, map[int]int64{}
+	reasons := counter{}
+	maxAttempts := 0
+	for _, r := range d.rows {
+		ident[r.identifyAttempts]++
+		verify[r.verifyAttempts]++
+		maxAttempts = max(maxAttempts, r.identifyAttempts, r.verifyAttempts)
+		reasons.add(r.line, r.reason, 1)
+		reasons.add(r.line, "calls", 1)
+	}
+	dist := Table{Title: "Attempts used per call", Columns: []Column{{"Attempts", Text}, {"Identify", Int}, {"Verify", Int}},
+		Chart: &Chart{Title: "Attempts used", Series: []int{1, 2}}}
+	for n := 0; n <= maxAttempts; n++ {
+		dist.Rows = append(dist.Rows, []any{fmt.Sprint(n), ident[n], verify[n]})
+	}
+	cols := []Column{{"Line", Text}, {"Calls", Int}}
+	for _, r := range failureReasons {
+		cols = append(cols, Column{r, Int})
+	}
+	rt := Table{Title: "Failure reasons by line", Columns: cols, Chart: &Chart{Title: "Failure reasons", Stacked: true, Series: []int{2, 3, 4, 5, 6, 7, 8}}}
+	for _, k := range reasons.keys() {
+		vals := []any{k, reasons[k]["calls"]}
+		for _, r := range failureReasons {
+			vals = append(vals, reasons[k][r])
+		}
+		rt.Rows = append(rt.Rows, vals)
+	}
+	return []Table{dist, rt}, nil
+}
+
+func containment(_ context.Context, d *data) ([]Table, error) {
+	c := counter{}
+	for _, r := range d.rows {
+		c.add(r.line, "calls", 1)
+		switch {
+		case r.reason == "HANGUP" && r.route == "":
+			c.add(r.line, "ivr_hangup", 1)
+		case strings.HasPrefix(r.route, "queue:"):
+			c.add(r.line, "agents", 1)
+		default:
+			c.add(r.line, "self", 1)
+		}
+	}
+	t := Table{Title: "Self-service vs agents", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"Self-service", Int},
+		{"To agents", Int}, {"Hung up in the IVR", Int}, {"Containment", Percent}},
+		Chart: &Chart{Title: "Where calls went", Stacked: true, Series: []int{2, 3, 4}},
+		Note:  "Self-service: routed to the dialplan (goto or continue) rather than to a queue. Containment: self-service out of all calls."}
+	var tc, ts, ta, th int64
+	for _, k := range c.keys() {
+		m := c[k]
+		t.Rows = append(t.Rows, []any{k, m["calls"], m["self"], m["agents"], m["ivr_hangup"], ratio(m["self"], m["calls"])})
+		tc, ts, ta, th = tc+m["calls"], ts+m["self"], ta+m["agents"], th+m["ivr_hangup"]
+	}
+	if len(c) > 1 {
+		t.Rows = append(t.Rows, []any{"Total", tc, ts, ta, th, ratio(ts, tc)})
+	}
+	return []Table{t}, nil
+}
+
+func backend(_ context.Context, d *data) ([]Table, error) {
+	lat := map[string][]float64{}
+	c := counter{}
+	kinds := map[string]bool{}
+	for _, r := range d.rows {
+		for _, ev := range r.events {
+			if ev.kind != "crm" {
+				continue
+			}
+			c.add(ev.name, "calls", 1)
+			switch ev.result {
+			case "found", "not_found", "several", "verified", "rejected", "locked":
+				c.add(ev.name, "ok", 1)
+			default:
+				c.add(ev.name, "err:"+ev.result, 1)
+				c.add(ev.name, "errors", 1)
+				kinds[ev.result] = true
+			}
+			if ev.latency > 0 {
+				lat[ev.name] = append(lat[ev.name], float64(ev.latency.Microseconds())/1000)
+			}
+		}
+	}
+	t := Table{Title: "Per endpoint", Columns: []Column{{"Endpoint", Text}, {"Calls", Int}, {"Errors", Int}, {"Error rate", Percent},
+		{"p50 ms", Millis}, {"p95 ms", Millis}, {"p99 ms", Millis}, {"Max ms", Millis}},
+		Chart: &Chart{Title: "Latency (ms)", Series: []int{4, 5, 6}}}
+	for _, k := range c.keys() {
+		l := lat[k]
+		sort.Float64s(l)
+		maxv := 0.0
+		if len(l) > 0 {
+			maxv = l[len(l)-1]
+		}
+		t.Rows = append(t.Rows, []any{k, c[k]["calls"], c[k]["errors"], ratio(c[k]["errors"], c[k]["calls"]),
+			percentile(l, 50), percentile(l, 95), percentile(l, 99), maxv})
+	}
+	kindList := make([]string, 0, len(kinds))
+	for k := range kinds {
+		kindList = append(kindList, k)
+	}
+	sort.Strings(kindList)
+	et := Table{Title: "Errors by kind", Columns: []Column{{"Endpoint", Text}}}
+	for _, k := range kindList {
+		et.Columns = append(et.Columns, Column{k, Int})
+	}
+	for _, k := range c.keys() {
+		vals := []any{k}
+		for _, kind := range kindList {
+			vals = append(vals, c[k]["err:"+kind])
+		}
+		et.Rows = append(et.Rows, vals)
+	}
+	tables := []Table{t}
+	if len(kindList) > 0 {
+		tables = append(tables, et)
+	}
+	return tables, nil
+}
+
+func queues(_ context.Context, d *data) ([]Table, error) {
+	q, a := counter{}, counter{}
+	known := false
+	for _, r := range d.rows {
+		name := r.queue()
+		if name == "" {
+			continue
+		}
+		q.add(name, "offered", 1)
+		answered := r.agent != "" || r.talkMS.Valid
+		switch {
+		case answered:
+			q.add(name, "answered", 1)
+		case r.queueStatus == "" && r.reason == "HANGUP", r.queueStatus == "ABANDON":
+			q.add(name, "abandoned", 1)
+		case r.queueStatus != "" && r.queueStatus != "CONTINUE":
+			q.add(name, "left:"+r.queueStatus, 1)
+		}
+		if r.waitMS.Valid {
+			known = true
+			q.add(name, "wait_ms", r.waitMS.Int64)
+			q.add(name, "waits", 1)
+		}
+		if r.talkMS.Valid {
+			q.add(name, "talk_ms", r.talkMS.Int64)
+			q.add(name, "talks", 1)
+		}
+		if r.agent != "" {
+			a.add(r.agent, "answered", 1)
+			if r.talkMS.Valid {
+				a.add(r.agent, "talk_ms", r.talkMS.Int64)
+			}
+		}
+	}
+	avg := func(m map[string]int64, sum, n string) float64 {
+		if m[n] == 0 {
+			return 0
+		}
+		return float64(m[sum]) / float64(m[n])
+	}
+	qt := Table{Title: "Per queue", Columns: []Column{{"Queue", Text}, {"Offered", Int}, {"Answered", Int}, {"Abandoned", Int},
+		{"Timed out / left", Int}, {"Avg wait ms", Millis}, {"Avg talk ms", Millis}},
+		Chart: &Chart{Title: "Queue activity", Series: []int{1, 2, 3}}}
+	for _, k := range q.keys() {
+		m := q[k]
+		var left int64
+		for key, v := range m {
+			if strings.HasPrefix(key, "left:") {
+				left += v
+			}
+		}
+		qt.Rows = append(qt.Rows, []any{k, m["offered"], m["answered"], m["abandoned"], left, avg(m, "wait_ms", "waits"), avg(m, "talk_ms", "talks")})
+	}
+	if !known {
+		qt.Note = "Wait, talk and agent figures come from the ARI observer; none are recorded for this period."
+	}
+	at := Table{Title: "Per agent", Columns: []Column{{"Agent", Text}, {"Answered", Int}, {"Talk time ms", Millis}, {"Avg talk ms", Millis}}}
+	for _, k := range a.keys() {
+		m := a[k]
+		at.Rows = append(at.Rows, []any{k, m["answered"], float64(m["talk_ms"]), avg(m, "talk_ms", "answered")})
+	}
+	return []Table{qt, at}, nil
+}
+
+// DetailLimit caps the detail report's rows.
+const DetailLimit = 100000
+
+func detail(_ context.Context, d *data) ([]Table, error) {
+	loc := d.filter.loc()
+	t := Table{Title: "Interactions", Columns: []Column{{"Interaction", Text}, {"Started", DateTime}, {"Line", Text},
+		{"Caller", Text}, {"Status", Text}, {"Reason", Text}, {"Method", Text}, {"Customer", Text}, {"Name", Text},
+		{"Attempts", Text}, {"Route", Text}, {"Queue status", Text}, {"Agent", Text}, {"Wrap-up", Text},
+		{"Duration ms", Millis}, {"Timeline", Text}}}
+	for i, r := range d.rows {
+		if i == DetailLimit {
+			t.Note = fmt.Sprintf("First %d of %d interactions; narrow the filter for the rest.", DetailLimit, len(d.rows))
+			break
+		}
+		var dur float64
+		if !r.ended.IsZero() {
+			dur = float64(r.ended.Sub(r.started).Milliseconds())
+		}
+		t.Rows = append(t.Rows, []any{r.id, r.started.In(loc), r.line, r.ani, r.status, r.reason, r.method, r.customerID,
+			r.customerName, fmt.Sprintf("%d/%d", r.identifyAttempts, r.verifyAttempts), r.route, r.queueStatus, r.agent,
+			r.wrapup, dur, timeline(r)})
+	}
+	return []Table{t}, nil
+}
+
+// timeline is an interaction's steps in a line: "+0.0s prompt idv/welcome; +0.4s crm by_phone found 12ms; …".
+func timeline(r *row) string {
+	var b strings.Builder
+	for i, ev := range r.events {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "+%.1fs %s", ev.at.Sub(r.started).Seconds(), ev.kind)
+		for _, s := range []string{ev.name, ev.result} {
+			if s != "" {
+				b.WriteString(" " + s)
+			}
+		}
+		if ev.kind == "digits" {
+			fmt.Fprintf(&b, " (%d)", ev.count)
+		}
+		if ev.latency > 0 {
+			fmt.Fprintf(&b, " %dms", ev.latency.Round(time.Millisecond).Milliseconds())
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,240 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/report"
+	"github.com/idv-project/idv/store/storetest"
+)
+
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
+
+// generated is a set of interactions and the figures the test expects, counted here
+// directly from the set, not with the report code.
+type generated struct {
+	ins      []*flow.Interaction
+	verified map[string]int // per line
+	calls    map[string]int
+	byDay    map[string]int // calls per Tokyo day
+	aniHits  map[string]int
+	lookups  map[string]int
+	agents   map[string]int // queue-routed calls per line
+}
+
+var names = []string{"佐藤 花子", "田中 一郎", "John Smith", "Zoë Müller", "=HYPERLINK(\"x\")"}
+
+func generate(n int, start time.Time) *generated {
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := &generated{verified: map[string]int{}, calls: map[string]int{}, byDay: map[string]int{}, aniHits: map[string]int{},
+		lookups: map[string]int{}, agents: map[string]int{}}
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(rng.IntN(3*24*3600)) * time.Second)
+		line := []string{"retail", "default"}[rng.IntN(2)]
+		in := &flow.Interaction{ID: fmt.Sprintf("01G%07d", i), Line: line, Script: "idv", Started: at, Ended: at.Add(40 * time.Second),
+			ANI: "+81312345678", Status: flow.StatusUnidentified, Reason: flow.ReasonNotFound, Method: flow.MethodNone, Route: "queue:support"}
+		lookup := rng.IntN(4) > 0
+		if lookup {
+			g.lookups[line]++
+			hit := rng.IntN(3) > 0
+			res := "not_found"
+			if hit {
+				res = "found"
+				g.aniHits[line]++
+			}
+			in.Events = append(in.Events, flow.Event{At: at, Kind: flow.EventCRM, Name: "by_phone", Result: res, Latency: time.Duration(5+rng.IntN(50)) * time.Millisecond})
+			if hit {
+				in.Method, in.Status, in.Reason = flow.MethodANI, flow.StatusIdentified, flow.ReasonNotRequired
+				in.CustomerID, in.CustomerName = fmt.Sprint(100000+i), names[i%len(names)]
+			}
+		} else {
+			in.Events = append(in.Events, flow.Event{At: at, Kind: flow.EventANI, Result: "withheld"})
+		}
+		if in.Status == flow.StatusIdentified && rng.IntN(2) == 0 {
+			in.Status, in.Reason, in.VerifyAttempts = flow.StatusVerified, flow.ReasonOK, 1
+			g.verified[line]++
+		}
+		if rng.IntN(5) == 0 {
+			in.Route = "goto:selfservice,s,1"
+		} else {
+			g.agents[line]++
+		}
+		g.calls[line]++
+		g.byDay[at.In(tokyo).Format("2006-01-02")]++
+		g.ins = append(g.ins, in)
+	}
+	return g
+}
+
+func TestReportsAgainstIndependentFigures(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) { testReports(t, driver) })
+	}
+}
+
+func testReports(t *testing.T, driver string) {
+	ctx := context.Background()
+	st := storetest.Open(t, driver)
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, tokyo)
+	g := generate(600, start)
+	for _, in := range g.ins {
+		if err := st.Record(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A record outside the period must not count.
+	st.Record(ctx, &flow.Interaction{ID: "01OUTSIDE", Line: "retail", Script: "idv", Started: start.Add(-time.Hour),
+		Status: flow.StatusVerified, Reason: flow.ReasonOK, Method: flow.MethodANI})
+	src := report.NewSource(st)
+	f := report.Filter{From: start, To: start.AddDate(0, 0, 3), Location: tokyo}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, tokyo)
+	run := func(name string, f report.Filter) *report.Report {
+		d, err := report.Find(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := d.Run(ctx, src, f, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	out := run("outcomes", f)
+	for _, row := range out.Tables[0].Rows {
+		line := row[0].(string)
+		if line == "Total" {
+			continue
+		}
+		if row[1].(int64) != int64(g.calls[line]) || row[2].(int64) != int64(g.verified[line]) {
+			t.Errorf("outcomes %s: calls %v verified %v, want %d %d", line, row[1], row[2], g.calls[line], g.verified[line])
+		}
+	}
+	for _, row := range out.Tables[1].Rows {
+		if day := row[0].(string); day != "Total" && row[1].(int64) != int64(g.byDay[day]) {
+			t.Errorf("outcomes day %s: %v calls, want %d", day, row[1], g.byDay[day])
+		}
+	}
+	retailOnly := run("outcomes", report.Filter{From: f.From, To: f.To, Location: tokyo, Lines: []string{"retail"}})
+	if len(retailOnly.Tables[0].Rows) != 1 || retailOnly.Tables[0].Rows[0][1].(int64) != int64(g.calls["retail"]) {
+		t.Errorf("line filter: %v", retailOnly.Tables[0].Rows)
+	}
+	for _, row := range run("methods", f).Tables[0].Rows {
+		line := row[0].(string)
+		want := float64(g.aniHits[line]) / float64(g.lookups[line])
+		if got := row[6].(float64); fmt.Sprintf("%.6f", got) != fmt.Sprintf("%.6f", want) {
+			t.Errorf("methods %s: hit rate %v, want %v", line, got, want)
+		}
+	}
+	for _, row := range run("containment", f).Tables[0].Rows {
+		if line := row[0].(string); line != "Total" && row[3].(int64) != int64(g.agents[line]) {
+			t.Errorf("containment %s: %v to agents, want %d", line, row[3], g.agents[line])
+		}
+	}
+	be := run("backend", f).Tables[0].Rows
+	if len(be) != 1 || be[0][0] != "by_phone" || be[0][1].(int64) != int64(g.lookups["retail"]+g.lookups["default"]) {
+		t.Errorf("backend: %v", be)
+	}
+
+	// Every report renders in every format; the files hold the figures and the names.
+	// IDV_REPORT_OUT keeps them, to look at.
+	dir := t.TempDir()
+	if d := os.Getenv("IDV_REPORT_OUT"); d != "" {
+		dir = d
+	}
+	for _, def := range report.Library {
+		r := run(def.Name, f)
+		for _, format := range []report.Format{report.CSV, report.XLSX, report.PDF} {
+			var buf bytes.Buffer
+			if err := report.Render(&buf, r, format, report.Options{}); err != nil {
+				t.Fatalf("%s %s: %v", def.Name, format, err)
+			}
+			os.WriteFile(filepath.Join(dir, r.FileName(format)), buf.Bytes(), 0o644)
+		}
+	}
+	verifiedRetail := strconv.Itoa(g.verified["retail"])
+
+	x, err := excelize.OpenFile(filepath.Join(dir, "outcomes_2026-11-01_2026-11-03.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheets := x.GetSheetList()
+	rows, _ := x.GetRows(sheets[0])
+	var found bool
+	for _, r := range rows {
+		if len(r) > 2 && r[0] == "retail" && strings.ReplaceAll(r[2], ",", "") == verifiedRetail {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("xlsx lacks retail verified %s: %v", verifiedRetail, rows)
+	}
+	if typ, _ := x.GetCellType(sheets[0], "B5"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+		t.Errorf("calls cell is %v, want a number", typ)
+	}
+	if panes, _ := x.GetPanes(sheets[0]); !panes.Freeze {
+		t.Error("header row not frozen")
+	}
+	x.Close()
+
+	cr := csv.NewReader(bytes.NewReader(mustRead(t, filepath.Join(dir, "detail_2026-11-01_2026-11-03.csv"))))
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("detail csv: %v", err)
+	}
+	if len(recs) < len(g.ins)+3 {
+		t.Errorf("detail csv has %d records for %d interactions", len(recs), len(g.ins))
+	}
+	csvText := string(mustRead(t, filepath.Join(dir, "detail_2026-11-01_2026-11-03.csv")))
+	if !strings.Contains(csvText, "佐藤 花子") || strings.Contains(csvText, "\n=HYPERLINK") || !strings.Contains(csvText, "'=HYPERLINK") {
+		t.Error("detail csv: names missing or a formula not defused")
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext missing: .ci/run installs poppler-utils")
+		}
+		t.Skip("pdftotext not installed (poppler-utils)")
+	}
+	text := pdfText(t, filepath.Join(dir, "outcomes_2026-11-01_2026-11-03.pdf"))
+	if !strings.Contains(text, "ID&V outcomes") || !strings.Contains(text, verifiedRetail) || !strings.Contains(text, "page 1 of") {
+		t.Errorf("outcomes pdf text:\n%s", text)
+	}
+	detail := pdfText(t, filepath.Join(dir, "detail_2026-11-01_2026-11-03.pdf"))
+	if !strings.Contains(detail, "佐藤 花子") || !strings.Contains(detail, "田中 一郎") {
+		t.Errorf("detail pdf lacks the Japanese names:\n%.2000s", detail)
+	}
+	if strings.Count(detail, "Interaction") < 2 {
+		t.Error("detail pdf: the table header is not repeated on later pages")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func pdfText(t *testing.T, path string) string {
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", path, err)
+	}
+	return string(out)
+}
