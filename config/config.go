@@ -28,6 +28,8 @@ type Config struct {
 	DemoCRM DemoCRM `toml:"democrm"`
 	CRM     CRM     `toml:"crm"`
 	Sounds  Sounds  `toml:"sounds"`
+	Report  Report  `toml:"report"`
+	Web     Web     `toml:"web"`
 
 	// Lines are the service lines by name, after defaults and [lines.default] applied.
 	Lines map[string]*flow.Line `toml:"-"`
@@ -86,6 +88,55 @@ type DemoCRM struct {
 type Sounds struct {
 	Dir       string   `toml:"dir"`
 	Languages []string `toml:"languages"`
+}
+
+// Web is idv's HTTP server (reports API, health).
+type Web struct {
+	Listen string `toml:"listen"`
+}
+
+// Report is historical reporting: rendering and schedules.
+type Report struct {
+	Timezone  string     `toml:"timezone"`
+	Font      string     `toml:"font"`
+	SMTP      SMTP       `toml:"smtp"`
+	Schedules []Schedule `toml:"schedule"`
+
+	location *time.Location
+}
+
+// Location is report.timezone loaded.
+func (r Report) Location() *time.Location {
+	if r.location == nil {
+		return time.Local
+	}
+	return r.location
+}
+
+// SMTP is the mail server scheduled reports are sent through.
+type SMTP struct {
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+	From     string `toml:"from"`
+	// StartTLS: "required" (default), "opportunistic" or "none".
+	StartTLS string `toml:"starttls"`
+}
+
+// Schedule runs a report at cron times and delivers it.
+type Schedule struct {
+	Name      string   `toml:"name"`
+	Cron      string   `toml:"cron"`
+	Report    string   `toml:"report"`
+	Range     string   `toml:"range"`
+	Formats   []string `toml:"formats"`
+	Lines     []string `toml:"lines"`
+	Queues    []string `toml:"queues"`
+	Statuses  []string `toml:"statuses"`
+	Directory string   `toml:"directory"`
+	Email     []string `toml:"email"`
+	Webhook   string   `toml:"webhook"`
 }
 
 // CRM is the company back end.
@@ -200,6 +251,8 @@ func Defaults() Config {
 		Store:   Store{Driver: "sqlite", Path: "idv.db"},
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
+		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
+		Web:     Web{Listen: "127.0.0.1:8080"},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
@@ -214,6 +267,8 @@ type file struct {
 	DemoCRM *DemoCRM                  `toml:"democrm"`
 	CRM     *CRM                      `toml:"crm"`
 	Sounds  *Sounds                   `toml:"sounds"`
+	Report  *Report                   `toml:"report"`
+	Web     *Web                      `toml:"web"`
 	Lines   map[string]toml.Primitive `toml:"lines"`
 }
 
@@ -243,7 +298,7 @@ func Parse(name, text string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = name
 	f := file{AGI: &cfg.AGI, Log: &cfg.Log, Privacy: &cfg.Privacy, Store: &cfg.Store, DemoCRM: &cfg.DemoCRM, CRM: &cfg.CRM,
-		Sounds: &cfg.Sounds}
+		Sounds: &cfg.Sounds, Report: &cfg.Report, Web: &cfg.Web}
 	md, err := toml.Decode(text, &f)
 	if err != nil {
 		var pe toml.ParseError
@@ -344,6 +399,9 @@ func (c *Config) check(raw map[string]line) error {
 		if !validLanguage(l) {
 			return c.fail("sounds.languages", "%q is not a language code such as \"en\" or \"pt_BR\"", l)
 		}
+	}
+	if err := c.checkReport(); err != nil {
+		return err
 	}
 	if c.CRM.Verify.VerifiedPath == "" {
 		return c.fail("crm.verify.verified_path", "must say where the answer's true/false is")

@@ -48,7 +48,8 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 		}
 	}
 	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
-		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) {
+		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) ||
+		!reflect.DeepEqual(shipped.Report, bare.Report) || shipped.Web != bare.Web {
 		t.Error("config.toml and the built-in defaults differ")
 	}
 }
@@ -81,6 +82,11 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"log level", "[log]\nlevel = \"loud\"", "log.level", "not one of"},
 		{"store driver", "[store]\ndriver = \"mysql\"", "store.driver", "not supported"},
 		{"postgres without a DSN", "[store]\ndriver = \"postgres\"", "store.dsn", "connection string"},
+		{"bad time zone", "[report]\ntimezone = \"Mars/Base\"", "report.timezone", "time zone"},
+		{"bad cron", "[[report.schedule]]\nname = \"a\"\ncron = \"61 * * * *\"\nreport = \"outcomes\"\nrange = \"yesterday\"\nformats = [\"pdf\"]\ndirectory = \"/tmp\"", "report.schedule[0].cron", "61"},
+		{"unknown report", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"sales\"\nrange = \"yesterday\"\nformats = [\"pdf\"]\ndirectory = \"/tmp\"", "report.schedule[0].report", "no report \"sales\""},
+		{"nowhere to deliver", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"outcomes\"\nrange = \"yesterday\"\nformats = [\"pdf\"]", "report.schedule[0].directory", "delivers nowhere"},
+		{"e-mail without smtp", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"outcomes\"\nrange = \"yesterday\"\nformats = [\"pdf\"]\nemail = [\"x@y\"]", "report.smtp.host", "sends e-mail"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {

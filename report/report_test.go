@@ -238,3 +238,29 @@ func pdfText(t *testing.T, path string) string {
 	}
 	return string(out)
 }
+
+func TestRangesAndFilters(t *testing.T) {
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, tokyo) // a Wednesday
+	d := func(s string) time.Time { v, _ := time.ParseInLocation("2006-01-02", s, tokyo); return v }
+	cases := map[string][2]string{
+		"yesterday": {"2026-11-24", "2026-11-25"}, "today": {"2026-11-25", "2026-11-26"},
+		"last-week": {"2026-11-16", "2026-11-23"}, "this-week": {"2026-11-23", "2026-11-26"},
+		"last-month": {"2026-10-01", "2026-11-01"}, "last-7-days": {"2026-11-18", "2026-11-25"},
+	}
+	for name, want := range cases {
+		from, to, err := report.Range(name, now, tokyo)
+		if err != nil || !from.Equal(d(want[0])) || !to.Equal(d(want[1])) {
+			t.Errorf("%s = %s – %s, %v; want %v", name, from, to, err, want)
+		}
+	}
+	f, err := report.ParseFilter(map[string][]string{"from": {"2026-11-01"}, "to": {"2026-11-30"}, "line": {"retail, default"},
+		"status": {"VERIFIED"}}, now, tokyo)
+	if err != nil || !f.From.Equal(d("2026-11-01")) || !f.To.Equal(d("2026-12-01")) || len(f.Lines) != 2 || f.Statuses[0] != "VERIFIED" {
+		t.Errorf("filter = %+v, %v", f, err)
+	}
+	for _, bad := range []map[string][]string{{"from": {"2026-11-30"}, "to": {"2026-11-01"}}, {"from": {"yesterday"}}, {"range": {"fortnight"}}, {"tz": {"Mars/Base"}, "range": {"today"}}} {
+		if _, err := report.ParseFilter(bad, now, tokyo); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

@@ -58,6 +58,8 @@ format = "json"
 enabled = false
 [sounds]
 dir = ""
+[web]
+listen = "127.0.0.1:0"
 [store]
 %s
 [crm]

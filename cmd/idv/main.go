@@ -52,6 +52,8 @@ func main() {
 		err = democrm(args)
 	case "check":
 		err = check(args)
+	case "report":
+		err = reportCmd(args)
 	case "version", "-version", "--version":
 		fmt.Println("idv", version())
 	case "help", "-h", "-help", "--help":
@@ -75,6 +77,7 @@ commands:
   call      act as Asterisk and place one call against a running idv serve
   democrm   run the reference CRM with its demo customers
   check     validate a configuration and the prompt files it names
+  report    build a report (PDF, XLSX, CSV) from the interaction records
   version   print the version
 
 Run "idv <command> -h" for a command's flags.

@@ -82,7 +82,7 @@ func TestServeProcessReloadsOnSIGHUPAndDrainsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	write := func(extra string) {
-		text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
+		text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
 			"[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n%s", filepath.Join(dir, "idv.db"), crm.URL, extra)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

@@ -21,7 +21,9 @@ import (
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
+	"github.com/idv-project/idv/web"
 )
 
 func serve(args []string) error {
@@ -104,6 +106,8 @@ type service struct {
 	agiAddr net.Addr
 	crm     *http.Server
 	crmAddr net.Addr
+	web     *http.Server
+	webAddr net.Addr
 	store   *store.Store
 	client  *crm.Client
 	log     zerolog.Logger
@@ -133,6 +137,23 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 			}
 		}()
 		log.Info().Str("listen", ln.Addr().String()).Int("customers", len(demo.Seed)).Msg("demo crm serving")
+	}
+	if cfg.Web.Listen != "" {
+		wl, err := net.Listen("tcp", cfg.Web.Listen)
+		if err != nil {
+			svc.closeAll()
+			return nil, fmt.Errorf("web listen (web.listen): %w", err)
+		}
+		svc.webAddr = wl.Addr()
+		api := &web.Server{Reports: report.NewSource(st), Location: cfg.Report.Location(),
+			Render: report.Options{Font: cfg.Report.Font}, Log: log}
+		svc.web = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := svc.web.Serve(wl); !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("web server stopped")
+			}
+		}()
+		log.Info().Str("listen", wl.Addr().String()).Msg("web serving /api/reports")
 	}
 	ln, err := net.Listen("tcp", cfg.AGI.Listen)
 	if err != nil {
@@ -176,6 +197,9 @@ func (s *service) closeAll() {
 	s.client.HTTP.CloseIdleConnections()
 	if s.crm != nil {
 		s.crm.Close()
+	}
+	if s.web != nil {
+		s.web.Close()
 	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error().Err(err).Msg("closing store")
