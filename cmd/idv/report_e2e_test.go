@@ -97,3 +97,27 @@ func TestReportsFromRealCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleFromConfig: a schedule in config.toml delivers into its directory.
+func TestScheduleFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, "", fmt.Sprintf(`[[report.schedule]]
+name = "every-minute"
+cron = "* * * * *"
+report = "outcomes"
+range = "today"
+formats = ["csv", "xlsx"]
+directory = %q`, dir))
+	h.call(agitest.Caller{ANI: "+81312345679"})
+	if err := h.svc.scheduler.Tick(t.Context(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "every-minute_outcomes_*"))
+	if len(files) != 2 {
+		t.Fatalf("delivered %v", files)
+	}
+	csv, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(csv), "default,1,0,1,0,0,0,0,0.0%") && !strings.Contains(string(files[0]), ".xlsx") {
+		t.Errorf("scheduled csv:\n%s", csv)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"syscall"
 	"time"
 
@@ -87,13 +88,15 @@ func (s *service) reload(running *config.Config, path string) (*config.Config, e
 	for key, changed := range map[string]bool{
 		"agi": next.AGI != running.AGI, "store": next.Store != running.Store,
 		"democrm": next.DemoCRM != running.DemoCRM, "log": next.Log != running.Log,
-		"privacy": next.Privacy != running.Privacy,
+		"privacy": next.Privacy != running.Privacy, "report": !reflect.DeepEqual(next.Report, running.Report),
+		"web": next.Web != running.Web,
 	} {
 		if changed {
 			s.log.Warn().Str("table", key).Msg("changed in the configuration file; it takes effect at the next restart")
 		}
 	}
 	next.AGI, next.Store, next.DemoCRM, next.Log, next.Privacy = running.AGI, running.Store, running.DemoCRM, running.Log, running.Privacy
+	next.Report, next.Web = running.Report, running.Web
 	client := next.Client()
 	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store}, next)
 	s.log.Info().Str("config", path).Int("lines", len(next.Lines)).Str("crm", next.CRM.BaseURL).Msg("configuration reloaded")
@@ -108,9 +111,12 @@ type service struct {
 	crmAddr net.Addr
 	web     *http.Server
 	webAddr net.Addr
-	store   *store.Store
-	client  *crm.Client
-	log     zerolog.Logger
+
+	scheduler     *report.Scheduler
+	stopScheduler context.CancelFunc
+	store         *store.Store
+	client        *crm.Client
+	log           zerolog.Logger
 }
 
 // start opens the store, starts the demo CRM if configured and serves FastAGI.
@@ -155,6 +161,19 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		}()
 		log.Info().Str("listen", wl.Addr().String()).Msg("web serving /api/reports")
 	}
+	sched, err := scheduler(cfg, st, log)
+	if err != nil {
+		svc.closeAll()
+		return nil, err
+	}
+	if sched != nil {
+		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		svc.stopScheduler = func() { stop(); <-done }
+		svc.scheduler = sched
+		go func() { sched.Run(sctx); close(done) }()
+		log.Info().Int("schedules", len(sched.Schedules)).Str("owner", sched.Owner).Msg("report schedules running")
+	}
 	ln, err := net.Listen("tcp", cfg.AGI.Listen)
 	if err != nil {
 		svc.closeAll()
@@ -194,6 +213,9 @@ func (s *service) shutdown(timeout time.Duration) error {
 }
 
 func (s *service) closeAll() {
+	if s.stopScheduler != nil {
+		s.stopScheduler()
+	}
 	s.client.HTTP.CloseIdleConnections()
 	if s.crm != nil {
 		s.crm.Close()
