@@ -91,4 +91,3 @@ func BenchmarkReports(b *testing.B) {
 		}
 	}
 }
-

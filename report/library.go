@@ -9,7 +9,7 @@ import (
 )
 
 // outcome buckets an interaction for the outcomes report.
-func outcome(r *row) string {
+func outcome(r *group) string {
 	switch {
 	case r.reason == "BACKEND_UNAVAILABLE":
 		return "error"
@@ -50,18 +50,18 @@ func outcomeTable(title string, c counter, keys []string, keyCol string, chart *
 func outcomes(_ context.Context, d *data) ([]Table, error) {
 	loc := d.filter.loc()
 	byLine, byDay, byHour := counter{}, counter{}, counter{}
-	for _, r := range d.rows {
+	for _, r := range d.groups {
 		o := outcome(r)
-		day := r.started.In(loc).Format("2006-01-02")
-		hour := fmt.Sprintf("%02d:00", r.started.In(loc).Hour())
+		at := r.start().In(loc)
+		day, hour := at.Format("2006-01-02"), fmt.Sprintf("%02d:00", at.Hour())
 		for _, c := range []struct {
 			c counter
 			k string
 		}{{byLine, r.line}, {byDay, day}, {byHour, hour}} {
-			c.c.add(c.k, "calls", 1)
-			c.c.add(c.k, o, 1)
+			c.c.add(c.k, "calls", r.n)
+			c.c.add(c.k, o, r.n)
 			if r.reason == "HANGUP" {
-				c.c.add(c.k, "hangup", 1)
+				c.c.add(c.k, "hangup", r.n)
 			}
 		}
 	}
@@ -75,21 +75,21 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 
 func methods(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
-	for _, r := range d.rows {
-		c.add(r.line, "calls", 1)
-		c.add(r.line, "method_"+r.method, 1)
-		for _, ev := range r.events {
-			switch {
-			case ev.kind == "crm" && ev.name == "by_phone":
-				c.add(r.line, "ani_lookups", 1)
-				if ev.result == "found" {
-					c.add(r.line, "ani_hits", 1)
-				}
-			case ev.kind == "ani" && ev.result == "withheld":
-				c.add(r.line, "withheld", 1)
-			case ev.kind == "ani" && ev.result == "invalid":
-				c.add(r.line, "invalid", 1)
+	for _, r := range d.groups {
+		c.add(r.line, "calls", r.n)
+		c.add(r.line, "method_"+r.method, r.n)
+	}
+	for _, ev := range d.events {
+		switch {
+		case ev.kind == "crm" && ev.name == "by_phone":
+			c.add(ev.line, "ani_lookups", ev.n)
+			if ev.result == "found" {
+				c.add(ev.line, "ani_hits", ev.n)
 			}
+		case ev.kind == "ani" && ev.result == "withheld":
+			c.add(ev.line, "withheld", ev.n)
+		case ev.kind == "ani" && ev.result == "invalid":
+			c.add(ev.line, "invalid", ev.n)
 		}
 	}
 	t := Table{Title: "By service line", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"By ANI", Int}, {"By DTMF", Int},
@@ -111,12 +111,12 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 	ident, verify := map[int]int64{}, map[int]int64{}
 	reasons := counter{}
 	maxAttempts := 0
-	for _, r := range d.rows {
-		ident[r.identifyAttempts]++
-		verify[r.verifyAttempts]++
+	for _, r := range d.groups {
+		ident[r.identifyAttempts] += r.n
+		verify[r.verifyAttempts] += r.n
 		maxAttempts = max(maxAttempts, r.identifyAttempts, r.verifyAttempts)
-		reasons.add(r.line, r.reason, 1)
-		reasons.add(r.line, "calls", 1)
+		reasons.add(r.line, r.reason, r.n)
+		reasons.add(r.line, "calls", r.n)
 	}
 	dist := Table{Title: "Attempts used per call", Columns: []Column{{"Attempts", Text}, {"Identify", Int}, {"Verify", Int}},
 		Chart: &Chart{Title: "Attempts used", Series: []int{1, 2}}}
@@ -140,15 +140,15 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 
 func containment(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
-	for _, r := range d.rows {
-		c.add(r.line, "calls", 1)
+	for _, r := range d.groups {
+		c.add(r.line, "calls", r.n)
 		switch {
 		case r.reason == "HANGUP" && r.route == "":
-			c.add(r.line, "ivr_hangup", 1)
+			c.add(r.line, "ivr_hangup", r.n)
 		case strings.HasPrefix(r.route, "queue:"):
-			c.add(r.line, "agents", 1)
+			c.add(r.line, "agents", r.n)
 		default:
-			c.add(r.line, "self", 1)
+			c.add(r.line, "self", r.n)
 		}
 	}
 	t := Table{Title: "Self-service vs agents", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"Self-service", Int},
@@ -168,40 +168,38 @@ func containment(_ context.Context, d *data) ([]Table, error) {
 }
 
 func backend(_ context.Context, d *data) ([]Table, error) {
-	lat := map[string][]float64{}
+	lat := map[string]histogram{}
 	c := counter{}
 	kinds := map[string]bool{}
-	for _, r := range d.rows {
-		for _, ev := range r.events {
-			if ev.kind != "crm" {
-				continue
-			}
-			c.add(ev.name, "calls", 1)
-			switch ev.result {
-			case "found", "not_found", "several", "verified", "rejected", "locked":
-				c.add(ev.name, "ok", 1)
-			default:
-				c.add(ev.name, "err:"+ev.result, 1)
-				c.add(ev.name, "errors", 1)
-				kinds[ev.result] = true
-			}
-			if ev.latency > 0 {
-				lat[ev.name] = append(lat[ev.name], float64(ev.latency.Microseconds())/1000)
-			}
+	for _, ev := range d.events {
+		if ev.kind != "crm" {
+			continue
 		}
+		c.add(ev.name, "calls", ev.n)
+		switch ev.result {
+		case "found", "not_found", "several", "verified", "rejected", "locked":
+			c.add(ev.name, "ok", ev.n)
+		default:
+			c.add(ev.name, "err:"+ev.result, ev.n)
+			c.add(ev.name, "errors", ev.n)
+			kinds[ev.result] = true
+		}
+		if ev.result == "budget_exhausted" && ev.latencyMS == 0 {
+			continue // refused before a request was sent
+		}
+		if lat[ev.name] == nil {
+			lat[ev.name] = histogram{}
+		}
+		lat[ev.name][ev.latencyMS] += ev.n
 	}
 	t := Table{Title: "Per endpoint", Columns: []Column{{"Endpoint", Text}, {"Calls", Int}, {"Errors", Int}, {"Error rate", Percent},
 		{"p50 ms", Millis}, {"p95 ms", Millis}, {"p99 ms", Millis}, {"Max ms", Millis}},
-		Chart: &Chart{Title: "Latency (ms)", Series: []int{4, 5, 6}}}
+		Chart: &Chart{Title: "Latency (ms)", Series: []int{4, 5, 6}},
+		Note:  "Latency in whole milliseconds, from idv's side: the request and the answer."}
 	for _, k := range c.keys() {
-		l := lat[k]
-		sort.Float64s(l)
-		maxv := 0.0
-		if len(l) > 0 {
-			maxv = l[len(l)-1]
-		}
+		h := lat[k]
 		t.Rows = append(t.Rows, []any{k, c[k]["calls"], c[k]["errors"], ratio(c[k]["errors"], c[k]["calls"]),
-			percentile(l, 50), percentile(l, 95), percentile(l, 99), maxv})
+			h.percentile(50), h.percentile(95), h.percentile(99), h.percentile(100)})
 	}
 	kindList := make([]string, 0, len(kinds))
 	for k := range kinds {
@@ -229,35 +227,32 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 func queues(_ context.Context, d *data) ([]Table, error) {
 	q, a := counter{}, counter{}
 	known := false
-	for _, r := range d.rows {
-		name := r.queue()
+	for _, r := range d.groups {
+		name := queueOf(r.route)
 		if name == "" {
 			continue
 		}
-		q.add(name, "offered", 1)
-		answered := r.agent != "" || r.talkMS.Valid
+		q.add(name, "offered", r.n)
 		switch {
-		case answered:
-			q.add(name, "answered", 1)
+		case r.agent != "":
+			q.add(name, "answered", r.n)
 		case r.queueStatus == "" && r.reason == "HANGUP", r.queueStatus == "ABANDON":
-			q.add(name, "abandoned", 1)
+			q.add(name, "abandoned", r.n)
 		case r.queueStatus != "" && r.queueStatus != "CONTINUE":
-			q.add(name, "left:"+r.queueStatus, 1)
+			q.add(name, "left:"+r.queueStatus, r.n)
 		}
-		if r.waitMS.Valid {
+		if r.waitN > 0 {
 			known = true
-			q.add(name, "wait_ms", r.waitMS.Int64)
-			q.add(name, "waits", 1)
+			q.add(name, "wait_ms", r.waitSum)
+			q.add(name, "waits", r.waitN)
 		}
-		if r.talkMS.Valid {
-			q.add(name, "talk_ms", r.talkMS.Int64)
-			q.add(name, "talks", 1)
+		if r.talkN > 0 {
+			q.add(name, "talk_ms", r.talkSum)
+			q.add(name, "talks", r.talkN)
 		}
 		if r.agent != "" {
-			a.add(r.agent, "answered", 1)
-			if r.talkMS.Valid {
-				a.add(r.agent, "talk_ms", r.talkMS.Int64)
-			}
+			a.add(r.agent, "answered", r.n)
+			a.add(r.agent, "talk_ms", r.talkSum)
 		}
 	}
 	avg := func(m map[string]int64, sum, n string) float64 {
@@ -299,11 +294,10 @@ func detail(_ context.Context, d *data) ([]Table, error) {
 		{"Caller", Text}, {"Status", Text}, {"Reason", Text}, {"Method", Text}, {"Customer", Text}, {"Name", Text},
 		{"Attempts", Text}, {"Route", Text}, {"Queue status", Text}, {"Agent", Text}, {"Wrap-up", Text},
 		{"Duration ms", Millis}, {"Timeline", Text}}}
-	for i, r := range d.rows {
-		if i == DetailLimit {
-			t.Note = fmt.Sprintf("First %d of %d interactions; narrow the filter for the rest.", DetailLimit, len(d.rows))
-			break
-		}
+	if d.total > int64(len(d.rows)) {
+		t.Note = fmt.Sprintf("First %d of %d interactions; narrow the filter for the rest.", len(d.rows), d.total)
+	}
+	for _, r := range d.rows {
 		var dur float64
 		if !r.ended.IsZero() {
 			dur = float64(r.ended.Sub(r.started).Milliseconds())

@@ -6,6 +6,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -104,18 +105,18 @@ type Report struct {
 type Definition struct {
 	Name, Title, Description string
 	build                    func(ctx context.Context, d *data) ([]Table, error)
-	needsEvents              []string // event kinds the report reads
+	needs                    needs
 }
 
 // Library lists the standard reports.
 var Library = []Definition{
-	{Name: "outcomes", Title: "ID&V outcomes", Description: "verified / identified only / unidentified / opted out / errors, by line, by day and by hour", build: outcomes},
-	{Name: "methods", Title: "Identification methods", Description: "ANI vs DTMF, ANI hit rate, share of withheld numbers", build: methods, needsEvents: []string{"crm", "ani"}},
-	{Name: "attempts", Title: "Attempts and failure reasons", Description: "distribution of identify and verify attempts, failure reasons", build: attempts},
-	{Name: "containment", Title: "Containment", Description: "calls finished in self-service vs sent to agents, per line", build: containment},
-	{Name: "backend", Title: "Back-end health", Description: "CRM calls, latency percentiles, errors by kind, per endpoint", build: backend, needsEvents: []string{"crm"}},
-	{Name: "queues", Title: "Queue and agent activity", Description: "offered, answered, abandoned, wait and talk time, per queue and per agent", build: queues},
-	{Name: "detail", Title: "Interaction detail", Description: "one row per call with its step timeline", build: detail, needsEvents: []string{"*"}},
+	{Name: "outcomes", Title: "ID&V outcomes", Description: "verified / identified only / unidentified / opted out / errors, by line, by day and by hour", build: outcomes, needs: needs{groups: true}},
+	{Name: "methods", Title: "Identification methods", Description: "ANI vs DTMF, ANI hit rate, share of withheld numbers", build: methods, needs: needs{groups: true, events: true}},
+	{Name: "attempts", Title: "Attempts and failure reasons", Description: "distribution of identify and verify attempts, failure reasons", build: attempts, needs: needs{groups: true}},
+	{Name: "containment", Title: "Containment", Description: "calls finished in self-service vs sent to agents, per line", build: containment, needs: needs{groups: true}},
+	{Name: "backend", Title: "Back-end health", Description: "CRM calls, latency percentiles, errors by kind, per endpoint", build: backend, needs: needs{events: true}},
+	{Name: "queues", Title: "Queue and agent activity", Description: "offered, answered, abandoned, wait and talk time, per queue and per agent", build: queues, needs: needs{groups: true}},
+	{Name: "detail", Title: "Interaction detail", Description: "one row per call with its step timeline", build: detail, needs: needs{rows: true}},
 }
 
 // Find returns the report named name.
@@ -137,7 +138,7 @@ func (d Definition) Run(ctx context.Context, src *Source, f Filter, now time.Tim
 	if !f.From.Before(f.To) {
 		return nil, fmt.Errorf("report %s: the period is empty (from %s to %s)", d.Name, f.From, f.To)
 	}
-	data, err := src.load(ctx, f, d.needsEvents)
+	data, err := src.load(ctx, f, d.needs)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", d.Name, err)
 	}
@@ -174,13 +175,28 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// percentile is the nearest-rank percentile of sorted values.
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
+// histogram counts values (whole milliseconds).
+type histogram map[int64]int64
+
+// percentile is the nearest-rank percentile of the values counted.
+func (h histogram) percentile(p float64) float64 {
+	var n int64
+	keys := make([]int64, 0, len(h))
+	for k, c := range h {
+		keys = append(keys, k)
+		n += c
+	}
+	if n == 0 {
 		return 0
 	}
-	i := int(p/100*float64(len(sorted))+0.999999) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
+	slices.Sort(keys)
+	rank := int64(math.Ceil(p / 100 * float64(n)))
+	var seen int64
+	for _, k := range keys {
+		seen += h[k]
+		if seen >= max(rank, 1) {
+			return float64(k)
+		}
+	}
+	return float64(keys[len(keys)-1])
 }
-
-func contains(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +19,45 @@ type Source struct {
 // NewSource reads from a store.
 func NewSource(s *store.Store) *Source { return &Source{DB: s.DB(), Driver: s.Driver()} }
 
-// row is one interaction as reports see it.
+// bucketMS is the time resolution of aggregated reports: 15 minutes, so that every time
+// zone's days and hours (offsets of :30 and :45 too) fall on bucket edges. The database
+// groups by bucket; Go places buckets in the report's time zone.
+const bucketMS = 15 * 60 * 1000
+
+// group is the interactions sharing every attribute the aggregate reports look at.
+type group struct {
+	bucket                                                                    int64
+	line, status, reason, method, route, queueStatus, agent, language, wrapup string
+	identifyAttempts, verifyAttempts                                          int
+	n, waitSum, waitN, talkSum, talkN                                         int64
+}
+
+func (g *group) start() time.Time { return time.UnixMilli(g.bucket * bucketMS) }
+
+// queue is the queue a route named, "" for other routes.
+func queueOf(route string) string {
+	q, ok := strings.CutPrefix(route, "queue:")
+	if !ok {
+		return ""
+	}
+	q, _, _ = strings.Cut(q, ",")
+	return q
+}
+
+// eventGroup counts events of the selected interactions by line, kind, name, result and
+// latency in whole milliseconds.
+type eventGroup struct {
+	line, kind, name, result string
+	latencyMS                int64
+	n                        int64
+}
+
+// row is one interaction, for the detail report.
 type row struct {
 	id, line, ani, status, reason, method, customerID, customerName string
-	route, queueStatus, agent, language, wrapup                     string
+	route, queueStatus, agent, wrapup                               string
 	started, ended                                                  time.Time
 	identifyAttempts, verifyAttempts                                int
-	waitMS, talkMS                                                  sql.NullInt64
 	events                                                          []event
 }
 
@@ -37,81 +70,142 @@ type event struct {
 	latency time.Duration
 }
 
-// queue is the queue a route named, "" for other routes.
-func (r *row) queue() string {
-	q, ok := strings.CutPrefix(r.route, "queue:")
-	if !ok {
-		return ""
-	}
-	q, _, _ = strings.Cut(q, ",")
-	return q
-}
-
 // data is what a report is built from.
 type data struct {
 	filter Filter
-	rows   []*row
+	groups []*group
+	events []eventGroup
+	rows   []*row // detail only, at most DetailLimit
+	total  int64  // interactions selected
 }
 
-func (s *Source) load(ctx context.Context, f Filter, kinds []string) (*data, error) {
-	q := `SELECT id, line, started_at, ended_at, ani, status, reason, method, customer_id, customer_name,
-		identify_attempts, verify_attempts, route, queue_status, agent, wait_ms, talk_ms, language, wrapup
-		FROM interactions WHERE started_at >= ? AND started_at < ?`
+// needs says what a report reads.
+type needs struct {
+	groups bool
+	events bool
+	rows   bool
+}
+
+// where is the filter as SQL over interactions aliased i.
+func (f Filter) where() (string, []any) {
+	q := []string{"i.started_at >= ?", "i.started_at < ?"}
 	args := []any{f.From.UnixMilli(), f.To.UnixMilli()}
-	if len(f.Lines) > 0 {
-		q += ` AND line IN (?` + strings.Repeat(", ?", len(f.Lines)-1) + `)`
-		for _, l := range f.Lines {
-			args = append(args, l)
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		q = append(q, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+		for _, v := range vals {
+			args = append(args, v)
 		}
 	}
-	q += ` ORDER BY started_at, id`
-	rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, q), args...)
+	in("i.line", f.Lines)
+	in("i.status", f.Statuses)
+	in("i.language", f.Languages)
+	in("i.wrapup", f.WrapUps)
+	in("i.agent", f.Agents)
+	if len(f.Queues) > 0 {
+		var or []string
+		for _, qn := range f.Queues {
+			or = append(or, "i.route = ? OR i.route LIKE ?")
+			args = append(args, "queue:"+qn, "queue:"+qn+",%")
+		}
+		q = append(q, "("+strings.Join(or, " OR ")+")")
+	}
+	return strings.Join(q, " AND "), args
+}
+
+func (s *Source) load(ctx context.Context, f Filter, need needs) (*data, error) {
+	d := &data{filter: f}
+	where, args := f.where()
+	if need.groups {
+		rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, `SELECT i.started_at / `+strconv.Itoa(bucketMS)+` AS b, i.line, i.status, i.reason,
+			i.method, i.route, i.queue_status, i.agent, i.language, i.wrapup, i.identify_attempts, i.verify_attempts,
+			COUNT(*), COALESCE(SUM(i.wait_ms), 0), COUNT(i.wait_ms), COALESCE(SUM(i.talk_ms), 0), COUNT(i.talk_ms)
+			FROM interactions i WHERE `+where+`
+			GROUP BY b, i.line, i.status, i.reason, i.method, i.route, i.queue_status, i.agent, i.language, i.wrapup,
+				i.identify_attempts, i.verify_attempts`), args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			g := &group{}
+			if err := rs.Scan(&g.bucket, &g.line, &g.status, &g.reason, &g.method, &g.route, &g.queueStatus, &g.agent,
+				&g.language, &g.wrapup, &g.identifyAttempts, &g.verifyAttempts, &g.n, &g.waitSum, &g.waitN, &g.talkSum, &g.talkN); err != nil {
+				return nil, err
+			}
+			d.groups = append(d.groups, g)
+			d.total += g.n
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if need.events {
+		rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, `SELECT i.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*)
+			FROM events e JOIN interactions i ON i.id = e.interaction_id
+			WHERE `+where+` AND e.kind IN ('crm', 'ani')
+			GROUP BY i.line, e.kind, e.name, e.result, ms`), args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var g eventGroup
+			if err := rs.Scan(&g.line, &g.kind, &g.name, &g.result, &g.latencyMS, &g.n); err != nil {
+				return nil, err
+			}
+			d.events = append(d.events, g)
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if need.rows {
+		if err := s.loadRows(ctx, d, where, args); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// loadRows reads the first DetailLimit interactions and their events.
+func (s *Source) loadRows(ctx context.Context, d *data, where string, args []any) error {
+	if err := s.DB.QueryRowContext(ctx, store.Bind(s.Driver, `SELECT COUNT(*) FROM interactions i WHERE `+where), args...).Scan(&d.total); err != nil {
+		return err
+	}
+	limited := `SELECT i.id FROM interactions i WHERE ` + where + ` ORDER BY i.started_at, i.id LIMIT ` + strconv.Itoa(DetailLimit)
+	rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, `SELECT i.id, i.line, i.started_at, i.ended_at, i.ani, i.status, i.reason,
+		i.method, i.customer_id, i.customer_name, i.identify_attempts, i.verify_attempts, i.route, i.queue_status, i.agent, i.wrapup
+		FROM interactions i WHERE i.id IN (`+limited+`) ORDER BY i.started_at, i.id`), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rs.Close()
-	d := &data{filter: f}
 	byID := map[string]*row{}
 	for rs.Next() {
 		r := &row{}
 		var started int64
 		var ended sql.NullInt64
 		if err := rs.Scan(&r.id, &r.line, &started, &ended, &r.ani, &r.status, &r.reason, &r.method, &r.customerID,
-			&r.customerName, &r.identifyAttempts, &r.verifyAttempts, &r.route, &r.queueStatus, &r.agent, &r.waitMS,
-			&r.talkMS, &r.language, &r.wrapup); err != nil {
-			return nil, err
+			&r.customerName, &r.identifyAttempts, &r.verifyAttempts, &r.route, &r.queueStatus, &r.agent, &r.wrapup); err != nil {
+			return err
 		}
 		r.started = time.UnixMilli(started)
 		if ended.Valid {
 			r.ended = time.UnixMilli(ended.Int64)
 		}
-		if !contains(f.Statuses, r.status) || !contains(f.Languages, r.language) || !contains(f.WrapUps, r.wrapup) ||
-			!contains(f.Agents, r.agent) || !contains(f.Queues, r.queue()) {
-			continue
-		}
 		d.rows = append(d.rows, r)
 		byID[r.id] = r
 	}
 	if err := rs.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if len(kinds) == 0 || len(d.rows) == 0 {
-		return d, nil
-	}
-	eq := `SELECT e.interaction_id, e.at, e.kind, e.name, e.result, e.count, e.latency_us
-		FROM events e JOIN interactions i ON i.id = e.interaction_id
-		WHERE i.started_at >= ? AND i.started_at < ?`
-	eargs := []any{f.From.UnixMilli(), f.To.UnixMilli()}
-	if kinds[0] != "*" {
-		eq += ` AND e.kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
-		for _, k := range kinds {
-			eargs = append(eargs, k)
-		}
-	}
-	eq += ` ORDER BY e.interaction_id, e.seq`
-	es, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, eq), eargs...)
+	es, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, `SELECT e.interaction_id, e.at, e.kind, e.name, e.result, e.count, e.latency_us
+		FROM events e WHERE e.interaction_id IN (`+limited+`) ORDER BY e.interaction_id, e.seq`), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer es.Close()
 	for es.Next() {
@@ -119,12 +213,12 @@ func (s *Source) load(ctx context.Context, f Filter, kinds []string) (*data, err
 		var at, lat int64
 		var ev event
 		if err := es.Scan(&id, &at, &ev.kind, &ev.name, &ev.result, &ev.count, &lat); err != nil {
-			return nil, err
+			return err
 		}
 		if r := byID[id]; r != nil {
 			ev.at, ev.latency = time.UnixMilli(at), time.Duration(lat)*time.Microsecond
 			r.events = append(r.events, ev)
 		}
 	}
-	return d, es.Err()
+	return es.Err()
 }
