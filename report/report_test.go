@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -187,6 +188,20 @@ func testReports(t *testing.T, driver string) {
 	}
 	if panes, _ := x.GetPanes(sheets[0]); !panes.Freeze {
 		t.Error("header row not frozen")
+	}
+	zr, err := zip.OpenReader(filepath.Join(dir, "outcomes_2026-11-01_2026-11-03.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := 0
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "xl/charts/chart") {
+			charts++
+		}
+	}
+	zr.Close()
+	if charts != 2 { // by day (stacked) and by hour, as in the PDF
+		t.Errorf("%d native charts in the outcomes workbook, want 2", charts)
 	}
 	x.Close()
 
