@@ -33,8 +33,8 @@ func fill(b *testing.B, st *store.Store, n int, start time.Time) {
 	ins, _ := tx.Prepare(store.Bind(st.Driver(), `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164, dnis,
 		channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
 		verify_attempts, route, queue_status) VALUES (?, ?, 'idv', ?, ?, '+*******5678', '', '1000', 'PJSIP/x', 'u', 'ja', ?, ?, '', ?, ?, ?, ?, ?, ?, '')`))
-	ev, _ := tx.Prepare(store.Bind(st.Driver(), `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail)
-		VALUES (?, 0, ?, 'crm', 'by_phone', ?, 0, ?, '')`))
+	ev, _ := tx.Prepare(store.Bind(st.Driver(), `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
+		VALUES (?, 0, ?, 'crm', 'by_phone', ?, 0, ?, '', ?, ?)`))
 	statuses := []string{"VERIFIED", "IDENTIFIED", "UNIDENTIFIED"}
 	reasons := []string{"OK", "NOT_REQUIRED", "NOT_FOUND"}
 	methods := []string{"ANI", "DTMF", "NONE"}
@@ -50,7 +50,7 @@ func fill(b *testing.B, st *store.Store, n int, start time.Time) {
 			statuses[k], reasons[k], methods[k], k, k%2, route); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ev.Exec(id, at, []string{"found", "not_found", "timeout"}[i%3], 1000+i%50000); err != nil {
+		if _, err := ev.Exec(id, at, []string{"found", "not_found", "timeout"}[i%3], 1000+i%50000, []string{"retail", "default"}[i%2], at); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -86,6 +86,10 @@ type needs struct {
 	rows   bool
 }
 
+func (f Filter) onlyPeriodAndLines() bool {
+	return len(f.Queues)+len(f.Agents)+len(f.Statuses)+len(f.Languages)+len(f.WrapUps) == 0
+}
+
 // where is the filter as SQL over interactions aliased i.
 func (f Filter) where() (string, []any) {
 	q := []string{"i.started_at >= ?", "i.started_at < ?"}
@@ -143,10 +147,27 @@ func (s *Source) load(ctx context.Context, f Filter, need needs) (*data, error) 
 		}
 	}
 	if need.events {
-		rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, `SELECT i.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*)
-			FROM events e JOIN interactions i ON i.id = e.interaction_id
-			WHERE `+where+` AND e.kind IN ('crm', 'ani')
-			GROUP BY i.line, e.kind, e.name, e.result, ms`), args...)
+		// Events carry their interaction's line and start: filtered by period and line
+		// alone, they are counted without a join (a million interactions in seconds).
+		q := `SELECT e.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*) FROM events e
+			WHERE e.started_at >= ? AND e.started_at < ? AND e.kind IN ('crm', 'ani')`
+		eargs := []any{f.From.UnixMilli(), f.To.UnixMilli()}
+		if len(f.Lines) > 0 {
+			q += ` AND e.line IN (?` + strings.Repeat(", ?", len(f.Lines)-1) + `)`
+			for _, l := range f.Lines {
+				eargs = append(eargs, l)
+			}
+		}
+		if f.onlyPeriodAndLines() {
+			q += ` GROUP BY e.line, e.kind, e.name, e.result, ms`
+		} else {
+			q = `SELECT i.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*)
+				FROM events e JOIN interactions i ON i.id = e.interaction_id
+				WHERE ` + where + ` AND e.kind IN ('crm', 'ani')
+				GROUP BY i.line, e.kind, e.name, e.result, ms`
+			eargs = args
+		}
+		rs, err := s.DB.QueryContext(ctx, store.Bind(s.Driver, q), eargs...)
 		if err != nil {
 			return nil, err
 		}

@@ -48,8 +48,11 @@ var migrations = []string{
 		count          INTEGER NOT NULL,
 		latency_us     {INT} NOT NULL,
 		detail         TEXT NOT NULL,   -- never the digits of a secret
+		line           TEXT NOT NULL,   -- the interaction's, so reports need no join
+		started_at     {INT} NOT NULL,  -- the interaction's start, unix ms
 		PRIMARY KEY (interaction_id, seq)
 	)`,
+	`CREATE INDEX events_started_kind ON events (started_at, kind)`,
 	`ALTER TABLE interactions ADD COLUMN wrapup TEXT NOT NULL DEFAULT ''`,
 	`CREATE TABLE report_runs (
 		schedule     TEXT NOT NULL,

@@ -131,8 +131,8 @@ const (
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status`
 	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ?`
-	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func (s *Store) mask(ani string) string {
@@ -173,7 +173,7 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 	for i := stored; i < len(in.Events); i++ {
 		ev := in.Events[i]
 		if _, err := insert.ExecContext(ctx, in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result,
-			ev.Count, ev.Latency.Microseconds(), ev.Detail); err != nil {
+			ev.Count, ev.Latency.Microseconds(), ev.Detail, in.Line, in.Started.UnixMilli()); err != nil {
 			return fmt.Errorf("store record %s event %d: %w", in.ID, i, err)
 		}
 	}
