@@ -18,6 +18,14 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
+// Observer sees calls, steps and AGI round trips (Prometheus metrics implement it).
+type Observer interface {
+	CallStarted(line, script string)
+	CallEnded(in *flow.Interaction)
+	Step(ev flow.Event)
+	AGICommand(command string, took time.Duration)
+}
+
 // LineResolver picks the service line of a call: the ?line= parameter, else the first
 // AGI argument, else a DNIS match, else the default line. It returns the line it chose
 // and, when a named line does not exist, an error to log next to the fallback line.
@@ -35,6 +43,8 @@ type Server struct {
 	NewID func() string
 	// MaskANI hides digits of the calling number in logs.
 	MaskANI func(string) string
+	// Observer, when set, is told of every call and step.
+	Observer Observer
 
 	reloaded atomic.Pointer[routing]
 
@@ -190,10 +200,19 @@ func (s *Server) serveConn(conn net.Conn) {
 	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
 		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
 
+	observe := func(ev flow.Event) { logEvent(log, ev) }
+	if o := s.Observer; o != nil {
+		sess.onCommand = o.AGICommand
+		o.CallStarted(line.Name, string(script))
+		observe = func(ev flow.Event) { logEvent(log, ev); o.Step(ev) }
+	}
 	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
 		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
-		Observe: func(ev flow.Event) { logEvent(log, ev) }}
+		Observe: observe}
 	in := s.run(ctx, rt.runner, sess, req, log)
+	if s.Observer != nil {
+		s.Observer.CallEnded(in)
+	}
 	if in == nil {
 		return
 	}

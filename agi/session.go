@@ -71,6 +71,8 @@ type Session struct {
 	// OnPromptFailed is told when Asterisk could not play a prompt on a live channel
 	// (usually a missing sound file); the flow carries on.
 	OnPromptFailed func(prompt string)
+	// onCommand, when set, is told each command's round trip.
+	onCommand func(command string, took time.Duration)
 }
 
 // newSession reads the environment from conn and prepares the command channel.
@@ -136,6 +138,9 @@ func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, er
 		return zagi.Reply{}, connLost{fmt.Errorf("call cut by shutdown: %w", err)}
 	}
 	r, err := cmd()
+	if s.onCommand != nil {
+		s.onCommand(name, time.Since(now))
+	}
 	switch {
 	case err == nil && s.replies.hungUp:
 		// The command ran (Asterisk still runs some on a dead channel) but the caller is gone.

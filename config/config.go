@@ -90,9 +90,20 @@ type Sounds struct {
 	Languages []string `toml:"languages"`
 }
 
-// Web is idv's HTTP server (reports API, health).
+// Web is idv's HTTP server (reports and interactions API, metrics, health).
 type Web struct {
-	Listen string `toml:"listen"`
+	Listen      string    `toml:"listen"`
+	Open        bool      `toml:"open"`
+	ProxyHeader string    `toml:"proxy_user_header"`
+	Users       []WebUser `toml:"user"`
+}
+
+// WebUser is someone who may sign in to the web server.
+type WebUser struct {
+	Name           string `toml:"name"`
+	PasswordBcrypt string `toml:"password_bcrypt"`
+	Role           string `toml:"role"`
+	Agent          string `toml:"agent"`
 }
 
 // Report is historical reporting: rendering and schedules.
@@ -252,7 +263,7 @@ func Defaults() Config {
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
-		Web:     Web{Listen: "127.0.0.1:8080"},
+		Web:     Web{Listen: "127.0.0.1:8080", Open: true},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
@@ -401,6 +412,9 @@ func (c *Config) check(raw map[string]line) error {
 		}
 	}
 	if err := c.checkReport(); err != nil {
+		return err
+	}
+	if err := c.checkWeb(); err != nil {
 		return err
 	}
 	if c.CRM.Verify.VerifiedPath == "" {

@@ -49,7 +49,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
 		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) ||
-		!reflect.DeepEqual(shipped.Report, bare.Report) || shipped.Web != bare.Web {
+		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) {
 		t.Error("config.toml and the built-in defaults differ")
 	}
 }
@@ -87,6 +87,10 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"unknown report", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"sales\"\nrange = \"yesterday\"\nformats = [\"pdf\"]\ndirectory = \"/tmp\"", "report.schedule[0].report", "no report \"sales\""},
 		{"nowhere to deliver", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"outcomes\"\nrange = \"yesterday\"\nformats = [\"pdf\"]", "report.schedule[0].directory", "delivers nowhere"},
 		{"e-mail without smtp", "[[report.schedule]]\nname = \"a\"\ncron = \"@daily\"\nreport = \"outcomes\"\nrange = \"yesterday\"\nformats = [\"pdf\"]\nemail = [\"x@y\"]", "report.smtp.host", "sends e-mail"},
+		{"open web on all addresses", "[web]\nlisten = \"0.0.0.0:8080\"", "web.open", "loopback"},
+		{"closed web without users", "[web]\nopen = false", "web.user", "nobody could sign in"},
+		{"plain-text password", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"secret\"\nrole = \"supervisor\"", "web.user[0].password_bcrypt", "bcrypt"},
+		{"agent without endpoint", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"$2a$10$x\"\nrole = \"agent\"", "web.user[0].agent", "endpoint"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {

@@ -32,6 +32,7 @@ type Interaction struct {
 
 	Route       string
 	QueueStatus string
+	Agent       string // the agent's endpoint that took the call, once known
 
 	Events []Event
 }

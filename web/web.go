@@ -5,6 +5,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,26 +15,93 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/report"
 )
 
+// Interactions reads interaction records (store.Store implements it).
+type Interactions interface {
+	Interaction(ctx context.Context, id string) (*flow.Interaction, error)
+}
+
 // Server serves idv's HTTP API.
 type Server struct {
-	Reports  *report.Source
-	Location *time.Location
-	Render   report.Options
-	Log      zerolog.Logger
+	Access       Access
+	Reports      *report.Source
+	Interactions Interactions
+	Location     *time.Location
+	Render       report.Options
+	Log          zerolog.Logger
+	// Metrics serves /metrics (Prometheus); nil leaves it out.
+	Metrics http.Handler
+	// Ready reports whether idv can take calls (database reachable, FastAGI serving).
+	Ready func(ctx context.Context) error
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
-// Handler routes the API.
+// Handler routes the API. /healthz and /readyz are open; everything else needs sign-in.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /api/reports", s.listReports)
-	mux.HandleFunc("GET /api/reports/{name}", s.getReport)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /api/reports", s.Access.require(s.listReports, Supervisor))
+	mux.HandleFunc("GET /api/reports/{name}", s.Access.require(s.getReport, Supervisor))
+	mux.HandleFunc("GET /api/interactions/{id}", s.Access.require(s.getInteraction, Supervisor, Agent))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Access.require(s.Metrics.ServeHTTP, Supervisor))
+	}
 	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// interactionJSON is the ID&V context of a call, for CRMs and other channels.
+type interactionJSON struct {
+	ID           string     `json:"id"`
+	Line         string     `json:"line"`
+	Started      time.Time  `json:"started"`
+	Ended        *time.Time `json:"ended,omitempty"`
+	Status       string     `json:"status"`
+	StatusText   string     `json:"status_text"`
+	Reason       string     `json:"reason"`
+	Method       string     `json:"method"`
+	CustomerID   string     `json:"customer_id"`
+	CustomerName string     `json:"customer_name"`
+	Attempts     string     `json:"attempts"`
+	Route        string     `json:"route"`
+	QueueStatus  string     `json:"queue_status"`
+	Agent        string     `json:"agent,omitempty"`
+	Language     string     `json:"language"`
+}
+
+func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
+	in, err := s.Interactions.Interaction(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpError(w, http.StatusNotFound, errors.New("no such interaction"))
+		return
+	}
+	if u := userOf(r); u.Role == Agent && (u.Agent == "" || in.Agent != u.Agent) {
+		// An agent sees only the calls connected to them; others look absent.
+		httpError(w, http.StatusNotFound, errors.New("no such interaction"))
+		return
+	}
+	out := interactionJSON{ID: in.ID, Line: in.Line, Started: in.Started, Status: string(in.Status), StatusText: in.Status.DisplayText(),
+		Reason: string(in.Reason), Method: string(in.Method), CustomerID: in.CustomerID, CustomerName: in.CustomerName,
+		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, Agent: in.Agent, Language: in.Language}
+	if !in.Ended.IsZero() {
+		out.Ended = &in.Ended
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 func (s *Server) now() time.Time {

@@ -8,9 +8,14 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // newFlagSet makes a subcommand's flags with a --help that says what it does.
@@ -21,6 +26,27 @@ func newFlagSet(name, synopsis, about string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// hashPassword is "idv hash-password": the bcrypt hash of the first line of in.
+func hashPassword(args []string, in io.Reader, out io.Writer) error {
+	fs := newFlagSet("hash-password", "< password", `Reads a password from standard input (its first line) and prints the bcrypt hash
+to put in config.toml's [[web.user]] password_bcrypt.`)
+	fs.Parse(args)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return fmt.Errorf("hash-password: no password on standard input")
+	}
+	pass := strings.TrimRight(line, "\r\n")
+	if len(pass) < 8 {
+		return fmt.Errorf("hash-password: use at least 8 characters")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, string(hash))
+	return nil
 }
 
 // check is "idv check": exit status 0 when the configuration and its prompts are good.
@@ -54,6 +80,8 @@ func main() {
 		err = check(args)
 	case "report":
 		err = reportCmd(args)
+	case "hash-password":
+		err = hashPassword(args, os.Stdin, os.Stdout)
 	case "version", "-version", "--version":
 		fmt.Println("idv", version())
 	case "help", "-h", "-help", "--help":
@@ -78,6 +106,7 @@ commands:
   democrm   run the reference CRM with its demo customers
   check     validate a configuration and the prompt files it names
   report    build a report (PDF, XLSX, CSV) from the interaction records
+  hash-password  read a password on standard input, print its bcrypt hash for [[web.user]]
   version   print the version
 
 Run "idv <command> -h" for a command's flags.

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi"
@@ -22,6 +24,7 @@ import (
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/metrics"
 	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/web"
@@ -89,7 +92,7 @@ func (s *service) reload(running *config.Config, path string) (*config.Config, e
 		"agi": next.AGI != running.AGI, "store": next.Store != running.Store,
 		"democrm": next.DemoCRM != running.DemoCRM, "log": next.Log != running.Log,
 		"privacy": next.Privacy != running.Privacy, "report": !reflect.DeepEqual(next.Report, running.Report),
-		"web": next.Web != running.Web,
+		"web": !reflect.DeepEqual(next.Web, running.Web),
 	} {
 		if changed {
 			s.log.Warn().Str("table", key).Msg("changed in the configuration file; it takes effect at the next restart")
@@ -114,6 +117,8 @@ type service struct {
 
 	scheduler     *report.Scheduler
 	stopScheduler context.CancelFunc
+	metrics       *metrics.Metrics
+	serving       atomic.Bool
 	store         *store.Store
 	client        *crm.Client
 	log           zerolog.Logger
@@ -128,7 +133,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	st.MaskANI = cfg.MaskANI
 	client := cfg.Client()
-	svc := &service{store: st, log: log, client: client}
+	svc := &service{store: st, log: log, client: client, metrics: metrics.New()}
 	if cfg.DemoCRM.Enabled {
 		ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 		if err != nil {
@@ -151,8 +156,15 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 			return nil, fmt.Errorf("web listen (web.listen): %w", err)
 		}
 		svc.webAddr = wl.Addr()
-		api := &web.Server{Reports: report.NewSource(st), Location: cfg.Report.Location(),
-			Render: report.Options{Font: cfg.Report.Font}, Log: log}
+		users := make([]web.User, len(cfg.Web.Users))
+		for i, u := range cfg.Web.Users {
+			users[i] = web.User{Name: u.Name, PasswordHash: u.PasswordBcrypt, Role: u.Role, Agent: u.Agent}
+		}
+		api := &web.Server{Reports: report.NewSource(st), Interactions: st, Location: cfg.Report.Location(),
+			Render: report.Options{Font: cfg.Report.Font}, Log: log,
+			Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, Open: cfg.Web.Open},
+			Metrics: promhttp.HandlerFor(svc.metrics.Registry, promhttp.HandlerOpts{}),
+			Ready:   svc.ready}
 		svc.web = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := svc.web.Serve(wl); !errors.Is(err, http.ErrServerClosed) {
@@ -185,11 +197,14 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
-		Log:     log,
-		NewID:   newID,
-		MaskANI: cfg.MaskANI,
+		Log:      log,
+		NewID:    newID,
+		MaskANI:  cfg.MaskANI,
+		Observer: svc.metrics,
 	}
+	svc.serving.Store(true)
 	go func() {
+		defer svc.serving.Store(false)
 		if err := svc.agi.Serve(ln); !errors.Is(err, agi.ErrServerClosed) {
 			log.Error().Err(err).Msg("FastAGI server stopped accepting calls")
 		}
@@ -209,6 +224,19 @@ func (s *service) shutdown(timeout time.Duration) error {
 	}
 	s.closeAll()
 	s.log.Info().Msg("idv stopped")
+	return nil
+}
+
+// ready is /readyz: the database answers and the FastAGI server takes calls.
+func (s *service) ready(ctx context.Context) error {
+	if !s.serving.Load() {
+		return errors.New("FastAGI server not serving")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.DB().PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
 	return nil
 }
 

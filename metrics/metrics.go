@@ -1,0 +1,90 @@
+// Package metrics exposes idv's Prometheus metrics: calls (started, active, outcomes,
+// duration), the latency of each AGI command, and CRM requests (latency, errors by kind).
+package metrics
+
+import (
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Metrics is one registry of idv's metrics. The zero value is not usable; call New.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	calls    *prometheus.CounterVec
+	active   prometheus.Gauge
+	outcomes *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	agi      *prometheus.HistogramVec
+	crm      *prometheus.HistogramVec
+	crmErrs  *prometheus.CounterVec
+	steps    *prometheus.CounterVec
+}
+
+// New registers the metrics (with Go and process collectors) in a new registry.
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_calls_total", Help: "Calls that reached idv, by service line and script."}, []string{"line", "script"})
+	m.active = prometheus.NewGauge(prometheus.GaugeOpts{Name: "idv_calls_active", Help: "Calls in idv now."})
+	m.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_outcomes_total", Help: "Ended calls by line, IDV_STATUS, IDV_REASON and IDV_METHOD."}, []string{"line", "status", "reason", "method"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "idv_call_duration_seconds", Help: "Time from a call's arrival in idv to its end (routing included).",
+		Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 3600}}, []string{"line"})
+	m.agi = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "idv_agi_command_seconds", Help: "Round trip of one AGI command to Asterisk (prompts and waits included).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .05, .25, 1, 5, 30}}, []string{"command"})
+	m.crm = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "idv_crm_request_seconds", Help: "CRM requests by endpoint and result.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"endpoint", "result"})
+	m.crmErrs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_crm_errors_total", Help: "Failed CRM requests by endpoint and kind (timeout, connect, http_NNN, bad_json, …)."}, []string{"endpoint", "kind"})
+	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_steps_total", Help: "Flow steps by kind and result (prompts, digit entries, routes, hang-ups, errors)."}, []string{"step", "result"})
+	m.Registry.MustRegister(m.calls, m.active, m.outcomes, m.duration, m.agi, m.crm, m.crmErrs, m.steps,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// CallStarted counts a call arriving.
+func (m *Metrics) CallStarted(line, script string) {
+	m.calls.WithLabelValues(line, script).Inc()
+	m.active.Inc()
+}
+
+// CallEnded counts a call's outcome; in is nil when the flow did not run to its end.
+func (m *Metrics) CallEnded(in *flow.Interaction) {
+	m.active.Dec()
+	if in == nil {
+		return
+	}
+	m.outcomes.WithLabelValues(in.Line, string(in.Status), string(in.Reason), string(in.Method)).Inc()
+	if !in.Ended.IsZero() {
+		m.duration.WithLabelValues(in.Line).Observe(in.Ended.Sub(in.Started).Seconds())
+	}
+}
+
+// Step counts one flow event.
+func (m *Metrics) Step(ev flow.Event) {
+	switch ev.Kind {
+	case flow.EventCRM:
+		if ev.Latency > 0 {
+			m.crm.WithLabelValues(ev.Name, ev.Result).Observe(ev.Latency.Seconds())
+		}
+		switch ev.Result {
+		case "found", "not_found", "several", "verified", "rejected", "locked":
+		default:
+			m.crmErrs.WithLabelValues(ev.Name, ev.Result).Inc()
+		}
+	case flow.EventPrompt, flow.EventDigits, flow.EventRoute, flow.EventHangup, flow.EventError, flow.EventANI, flow.EventLanguage:
+		result := ev.Result
+		if ev.Kind == flow.EventRoute {
+			result, _, _ = strings.Cut(ev.Name, ":")
+		}
+		m.steps.WithLabelValues(string(ev.Kind), result).Inc()
+	}
+}
+
+// AGICommand observes one AGI command's round trip.
+func (m *Metrics) AGICommand(command string, took time.Duration) {
+	m.agi.WithLabelValues(command).Observe(took.Seconds())
+}
