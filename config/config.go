@@ -30,6 +30,7 @@ type Config struct {
 	Sounds  Sounds  `toml:"sounds"`
 	Report  Report  `toml:"report"`
 	Web     Web     `toml:"web"`
+	ARI     ARI     `toml:"ari"`
 
 	// Lines are the service lines by name, after defaults and [lines.default] applied.
 	Lines map[string]*flow.Line `toml:"-"`
@@ -88,6 +89,16 @@ type DemoCRM struct {
 type Sounds struct {
 	Dir       string   `toml:"dir"`
 	Languages []string `toml:"languages"`
+}
+
+// ARI is Asterisk's REST interface, which idv observes for queue waits, agents and talk
+// times. An empty url leaves it off.
+type ARI struct {
+	URL          string `toml:"url"`
+	WebsocketURL string `toml:"websocket_url"`
+	User         string `toml:"user"`
+	Password     string `toml:"password"`
+	Application  string `toml:"application"`
 }
 
 // Web is idv's HTTP server (reports and interactions API, metrics, health).
@@ -264,6 +275,7 @@ func Defaults() Config {
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
 		Web:     Web{Listen: "127.0.0.1:8080", Open: true},
+		ARI:     ARI{Application: "idv"},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
@@ -280,6 +292,7 @@ type file struct {
 	Sounds  *Sounds                   `toml:"sounds"`
 	Report  *Report                   `toml:"report"`
 	Web     *Web                      `toml:"web"`
+	ARI     *ARI                      `toml:"ari"`
 	Lines   map[string]toml.Primitive `toml:"lines"`
 }
 
@@ -309,7 +322,7 @@ func Parse(name, text string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = name
 	f := file{AGI: &cfg.AGI, Log: &cfg.Log, Privacy: &cfg.Privacy, Store: &cfg.Store, DemoCRM: &cfg.DemoCRM, CRM: &cfg.CRM,
-		Sounds: &cfg.Sounds, Report: &cfg.Report, Web: &cfg.Web}
+		Sounds: &cfg.Sounds, Report: &cfg.Report, Web: &cfg.Web, ARI: &cfg.ARI}
 	md, err := toml.Decode(text, &f)
 	if err != nil {
 		var pe toml.ParseError
@@ -416,6 +429,17 @@ func (c *Config) check(raw map[string]line) error {
 	}
 	if err := c.checkWeb(); err != nil {
 		return err
+	}
+	if a := &c.ARI; a.URL != "" {
+		if !strings.HasPrefix(a.URL, "http://") && !strings.HasPrefix(a.URL, "https://") {
+			return c.fail("ari.url", "%q must be http(s)://host:8088/ari", a.URL)
+		}
+		if a.User == "" || a.Password == "" {
+			return c.fail("ari.user", "ARI needs the user and password of ari.conf")
+		}
+		if a.WebsocketURL == "" {
+			a.WebsocketURL = "ws" + strings.TrimPrefix(strings.TrimSuffix(a.URL, "/"), "http") + "/events"
+		}
 	}
 	if c.CRM.Verify.VerifiedPath == "" {
 		return c.fail("crm.verify.verified_path", "must say where the answer's true/false is")

@@ -49,7 +49,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
 		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) ||
-		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) {
+		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) || shipped.ARI != bare.ARI {
 		t.Error("config.toml and the built-in defaults differ")
 	}
 }
@@ -91,6 +91,7 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"closed web without users", "[web]\nopen = false", "web.user", "nobody could sign in"},
 		{"plain-text password", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"secret\"\nrole = \"supervisor\"", "web.user[0].password_bcrypt", "bcrypt"},
 		{"agent without endpoint", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"$2a$10$x\"\nrole = \"agent\"", "web.user[0].agent", "endpoint"},
+		{"ARI without a password", "[ari]\nurl = \"http://127.0.0.1:8088/ari\"\nuser = \"idv\"", "ari.user", "user and password"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {

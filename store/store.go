@@ -130,7 +130,7 @@ const (
 		identifier = excluded.identifier, status = excluded.status, reason = excluded.reason, method = excluded.method,
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status`
-	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ?`
+	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ? AND seq < 10000`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi"
+	idvari "github.com/idv-project/idv/ari"
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
@@ -118,6 +119,7 @@ type service struct {
 	scheduler     *report.Scheduler
 	stopScheduler context.CancelFunc
 	metrics       *metrics.Metrics
+	stopARI       context.CancelFunc
 	serving       atomic.Bool
 	store         *store.Store
 	client        *crm.Client
@@ -172,6 +174,12 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 			}
 		}()
 		log.Info().Str("listen", wl.Addr().String()).Msg("web serving /api/reports")
+	}
+	if a := cfg.ARI; a.URL != "" {
+		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		svc.stopARI = stop
+		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
+			Application: a.Application}, &idvari.Observer{Sink: st, Log: log}, log)
 	}
 	sched, err := scheduler(cfg, st, log)
 	if err != nil {
@@ -241,6 +249,9 @@ func (s *service) ready(ctx context.Context) error {
 }
 
 func (s *service) closeAll() {
+	if s.stopARI != nil {
+		s.stopARI()
+	}
 	if s.stopScheduler != nil {
 		s.stopScheduler()
 	}

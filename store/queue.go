@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/idv-project/idv/ari"
+)
+
+// observerSeq is where the sequence numbers of the ARI observer's events start, apart
+// from the flow's own (which count from 0), so that neither writer shifts the other.
+const observerSeq = 10000
+
+// QueueOutcome implements ari.Sink: it records the agent, wait and talk time on the
+// interaction and the queue steps as its events.
+func (s *Store) QueueOutcome(ctx context.Context, id string, o ari.Outcome) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store queue outcome %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var line string
+	var started int64
+	if err := tx.QueryRowContext(ctx, s.bind(`SELECT line, started_at FROM interactions WHERE id = ?`), id).Scan(&line, &started); err != nil {
+		return fmt.Errorf("store queue outcome %s: %w", id, err)
+	}
+	var talk any
+	if !o.Answered.IsZero() {
+		talk = o.Talk().Milliseconds()
+	}
+	if _, err := tx.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ?, wait_ms = ?, talk_ms = ? WHERE id = ?`),
+		o.Agent, o.Wait().Milliseconds(), talk, id); err != nil {
+		return fmt.Errorf("store queue outcome %s: %w", id, err)
+	}
+	var next int
+	if err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM events WHERE interaction_id = ? AND seq >= ?`), id, observerSeq).Scan(&next); err != nil {
+		return err
+	}
+	type step struct {
+		at                   int64
+		name, result, detail string
+		latencyMicros        int64
+	}
+	steps := []step{{o.Entered.UnixMilli(), o.Queue, "entered", "", 0}}
+	if !o.Answered.IsZero() {
+		steps = append(steps, step{o.Answered.UnixMilli(), o.Agent, "answered", "", o.Wait().Microseconds()})
+	}
+	steps = append(steps, step{o.Ended.UnixMilli(), o.Agent, o.Result, fmt.Sprintf("hangup cause %d %s", o.Cause, o.CauseTxt), 0})
+	for i, st := range steps {
+		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
+			VALUES (?, ?, ?, 'agent', ?, ?, 0, ?, ?, ?, ?)`), id, observerSeq+next+i, st.at, st.name, st.result, st.latencyMicros, st.detail, line, started); err != nil {
+			return fmt.Errorf("store queue outcome %s: %w", id, err)
+		}
+	}
+	return tx.Commit()
+}
