@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,12 +19,19 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
-// Observer sees calls, steps and AGI round trips (Prometheus metrics implement it).
+// Observer sees calls, steps and AGI round trips (metrics and the live views implement
+// it). id is the interaction id.
 type Observer interface {
-	CallStarted(line, script string)
-	CallEnded(in *flow.Interaction)
-	Step(ev flow.Event)
+	CallStarted(id, line, script string)
+	CallEnded(id string, in *flow.Interaction)
+	Step(id string, ev flow.Event)
 	AGICommand(command string, took time.Duration)
+}
+
+// AgentConnect is told when the /agent script runs on an agent's channel (the queue
+// member gosub), i.e. when a call reaches an agent, where ARI does not say so.
+type AgentConnect interface {
+	AgentConnected(ctx context.Context, interaction, agent string) error
 }
 
 // LineResolver picks the service line of a call: the ?line= parameter, else the first
@@ -43,8 +51,10 @@ type Server struct {
 	NewID func() string
 	// MaskANI hides digits of the calling number in logs.
 	MaskANI func(string) string
-	// Observer, when set, is told of every call and step.
-	Observer Observer
+	// Observers are told of every call and step.
+	Observers []Observer
+	// Agents is told of /agent requests; nil refuses them.
+	Agents AgentConnect
 
 	reloaded atomic.Pointer[routing]
 
@@ -170,6 +180,10 @@ func (s *Server) serveConn(conn net.Conn) {
 	id := s.NewID()
 	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
 	script := flow.Script(sess.Request.Script)
+	if script == "agent" && s.Agents != nil {
+		s.agentConnected(ctx, sess, log)
+		return
+	}
 	switch script {
 	case flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify:
 	default:
@@ -200,18 +214,26 @@ func (s *Server) serveConn(conn net.Conn) {
 	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
 		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
 
-	observe := func(ev flow.Event) { logEvent(log, ev) }
-	if o := s.Observer; o != nil {
-		sess.onCommand = o.AGICommand
-		o.CallStarted(line.Name, string(script))
-		observe = func(ev flow.Event) { logEvent(log, ev); o.Step(ev) }
+	observe := func(ev flow.Event) {
+		logEvent(log, ev)
+		for _, o := range s.Observers {
+			o.Step(id, ev)
+		}
+	}
+	sess.onCommand = func(command string, took time.Duration) {
+		for _, o := range s.Observers {
+			o.AGICommand(command, took)
+		}
+	}
+	for _, o := range s.Observers {
+		o.CallStarted(id, line.Name, string(script))
 	}
 	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
 		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
 		Observe: observe}
 	in := s.run(ctx, rt.runner, sess, req, log)
-	if s.Observer != nil {
-		s.Observer.CallEnded(in)
+	for _, o := range s.Observers {
+		o.CallEnded(id, in)
 	}
 	if in == nil {
 		return
@@ -219,6 +241,33 @@ func (s *Server) serveConn(conn net.Conn) {
 	log.Info().Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
 		Str("customer_id", in.CustomerID).Str("attempts", in.Attempts()).Str("route", in.Route).
 		Str("queue_status", in.QueueStatus).Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
+}
+
+// agentConnected is the /agent script: on the agent's channel, IDV_INTERACTION (inherited
+// from the caller) names the call that reached this agent.
+func (s *Server) agentConnected(ctx context.Context, sess *Session, log zerolog.Logger) {
+	id, _, err := sess.Variable(ctx, flow.VarInteraction)
+	agent := endpointOf(sess.Env["channel"])
+	switch {
+	case err != nil:
+		log.Warn().Err(err).Msg("agent connect: reading IDV_INTERACTION")
+	case id == "":
+		log.Info().Str("agent", agent).Msg("agent connect: the call carries no IDV_INTERACTION")
+	default:
+		if err := s.Agents.AgentConnected(ctx, id, agent); err != nil {
+			log.Error().Err(err).Str("interaction", id).Msg("agent connect")
+			return
+		}
+		log.Info().Str("interaction", id).Str("agent", agent).Msg("call connected to agent")
+	}
+}
+
+// endpointOf is a channel's endpoint: PJSIP/agent1-0000000a → PJSIP/agent1.
+func endpointOf(channel string) string {
+	if i := strings.LastIndexByte(channel, '-'); i > strings.IndexByte(channel, '/') {
+		return channel[:i]
+	}
+	return channel
 }
 
 // run runs the flow and turns a panic into FAILURE, so a bug of ours still hands the

@@ -54,6 +54,8 @@ type Sink interface {
 type Observer struct {
 	Sink Sink
 	Log  zerolog.Logger
+	// Answered, when set, is told as soon as an agent answers (the live views' pop).
+	Answered func(ctx context.Context, interaction, agent string) error
 
 	mu    sync.Mutex
 	calls map[string]*call // by the caller's channel id
@@ -87,6 +89,7 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 	}
 	var done *call
 	var out Outcome
+	var answeredBy, answeredID string
 	switch ev := e.(type) {
 	case *ari.ChannelVarset:
 		if strings.TrimLeft(ev.Variable, "_") != "IDV_INTERACTION" || ev.Value == "" {
@@ -115,6 +118,7 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		if ev.Dialstatus == "ANSWER" && c.answered.IsZero() {
 			c.answered = ts(e, ev.EventData)
 			c.agent = endpoint(ev.Peer.Name)
+			answeredBy, answeredID = c.agent, c.interaction
 		}
 	case *ari.BridgeBlindTransfer:
 		for _, id := range []string{ev.Transferee.ID, ev.Channel.ID} {
@@ -145,6 +149,11 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		done = c
 	}
 	o.mu.Unlock()
+	if answeredBy != "" && o.Answered != nil {
+		if err := o.Answered(ctx, answeredID, answeredBy); err != nil {
+			o.Log.Error().Err(err).Str("interaction", answeredID).Msg("recording the answering agent")
+		}
+	}
 	if done == nil {
 		return
 	}

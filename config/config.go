@@ -104,6 +104,8 @@ type ARI struct {
 // Web is idv's HTTP server (reports and interactions API, metrics, health).
 type Web struct {
 	Listen      string    `toml:"listen"`
+	WrapUpCodes []string  `toml:"wrapup_codes"`
+	CRMLink     string    `toml:"crm_link"`
 	Open        bool      `toml:"open"`
 	ProxyHeader string    `toml:"proxy_user_header"`
 	Users       []WebUser `toml:"user"`
@@ -274,8 +276,9 @@ func Defaults() Config {
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
-		Web:     Web{Listen: "127.0.0.1:8080", Open: true},
-		ARI:     ARI{Application: "idv"},
+		Web: Web{Listen: "127.0.0.1:8080", Open: true,
+			WrapUpCodes: []string{"resolved", "follow-up", "complaint", "sales", "other"}},
+		ARI: ARI{Application: "idv"},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}

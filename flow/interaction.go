@@ -33,6 +33,7 @@ type Interaction struct {
 	Route       string
 	QueueStatus string
 	Agent       string // the agent's endpoint that took the call, once known
+	WrapUp      string // the agent's wrap-up code
 
 	Events []Event
 }

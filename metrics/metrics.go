@@ -46,13 +46,13 @@ func New() *Metrics {
 }
 
 // CallStarted counts a call arriving.
-func (m *Metrics) CallStarted(line, script string) {
+func (m *Metrics) CallStarted(_, line, script string) {
 	m.calls.WithLabelValues(line, script).Inc()
 	m.active.Inc()
 }
 
 // CallEnded counts a call's outcome; in is nil when the flow did not run to its end.
-func (m *Metrics) CallEnded(in *flow.Interaction) {
+func (m *Metrics) CallEnded(_ string, in *flow.Interaction) {
 	m.active.Dec()
 	if in == nil {
 		return
@@ -64,7 +64,7 @@ func (m *Metrics) CallEnded(in *flow.Interaction) {
 }
 
 // Step counts one flow event.
-func (m *Metrics) Step(ev flow.Event) {
+func (m *Metrics) Step(_ string, ev flow.Event) {
 	switch ev.Kind {
 	case flow.EventCRM:
 		if ev.Latency > 0 {

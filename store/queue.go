@@ -54,3 +54,23 @@ func (s *Store) QueueOutcome(ctx context.Context, id string, o ari.Outcome) erro
 	}
 	return tx.Commit()
 }
+
+// SetAgent records the agent a call reached.
+func (s *Store) SetAgent(ctx context.Context, id, agent string) error {
+	if _, err := s.db.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ? WHERE id = ?`), agent, id); err != nil {
+		return fmt.Errorf("store agent %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetWrapUp records the agent's wrap-up code.
+func (s *Store) SetWrapUp(ctx context.Context, id, code string) error {
+	res, err := s.db.ExecContext(ctx, s.bind(`UPDATE interactions SET wrapup = ? WHERE id = ?`), code, id)
+	if err != nil {
+		return fmt.Errorf("store wrap-up %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store wrap-up %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -194,10 +194,10 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	var status, reason, method string
 	err := s.db.QueryRowContext(ctx, s.bind(`SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
 		uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
-		verify_attempts, route, queue_status, agent FROM interactions WHERE id = ?`), id).Scan(
+		verify_attempts, route, queue_status, agent, wrapup FROM interactions WHERE id = ?`), id).Scan(
 		&in.Line, &in.Script, &started, &ended, &in.ANI, &in.ANIE164, &in.DNIS, &in.Channel, &in.UniqueID,
 		&in.Language, &in.CustomerID, &in.CustomerName, &in.Identifier, &status, &reason, &method,
-		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent)
+		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent, &in.WrapUp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store %s: %w", id, ErrNotFound)
 	}

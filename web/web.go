@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/live"
 	"github.com/idv-project/idv/report"
 )
 
@@ -36,6 +37,12 @@ type Server struct {
 	Metrics http.Handler
 	// Ready reports whether idv can take calls (database reachable, FastAGI serving).
 	Ready func(ctx context.Context) error
+	// Live is the real-time state; nil leaves the live views out.
+	Live *live.Hub
+	// Lister lists interactions for the interactions view.
+	Lister Lister
+	// UI is what the pages need from the configuration.
+	UI UI
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -51,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Access.require(s.Metrics.ServeHTTP, Supervisor))
 	}
+	s.liveRoutes(mux)
 	return mux
 }
 
@@ -80,7 +88,18 @@ type interactionJSON struct {
 	Route        string     `json:"route"`
 	QueueStatus  string     `json:"queue_status"`
 	Agent        string     `json:"agent,omitempty"`
+	WrapUp       string     `json:"wrapup,omitempty"`
 	Language     string     `json:"language"`
+	Timeline     []step     `json:"timeline,omitempty"`
+}
+
+// step is one event of the timeline (supervisors only).
+type step struct {
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name,omitempty"`
+	Result    string    `json:"result,omitempty"`
+	LatencyMS int64     `json:"latency_ms,omitempty"`
 }
 
 func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +115,12 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	out := interactionJSON{ID: in.ID, Line: in.Line, Started: in.Started, Status: string(in.Status), StatusText: in.Status.DisplayText(),
 		Reason: string(in.Reason), Method: string(in.Method), CustomerID: in.CustomerID, CustomerName: in.CustomerName,
-		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, Agent: in.Agent, Language: in.Language}
+		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, Agent: in.Agent, WrapUp: in.WrapUp, Language: in.Language}
+	if userOf(r).Role == Supervisor {
+		for _, ev := range in.Events {
+			out.Timeline = append(out.Timeline, step{At: ev.At, Kind: string(ev.Kind), Name: ev.Name, Result: ev.Result, LatencyMS: ev.Latency.Milliseconds()})
+		}
+	}
 	if !in.Ended.IsZero() {
 		out.Ended = &in.Ended
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/live"
 	"github.com/idv-project/idv/metrics"
 	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
@@ -119,6 +120,7 @@ type service struct {
 	scheduler     *report.Scheduler
 	stopScheduler context.CancelFunc
 	metrics       *metrics.Metrics
+	live          *live.Hub
 	stopARI       context.CancelFunc
 	serving       atomic.Bool
 	store         *store.Store
@@ -135,7 +137,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	st.MaskANI = cfg.MaskANI
 	client := cfg.Client()
-	svc := &service{store: st, log: log, client: client, metrics: metrics.New()}
+	svc := &service{store: st, log: log, client: client, metrics: metrics.New(), live: live.New(st, cfg.Report.Location())}
 	if cfg.DemoCRM.Enabled {
 		ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 		if err != nil {
@@ -166,7 +168,8 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 			Render: report.Options{Font: cfg.Report.Font}, Log: log,
 			Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, Open: cfg.Web.Open},
 			Metrics: promhttp.HandlerFor(svc.metrics.Registry, promhttp.HandlerOpts{}),
-			Ready:   svc.ready}
+			Ready:   svc.ready,
+			Live:    svc.live, Lister: st, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink}}
 		svc.web = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := svc.web.Serve(wl); !errors.Is(err, http.ErrServerClosed) {
@@ -179,7 +182,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		svc.stopARI = stop
 		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
-			Application: a.Application}, &idvari.Observer{Sink: st, Log: log}, log)
+			Application: a.Application}, &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected}, log)
 	}
 	sched, err := scheduler(cfg, st, log)
 	if err != nil {
@@ -205,10 +208,11 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
-		Log:      log,
-		NewID:    newID,
-		MaskANI:  cfg.MaskANI,
-		Observer: svc.metrics,
+		Log:       log,
+		NewID:     newID,
+		MaskANI:   cfg.MaskANI,
+		Observers: []agi.Observer{svc.metrics, svc.live},
+		Agents:    svc.live,
 	}
 	svc.serving.Store(true)
 	go func() {

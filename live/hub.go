@@ -1,0 +1,334 @@
+// Package live keeps the state the real-time views show: calls in the IVR by step, in
+// queues and with agents, outcome tiles for the last 15 minutes and today, agents' states,
+// and the screen pop of each agent. It is fed by the FastAGI server (agi.Observer and the
+// /agent script) and the ARI observer, and pushes every change to subscribers.
+package live
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Call is a call as the live views show it.
+type Call struct {
+	ID           string    `json:"id"`
+	Line         string    `json:"line"`
+	State        string    `json:"state"` // ivr, queue, agent
+	Step         string    `json:"step"`  // welcome, identify, verify, routing
+	Status       string    `json:"status"`
+	StatusText   string    `json:"status_text"`
+	Reason       string    `json:"reason"`
+	Method       string    `json:"method"`
+	CustomerID   string    `json:"customer_id"`
+	CustomerName string    `json:"customer_name"`
+	Attempts     string    `json:"attempts"`
+	Queue        string    `json:"queue,omitempty"`
+	Agent        string    `json:"agent,omitempty"`
+	Started      time.Time `json:"started"`
+	QueuedAt     time.Time `json:"queued_at,omitzero"`
+}
+
+// Agent is an agent's state: idle, on a call, wrap-up.
+type Agent struct {
+	Agent       string `json:"agent"`
+	State       string `json:"state"`
+	Interaction string `json:"interaction,omitempty"`
+}
+
+// Tiles are outcome counts over a period.
+type Tiles struct {
+	Calls        int     `json:"calls"`
+	Verified     int     `json:"verified"`
+	Identified   int     `json:"identified"`
+	Unidentified int     `json:"unidentified"`
+	OptedOut     int     `json:"opted_out"`
+	Errors       int     `json:"errors"`
+	ANILookups   int     `json:"ani_lookups"`
+	ANIHits      int     `json:"ani_hits"`
+	ANIHitRate   float64 `json:"ani_hit_rate"`
+	CRMErrors    int     `json:"crm_errors"`
+}
+
+// Snapshot is the whole live state.
+type Snapshot struct {
+	At         time.Time      `json:"at"`
+	InIVR      map[string]int `json:"in_ivr"`
+	InQueue    map[string]int `json:"in_queue"`
+	Longest    map[string]int `json:"longest_wait_s"`
+	WithAgents int            `json:"with_agents"`
+	Calls      []Call         `json:"calls"`
+	Last15     Tiles          `json:"last_15_minutes"`
+	Today      Tiles          `json:"today"`
+	Agents     []Agent        `json:"agents"`
+}
+
+// Recorder persists what agents do (store.Store implements it).
+type Recorder interface {
+	SetAgent(ctx context.Context, id, agent string) error
+	SetWrapUp(ctx context.Context, id, code string) error
+}
+
+type ended struct {
+	at    time.Time
+	tiles Tiles // one call's contribution
+}
+
+// Hub is the live state. Its zero value is not usable; call New.
+type Hub struct {
+	Recorder Recorder
+	Now      func() time.Time
+	Location *time.Location
+
+	mu     sync.Mutex
+	calls  map[string]*Call
+	agents map[string]*Agent
+	done   []ended
+	subs   map[chan struct{}]struct{}
+	stats  map[string]*Tiles // per live call: its CRM figures so far
+}
+
+// New returns an empty hub.
+func New(rec Recorder, loc *time.Location) *Hub {
+	return &Hub{Recorder: rec, Location: loc, calls: map[string]*Call{}, agents: map[string]*Agent{},
+		subs: map[chan struct{}]struct{}{}, stats: map[string]*Tiles{}}
+}
+
+func (h *Hub) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// Subscribe returns a channel told of every change (changes coalesce) and its cancel.
+func (h *Hub) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() { h.mu.Lock(); delete(h.subs, ch); h.mu.Unlock() }
+}
+
+// changed notifies subscribers; call it with h.mu held.
+func (h *Hub) changed() {
+	for ch := range h.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// CallStarted implements agi.Observer.
+func (h *Hub) CallStarted(id, line, script string) {
+	if script == "agent" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls[id] = &Call{ID: id, Line: line, State: "ivr", Step: "welcome", Status: string(flow.StatusUnidentified),
+		StatusText: flow.StatusUnidentified.DisplayText(), Method: string(flow.MethodNone), Started: h.now()}
+	h.stats[id] = &Tiles{}
+	h.changed()
+}
+
+// Step implements agi.Observer.
+func (h *Hub) Step(id string, ev flow.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, st := h.calls[id], h.stats[id]
+	if c == nil {
+		return
+	}
+	switch {
+	case ev.Kind == flow.EventCRM && ev.Name == "by_phone":
+		c.Step = "identify"
+		st.ANILookups++
+		if ev.Result == "found" {
+			st.ANIHits++
+		}
+	case ev.Kind == flow.EventCRM || ev.Kind == flow.EventDigits:
+		if ev.Name == "verify" || ev.Name == "secret" {
+			c.Step = "verify"
+		} else {
+			c.Step = "identify"
+		}
+	case ev.Kind == flow.EventPrompt && strings.Contains(ev.Name, "secret"):
+		c.Step = "verify"
+	case ev.Kind == flow.EventPrompt && (strings.Contains(ev.Name, "enter-id") || strings.Contains(ev.Name, "not-found")):
+		c.Step = "identify"
+	case ev.Kind == flow.EventOutcome:
+		c.Step = "routing"
+		c.Status, c.Reason = ev.Name, ev.Result
+		c.StatusText = flow.Status(ev.Name).DisplayText()
+	case ev.Kind == flow.EventRoute && strings.HasPrefix(ev.Name, "queue:"):
+		c.State, c.QueuedAt = "queue", h.now()
+		c.Queue, _, _ = strings.Cut(strings.TrimPrefix(ev.Name, "queue:"), ",")
+	}
+	if ev.Kind == flow.EventCRM && ev.Detail != "" {
+		st.CRMErrors++
+	}
+	h.changed()
+}
+
+// CallEnded implements agi.Observer: the call leaves the live views and counts in the
+// tiles.
+func (h *Hub) CallEnded(id string, in *flow.Interaction) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, st := h.calls[id], h.stats[id]
+	delete(h.calls, id)
+	delete(h.stats, id)
+	if c == nil {
+		return
+	}
+	if a := h.agents[c.Agent]; a != nil && a.Interaction == id {
+		a.State = "wrap-up"
+	}
+	t := Tiles{Calls: 1}
+	if st != nil {
+		t.ANILookups, t.ANIHits, t.CRMErrors = st.ANILookups, st.ANIHits, st.CRMErrors
+	}
+	if in != nil {
+		switch {
+		case in.Reason == flow.ReasonBackendUnavailable:
+			t.Errors = 1
+		case in.Reason == flow.ReasonOptedOut:
+			t.OptedOut = 1
+		case in.Status == flow.StatusVerified:
+			t.Verified = 1
+		case in.Status == flow.StatusIdentified:
+			t.Identified = 1
+		default:
+			t.Unidentified = 1
+		}
+	}
+	h.done = append(h.done, ended{at: h.now(), tiles: t})
+	h.trim()
+	h.changed()
+}
+
+// trim drops ended calls from before today.
+func (h *Hub) trim() {
+	start := h.today()
+	i := sort.Search(len(h.done), func(i int) bool { return !h.done[i].at.Before(start) })
+	h.done = h.done[i:]
+}
+
+func (h *Hub) today() time.Time {
+	loc := h.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	n := h.now().In(loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+}
+
+// AGICommand implements agi.Observer (the live views don't need it).
+func (h *Hub) AGICommand(string, time.Duration) {}
+
+// AgentConnected records that a call reached an agent: the agent's pop, the agent's
+// state, the interaction's record. It implements agi.AgentConnect.
+func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
+	h.mu.Lock()
+	if c := h.calls[id]; c != nil {
+		c.State, c.Agent = "agent", agent
+	}
+	h.agents[agent] = &Agent{Agent: agent, State: "on a call", Interaction: id}
+	h.changed()
+	h.mu.Unlock()
+	if h.Recorder == nil {
+		return nil
+	}
+	return h.Recorder.SetAgent(ctx, id, agent)
+}
+
+// WrapUp stores the agent's wrap-up code and makes the agent idle.
+func (h *Hub) WrapUp(ctx context.Context, id, agent, code string) error {
+	if h.Recorder != nil {
+		if err := h.Recorder.SetWrapUp(ctx, id, code); err != nil {
+			return err
+		}
+	}
+	h.mu.Lock()
+	if a := h.agents[agent]; a != nil && a.Interaction == id {
+		a.State = "idle"
+	}
+	h.changed()
+	h.mu.Unlock()
+	return nil
+}
+
+// Pop is what an agent's screen shows: the call connected to them, if any.
+func (h *Hub) Pop(agent string) (*Call, *Agent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.agents[agent]
+	if a == nil {
+		return nil, &Agent{Agent: agent, State: "idle"}
+	}
+	ag := *a
+	if c := h.calls[a.Interaction]; c != nil {
+		cc := *c
+		return &cc, &ag
+	}
+	return nil, &ag
+}
+
+// Snapshot is the live state now.
+func (h *Hub) Snapshot() Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	s := Snapshot{At: now, InIVR: map[string]int{"welcome": 0, "identify": 0, "verify": 0, "routing": 0},
+		InQueue: map[string]int{}, Longest: map[string]int{}}
+	for _, c := range h.calls {
+		switch c.State {
+		case "ivr":
+			s.InIVR[c.Step]++
+		case "queue":
+			s.InQueue[c.Queue]++
+			if w := int(now.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
+				s.Longest[c.Queue] = w
+			}
+		case "agent":
+			s.WithAgents++
+		}
+		s.Calls = append(s.Calls, *c)
+	}
+	slices.SortFunc(s.Calls, func(a, b Call) int { return a.Started.Compare(b.Started) })
+	for _, d := range h.done {
+		add(&s.Today, d.tiles)
+		if now.Sub(d.at) <= 15*time.Minute {
+			add(&s.Last15, d.tiles)
+		}
+	}
+	for _, t := range []*Tiles{&s.Today, &s.Last15} {
+		if t.ANILookups > 0 {
+			t.ANIHitRate = float64(t.ANIHits) / float64(t.ANILookups)
+		}
+	}
+	for _, a := range h.agents {
+		s.Agents = append(s.Agents, *a)
+	}
+	slices.SortFunc(s.Agents, func(a, b Agent) int { return strings.Compare(a.Agent, b.Agent) })
+	return s
+}
+
+func add(t *Tiles, d Tiles) {
+	t.Calls += d.Calls
+	t.Verified += d.Verified
+	t.Identified += d.Identified
+	t.Unidentified += d.Unidentified
+	t.OptedOut += d.OptedOut
+	t.Errors += d.Errors
+	t.ANILookups += d.ANILookups
+	t.ANIHits += d.ANIHits
+	t.CRMErrors += d.CRMErrors
+}

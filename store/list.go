@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Query selects interactions for the interactions view.
+type Query struct {
+	From, To                time.Time
+	Lines, Statuses, Agents []string
+	Limit                   int
+}
+
+// Summary is one line of the interactions view.
+type Summary struct {
+	ID           string    `json:"id"`
+	Line         string    `json:"line"`
+	Started      time.Time `json:"started"`
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason"`
+	Method       string    `json:"method"`
+	CustomerID   string    `json:"customer_id"`
+	CustomerName string    `json:"customer_name"`
+	Route        string    `json:"route"`
+	Agent        string    `json:"agent"`
+	WrapUp       string    `json:"wrapup"`
+	DurationMS   int64     `json:"duration_ms"`
+}
+
+// List returns the newest interactions matching q.
+func (s *Store) List(ctx context.Context, q Query) ([]Summary, error) {
+	where := []string{"started_at >= ?", "started_at < ?"}
+	args := []any{q.From.UnixMilli(), q.To.UnixMilli()}
+	in := func(col string, vals []string) {
+		if len(vals) > 0 {
+			where = append(where, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+			for _, v := range vals {
+				args = append(args, v)
+			}
+		}
+	}
+	in("line", q.Lines)
+	in("status", q.Statuses)
+	in("agent", q.Agents)
+	limit := q.Limit
+	if limit <= 0 || limit > 5000 {
+		limit = 500
+	}
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT id, line, started_at, ended_at, status, reason, method, customer_id,
+		customer_name, route, agent, wrapup FROM interactions WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY started_at DESC LIMIT `+strconv.Itoa(limit)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Summary{}
+	for rows.Next() {
+		var x Summary
+		var started int64
+		var ended sql.NullInt64
+		if err := rows.Scan(&x.ID, &x.Line, &started, &ended, &x.Status, &x.Reason, &x.Method, &x.CustomerID,
+			&x.CustomerName, &x.Route, &x.Agent, &x.WrapUp); err != nil {
+			return nil, err
+		}
+		x.Started = time.UnixMilli(started)
+		if ended.Valid {
+			x.DurationMS = ended.Int64 - started
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

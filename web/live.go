@@ -1,0 +1,150 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/idv-project/idv/live"
+	"github.com/idv-project/idv/report"
+	"github.com/idv-project/idv/store"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+// UI is what the pages need from the configuration.
+type UI struct {
+	WrapUpCodes []string `json:"wrapup_codes"`
+	// CRMLink is a URL template with {id}: the agent's link into the company's CRM.
+	CRMLink string `json:"crm_link"`
+}
+
+// Lister lists interactions (store.Store implements it).
+type Lister interface {
+	List(ctx context.Context, q store.Query) ([]store.Summary, error)
+}
+
+func (s *Server) liveRoutes(mux *http.ServeMux) {
+	sub, _ := fs.Sub(uiFiles, "ui")
+	files := http.FileServerFS(sub)
+	mux.Handle("GET /", s.Access.require(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:")
+		files.ServeHTTP(w, r)
+	}, Supervisor, Agent))
+	mux.HandleFunc("GET /api/me", s.Access.require(s.me, Supervisor, Agent))
+	mux.HandleFunc("GET /api/ui", s.Access.require(s.ui, Supervisor, Agent))
+	mux.HandleFunc("GET /api/live", s.Access.require(s.liveStream, Supervisor, Agent))
+	mux.HandleFunc("GET /api/interactions", s.Access.require(s.listInteractions, Supervisor))
+	mux.HandleFunc("POST /api/interactions/{id}/wrapup", s.Access.require(s.wrapUp, Supervisor, Agent))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	u := userOf(r)
+	writeJSON(w, map[string]string{"name": u.Name, "role": u.Role, "agent": u.Agent})
+}
+
+func (s *Server) ui(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.UI) }
+
+// agentView is what an agent's stream carries: their state and their pop, nothing else.
+type agentView struct {
+	At    time.Time   `json:"at"`
+	Agent *live.Agent `json:"agent"`
+	Call  *live.Call  `json:"call"`
+}
+
+// liveStream pushes the live state as server-sent events on every change (and every 5 s
+// so the waits tick): the whole snapshot to supervisors, their own pop to agents.
+func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
+	if s.Live == nil {
+		httpError(w, http.StatusServiceUnavailable, errors.New("live views are off"))
+		return
+	}
+	u := userOf(r)
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		httpError(w, http.StatusInternalServerError, errors.New("streaming unsupported"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	changes, cancel := s.Live.Subscribe()
+	defer cancel()
+	agent := u.Agent
+	if u.Role == Supervisor && r.URL.Query().Get("agent") != "" {
+		agent = r.URL.Query().Get("agent") // a supervisor may look at an agent's screen
+	}
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		var v any
+		if u.Role == Agent || agent != "" {
+			c, a := s.Live.Pop(agent)
+			v = agentView{At: time.Now(), Agent: a, Call: c}
+		} else {
+			v = s.Live.Snapshot()
+		}
+		b, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return
+		}
+		fl.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changes:
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := report.ParseFilter(q, s.now(), s.Location)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err)
+		return
+	}
+	list, err := s.Lister.List(r.Context(), store.Query{From: f.From, To: f.To, Lines: f.Lines, Statuses: f.Statuses,
+		Agents: f.Agents, Limit: 500})
+	if err != nil {
+		s.Log.Error().Err(err).Msg("listing interactions")
+		httpError(w, http.StatusInternalServerError, errors.New("could not list interactions"))
+		return
+	}
+	writeJSON(w, list)
+}
+
+func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Code string `json:"code"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil || !slices.Contains(s.UI.WrapUpCodes, body.Code) {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("code must be one of %s", strings.Join(s.UI.WrapUpCodes, ", ")))
+		return
+	}
+	id := r.PathValue("id")
+	in, err := s.Interactions.Interaction(r.Context(), id)
+	u := userOf(r)
+	if err != nil || (u.Role == Agent && in.Agent != u.Agent) {
+		httpError(w, http.StatusNotFound, errors.New("no such interaction"))
+		return
+	}
+	if err := s.Live.WrapUp(r.Context(), id, in.Agent, body.Code); err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, map[string]string{"id": id, "wrapup": body.Code})
+}
