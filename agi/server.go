@@ -24,7 +24,7 @@ import (
 type Observer interface {
 	CallStarted(id, line, script string)
 	CallEnded(id string, in *flow.Interaction)
-	Step(id string, ev flow.Event)
+	Step(in *flow.Interaction, ev flow.Event)
 	AGICommand(command string, took time.Duration)
 }
 
@@ -214,10 +214,10 @@ func (s *Server) serveConn(conn net.Conn) {
 	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
 		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
 
-	observe := func(ev flow.Event) {
+	observe := func(in *flow.Interaction, ev flow.Event) {
 		logEvent(log, ev)
 		for _, o := range s.Observers {
-			o.Step(id, ev)
+			o.Step(in, ev)
 		}
 	}
 	sess.onCommand = func(command string, took time.Duration) {

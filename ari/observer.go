@@ -178,10 +178,14 @@ func (o *Observer) markTransferred(id string) {
 	}
 }
 
-// Run handles the events of client until ctx ends.
+// Run handles the events of client until ctx ends. Once subscribed it asks Asterisk for
+// its version (logged), so that a peer can tell the observer is listening.
 func (o *Observer) Run(ctx context.Context, client ari.Client) {
 	sub := client.Bus().Subscribe(nil, ari.Events.All)
 	defer sub.Cancel()
+	if info, err := client.Asterisk().Info(nil); err == nil && info != nil {
+		o.Log.Info().Str("asterisk", info.SystemInfo.Version).Str("entity", info.SystemInfo.EntityID).Msg("ARI: observing queues")
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,17 +66,24 @@ func transferred(id string) []string {
 }
 
 // standIn is an ARI server: /ari/asterisk/info and the /ari/events websocket, which
-// sends the recorded events once a client connects.
+// sends the recorded events once the observer listens (its second info request: the
+// client's own at connect, then the observer's after subscribing).
 func standIn(t *testing.T, events []string) string {
 	mux := http.NewServeMux()
+	listening := make(chan struct{})
+	var infos atomic.Int32
 	mux.HandleFunc("/ari/asterisk/info", func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "idv" || p != "secret" {
 			http.Error(w, "auth", http.StatusUnauthorized)
 			return
 		}
 		w.Write([]byte(`{"system":{"entity_id":"a1","version":"22.10.1"},"config":{"name":"test"},"status":{}}`))
+		if infos.Add(1) == 2 {
+			close(listening)
+		}
 	})
 	mux.Handle("/ari/events", websocket.Handler(func(ws *websocket.Conn) {
+		<-listening
 		for _, e := range events {
 			if err := websocket.Message.Send(ws, e); err != nil {
 				return

@@ -34,8 +34,9 @@ type Request struct {
 	Channel      string
 	UniqueID     string
 	Language     string
-	// Observe, when set, sees every event of this call as it happens, e.g. to log it.
-	Observe func(ev Event)
+	// Observe, when set, sees every event of this call as it happens (with the record as
+	// it is then, on the call's goroutine), e.g. to log it.
+	Observe func(in *Interaction, ev Event)
 }
 
 // Runner runs the flow. Directory and Recorder are required; Now may be nil.
@@ -98,7 +99,7 @@ type session struct {
 	line     *Line
 	script   Script
 	in       *Interaction
-	observe  func(Event)
+	observe  func(*Interaction, Event)
 	crmSpent time.Duration
 }
 
@@ -106,7 +107,7 @@ func (s *session) event(ev Event) {
 	ev.At = s.r.now()
 	s.in.Events = append(s.in.Events, ev)
 	if s.observe != nil {
-		s.observe(ev)
+		s.observe(s.in, ev)
 	}
 }
 

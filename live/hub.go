@@ -139,13 +139,14 @@ func (h *Hub) CallStarted(id, line, script string) {
 }
 
 // Step implements agi.Observer.
-func (h *Hub) Step(id string, ev flow.Event) {
+func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c, st := h.calls[id], h.stats[id]
+	c, st := h.calls[in.ID], h.stats[in.ID]
 	if c == nil {
 		return
 	}
+	c.CustomerID, c.CustomerName, c.Method, c.Attempts = in.CustomerID, in.CustomerName, string(in.Method), in.Attempts()
 	switch {
 	case ev.Kind == flow.EventCRM && ev.Name == "by_phone":
 		c.Step = "identify"

@@ -64,7 +64,7 @@ func (m *Metrics) CallEnded(_ string, in *flow.Interaction) {
 }
 
 // Step counts one flow event.
-func (m *Metrics) Step(_ string, ev flow.Event) {
+func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 	switch ev.Kind {
 	case flow.EventCRM:
 		if ev.Latency > 0 {

@@ -68,6 +68,9 @@ type Caller struct {
 	QueueStatus string
 	// QueueHangup makes the caller hang up in the queue (EXEC Queue returns -1).
 	QueueHangup bool
+	// InQueue, when set, runs while the caller is in EXEC Queue (before it returns), with
+	// the queue's arguments and the channel's variables: a test connects an agent there.
+	InQueue func(args string, vars map[string]string)
 
 	// Timeout bounds the whole call; default 30 s.
 	Timeout time.Duration

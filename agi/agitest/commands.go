@@ -2,6 +2,7 @@ package agitest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,6 +267,9 @@ func (ch *channel) exec(argv []string) []string {
 	}
 	switch strings.ToLower(app) {
 	case "queue":
+		if ch.c.InQueue != nil {
+			ch.c.InQueue(data, maps.Clone(ch.vars))
+		}
 		if ch.c.QueueHangup {
 			ch.hangup() // Queue sets no QUEUESTATUS when the caller leaves
 			return ok(-1)

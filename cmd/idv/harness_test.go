@@ -60,6 +60,7 @@ enabled = false
 dir = ""
 [web]
 listen = "127.0.0.1:0"
+%s
 [store]
 %s
 [crm]
@@ -93,6 +94,9 @@ opt_out_key = ""
 // testStore is the back end the harness records to.
 var testStore = store.SQLite
 
+// testWeb is the rest of the [web] table.
+var testWeb = "open = true"
+
 // testLogLevel is debug for tests (every step is asserted on) and quieter for benchmarks.
 var testLogLevel = "debug"
 
@@ -110,7 +114,7 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 		_, dsn := storetest.DSN(t, testStore)
 		storeKeys = fmt.Sprintf("driver = %q\ndsn = %q", testStore, dsn)
 	}
-	text := fmt.Sprintf(testConfig, testLogLevel, storeKeys, crmURL) + strings.Join(extra, "\n")
+	text := fmt.Sprintf(testConfig, testLogLevel, testWeb, storeKeys, crmURL) + strings.Join(extra, "\n")
 	cfg, err := config.Parse("test.toml", text)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ const T = {
     no_call: "No call right now.", waiting_for_call: "Waiting for a call…", open_crm: "Open in CRM", save: "Save",
     saved: "Wrap-up saved.", timeline: "Timeline", report: "Report", none: "none", duration: "Duration",
     VERIFIED: "Identified and verified", IDENTIFIED: "Identified, not verified", UNIDENTIFIED: "Not identified",
-    "on a call": "on a call", "wrap-up": "wrap-up", idle: "idle", queue: "queue", ivr_state: "IVR",
+    "on a call": "on a call", "wrap-up": "wrap-up", idle: "idle", queue: "Queue", ivr_state: "IVR", agent_name: "Agent",
   },
   ja: {
     dashboard: "ダッシュボード", interactions: "通話履歴", agent: "着信", agents: "エージェントとキュー", reports: "レポート",
@@ -27,7 +27,7 @@ const T = {
     no_call: "現在通話はありません。", waiting_for_call: "着信を待っています…", open_crm: "CRMで開く", save: "保存",
     saved: "後処理コードを保存しました。", timeline: "経過", report: "レポート", none: "なし", duration: "通話時間",
     VERIFIED: "特定済み・本人確認済み", IDENTIFIED: "特定済み・本人確認未完了", UNIDENTIFIED: "未特定",
-    "on a call": "通話中", "wrap-up": "後処理中", idle: "待機中", queue: "キュー", ivr_state: "IVR",
+    "on a call": "通話中", "wrap-up": "後処理中", idle: "待機中", queue: "キュー", ivr_state: "IVR", agent_name: "エージェント",
   },
 };
 const SYMBOL = { VERIFIED: "✔", IDENTIFIED: "◐", UNIDENTIFIED: "✖" };
@@ -112,7 +112,7 @@ async function interactions() {
   if (q.get("line")) params.set("line", q.get("line"));
   if (q.get("status")) params.set("status", q.get("status"));
   const rows = await api("/api/interactions?" + params);
-  $("#list").innerHTML = `<table><tr><th>${t("started")}</th><th>${t("line")}</th><th>${t("status")}</th><th>${t("method")}</th><th>${t("customer")}</th><th>${t("name")}</th><th>${t("route")}</th><th>${t("agent")}</th><th>${t("wrapup")}</th></tr>
+  $("#list").innerHTML = `<table><tr><th>${t("started")}</th><th>${t("line")}</th><th>${t("status")}</th><th>${t("method")}</th><th>${t("customer")}</th><th>${t("name")}</th><th>${t("route")}</th><th>${t("agent_name")}</th><th>${t("wrapup")}</th></tr>
     ${rows.map((r) => `<tr class="click" data-id="${esc(r.id)}"><td>${fmtTime(r.started)}</td><td>${esc(r.line)}</td><td>${badge(r.status, true)}</td><td>${esc(r.method)}</td><td>${esc(r.customer_id)}</td><td>${esc(r.customer_name)}</td><td>${esc(r.route)}</td><td>${esc(r.agent)}</td><td>${esc(r.wrapup)}</td></tr>`).join("")}</table>`;
   clickRows();
 }
@@ -122,7 +122,7 @@ async function interaction(id) {
   $("#main").innerHTML = `<h1>${esc(x.id)}</h1><div class="pop">${badge(x.status)}
     <dl><dt>${t("customer")}</dt><dd>${esc(x.customer_id) || "—"}</dd><dt>${t("name")}</dt><dd>${esc(x.customer_name) || "—"}</dd>
     <dt>${t("line")}</dt><dd>${esc(x.line)}</dd><dt>${t("method")}</dt><dd>${esc(x.method)}</dd><dt>${t("attempts")}</dt><dd>${esc(x.attempts)}</dd>
-    <dt>${t("route")}</dt><dd>${esc(x.route)}</dd><dt>${t("agent")}</dt><dd>${esc(x.agent) || "—"}</dd><dt>${t("wrapup")}</dt><dd>${esc(x.wrapup) || "—"}</dd></dl></div>
+    <dt>${t("route")}</dt><dd>${esc(x.route)}</dd><dt>${t("agent_name")}</dt><dd>${esc(x.agent) || "—"}</dd><dt>${t("wrapup")}</dt><dd>${esc(x.wrapup) || "—"}</dd></dl></div>
     <h2>${t("timeline")}</h2><table><tr><th>+s</th><th>step</th><th></th><th></th></tr>
     ${(x.timeline || []).map((e) => `<tr><td>${((new Date(e.at) - new Date(x.started)) / 1000).toFixed(1)}</td><td>${esc(e.kind)}</td><td>${esc(e.name)}</td><td>${esc(e.result)}${e.latency_ms ? " · " + e.latency_ms + " ms" : ""}</td></tr>`).join("")}</table>`;
 }
@@ -154,7 +154,7 @@ function agentDesk() {
 
 function agentsView() {
   listen("/api/live", (s) => {
-    $("#main").innerHTML = `<h1>${t("agents")}</h1><table><tr><th>${t("agent")}</th><th>${t("state")}</th><th></th></tr>
+    $("#main").innerHTML = `<h1>${t("agents")}</h1><table><tr><th>${t("agent_name")}</th><th>${t("state")}</th><th></th></tr>
       ${(s.agents || []).map((a) => `<tr><td>${esc(a.agent)}</td><td>${t(a.state)}</td><td><a href="#/agent?agent=${encodeURIComponent(a.agent)}">→</a></td></tr>`).join("") || `<tr><td colspan="3" class="muted">${t("none")}</td></tr>`}</table>
       <h2>${t("queues")}</h2><table><tr><th>${t("queue")}</th><th>${t("waiting")}</th><th>${t("longest")}</th></tr>
       ${Object.keys(s.in_queue).sort().map((q) => `<tr><td>${esc(q)}</td><td>${s.in_queue[q]}</td><td>${s.longest_wait_s[q] || 0}</td></tr>`).join("") || `<tr><td colspan="3" class="muted">${t("none")}</td></tr>`}</table>`;

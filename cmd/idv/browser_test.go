@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/idv-project/idv/agi/agitest"
+)
+
+// browser starts headless Chromium (Debian's, as .ci/run installs it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; .ci/run installs it")
+		}
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	// The first context starts the browser; tabs are opened from it.
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	return bctx
+}
+
+// tab opens a tab signed in as user (HTTP basic auth on every request it makes).
+func tab(t *testing.T, actx context.Context, user, pass string) context.Context {
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	headers := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}})
+		return chromedp.Void{}, err
+	})
+	if err := chromedp.Do(ctx, headers); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// waitText waits (up to a minute) for the element to show text containing want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		body, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.TextContent("body"))
+		t.Fatalf("%s never showed %q: %v\npage:\n%s", sel, want, err, body)
+	}
+}
+
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+}
+
+// TestPagesInChromium drives the pages in a real browser while a call runs through idv:
+// the dashboard counts change, the agent's pop shows the badge, ID and name, another
+// agent sees nothing, the wrap-up is stored, a report downloads.
+func TestPagesInChromium(t *testing.T) {
+	actx := browser(t)
+	hash := func(p string) string {
+		h, _ := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
+		return string(h)
+	}
+	testWeb = fmt.Sprintf(`open = false
+[[web.user]]
+name = "boss"
+password_bcrypt = %q
+role = "supervisor"
+[[web.user]]
+name = "ann"
+password_bcrypt = %q
+role = "agent"
+agent = "PJSIP/agent1"
+[[web.user]]
+name = "bob"
+password_bcrypt = %q
+role = "agent"
+agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
+	defer func() { testWeb = "open = true" }()
+	h := newHarness(t, "")
+	base := "http://" + h.svc.webAddr.String()
+	shots := os.Getenv("IDV_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+
+	boss, ann, bob := tab(t, actx, "boss", "boss-pass"), tab(t, actx, "ann", "ann-pass"), tab(t, actx, "bob", "bob-pass")
+	for _, c := range []struct {
+		ctx context.Context
+		url string
+	}{{boss, base + "/#/dashboard"}, {ann, base + "/"}, {bob, base + "/"}} {
+		if err := chromedp.Do(c.ctx, chromedp.Navigate(c.url)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitText(t, boss, "#in-ivr .n", "0")
+	waitText(t, ann, "#idle", "Waiting for a call")
+	waitText(t, bob, "#idle", "Waiting for a call")
+
+	keypad := make(chan rune, 8)
+	inQueue := make(chan map[string]string)
+	release := make(chan struct{})
+	result := make(chan *agitest.Result, 1)
+	go func() {
+		res, err := agitest.Caller{ANI: "+81312345678", Keypad: keypad, Language: "en",
+			InQueue: func(_ string, vars map[string]string) { inQueue <- vars; <-release }}.Call(context.Background(), h.addr)
+		if err != nil {
+			t.Error(err)
+		}
+		result <- res
+	}()
+	// The caller is asked for the PIN: the dashboard shows one call verifying.
+	waitText(t, boss, `[data-step="verify"] .n`, "1")
+	waitText(t, boss, "#in-ivr .n", "1")
+	shot(t, boss, shots, "dashboard-call-in-ivr")
+	for _, k := range "1234#" {
+		keypad <- k
+	}
+	vars := <-inQueue
+	// Asterisk runs the queue member gosub on agent1's channel: AGI(agi://…/agent).
+	if _, err := (agitest.Caller{Script: "agent", Channel: "PJSIP/agent1-00000007", Vars: vars}).Call(context.Background(), h.addr); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ann, "#pop-name", "佐藤 花子")
+	waitText(t, ann, "#pop-id", "100234")
+	waitText(t, ann, "#pop .badge", "Identified and verified")
+	if status, _ := chromedp.Run(ann, chromedp.AttributeValue("#pop .badge", "data-status")); status.Value != "VERIFIED" {
+		t.Errorf("badge status %q", status.Value)
+	}
+	waitText(t, boss, "#with-agents .n", "1")
+	shot(t, ann, shots, "agent-pop")
+	shot(t, boss, shots, "dashboard-call-with-agent")
+	// Bob sees no pop, and cannot fetch the call either.
+	bobPage, _ := chromedp.Run(bob, chromedp.TextContent("#main"))
+	bobFetch, _ := chromedp.Run(bob, chromedp.Evaluate[string](fmt.Sprintf(`fetch('/api/interactions/%s').then(r => String(r.status))`,
+		vars["IDV_INTERACTION"]), chromedp.EvalAwaitPromise))
+	if strings.Contains(bobPage, "佐藤") || bobFetch != "404" {
+		t.Errorf("agent2 sees agent1's call: page %q, fetch %s", bobPage, bobFetch)
+	}
+	shot(t, bob, shots, "other-agent")
+
+	close(release) // the agent hangs up: the call leaves the queue, ann wraps up
+	res := <-result
+	if res.Var("IDV_STATUS") != "VERIFIED" {
+		t.Errorf("call ended %v", res.Vars)
+	}
+	waitText(t, ann, "#wrap", "Wrap-up")
+	shot(t, ann, shots, "agent-wrap-up")
+	if err := chromedp.Do(ann, chromedp.SetValue(`#wrap select`, "follow-up"), chromedp.Click(`#wrap button`)); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ann, "#idle", "Waiting for a call")
+	in, ierr := h.svc.store.Interaction(context.Background(), vars["IDV_INTERACTION"])
+	if ierr != nil || in.WrapUp != "follow-up" || in.Agent != "PJSIP/agent1" {
+		t.Errorf("record agent %q wrap-up %q (%v)", in.Agent, in.WrapUp, ierr)
+	}
+	waitText(t, boss, `[data-tiles="today"] [data-k="verified"] .n`, "1")
+	shot(t, boss, shots, "dashboard-after")
+
+	// Japanese, then the reports page and a download.
+	today := time.Now().Format("2006-01-02")
+	if err := chromedp.Do(boss, chromedp.Navigate(base+"/#/reports"), chromedp.Click("#lang")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, boss, "#nav", "レポート")
+	dl, err := chromedp.Run(boss, chromedp.Evaluate[string](fmt.Sprintf(`fetch('/api/reports/outcomes?from=%s&to=%s&format=csv').then(async r => r.status + ' ' + r.headers.get('content-type') + ' ' + (await r.text()).includes('default,1,1'))`, today, today),
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl != "200 text/csv; charset=utf-8 true" {
+		t.Errorf("report download: %s", dl)
+	}
+	shot(t, boss, shots, "reports-ja")
+	if err := chromedp.Do(boss, chromedp.Navigate(base+"/#/interaction/"+vars["IDV_INTERACTION"])); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, boss, "#main", "by_phone")
+	shot(t, boss, shots, "interaction-detail-ja")
+}
