@@ -56,6 +56,9 @@ type Observer struct {
 	Log  zerolog.Logger
 	// Answered, when set, is told as soon as an agent answers (the live views' pop).
 	Answered func(ctx context.Context, interaction, agent string) error
+	// AgentState, when set, is told of agents' states: ringing (a queue call rings them),
+	// idle, on a call, offline (from device-state events).
+	AgentState func(agent, state string)
 
 	mu    sync.Mutex
 	calls map[string]*call // by the caller's channel id
@@ -90,6 +93,7 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 	var done *call
 	var out Outcome
 	var answeredBy, answeredID string
+	var stateOf, state string
 	switch ev := e.(type) {
 	case *ari.ChannelVarset:
 		if strings.TrimLeft(ev.Variable, "_") != "IDV_INTERACTION" || ev.Value == "" {
@@ -115,10 +119,28 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 			break
 		}
 		o.peers[ev.Peer.ID] = ev.Caller.ID
+		switch ev.Dialstatus {
+		case "":
+			stateOf, state = endpoint(ev.Peer.Name), "ringing"
+		case "NOANSWER", "BUSY", "CANCEL", "CHANUNAVAIL", "CONGESTION":
+			stateOf, state = endpoint(ev.Peer.Name), "idle"
+		}
 		if ev.Dialstatus == "ANSWER" && c.answered.IsZero() {
 			c.answered = ts(e, ev.EventData)
 			c.agent = endpoint(ev.Peer.Name)
 			answeredBy, answeredID = c.agent, c.interaction
+		}
+	case *ari.DeviceStateChanged:
+		// Devices are named like endpoints (PJSIP/agent1); queue members use them.
+		switch ev.DeviceState.State {
+		case "NOT_INUSE":
+			stateOf, state = ev.DeviceState.Name, "idle"
+		case "INUSE", "BUSY", "ONHOLD":
+			stateOf, state = ev.DeviceState.Name, "on a call"
+		case "RINGING", "RINGINUSE":
+			stateOf, state = ev.DeviceState.Name, "ringing"
+		case "UNAVAILABLE", "INVALID":
+			stateOf, state = ev.DeviceState.Name, "offline"
 		}
 	case *ari.BridgeBlindTransfer:
 		for _, id := range []string{ev.Transferee.ID, ev.Channel.ID} {
@@ -149,6 +171,9 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		done = c
 	}
 	o.mu.Unlock()
+	if stateOf != "" && o.AgentState != nil {
+		o.AgentState(stateOf, state)
+	}
 	if answeredBy != "" && o.Answered != nil {
 		if err := o.Answered(ctx, answeredID, answeredBy); err != nil {
 			o.Log.Error().Err(err).Str("interaction", answeredID).Msg("recording the answering agent")

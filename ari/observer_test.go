@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,8 +128,15 @@ func TestObserverRecordsQueueOutcomes(t *testing.T) {
 			events = append(events, transferred(ids[2])...)
 			host := standIn(t, events)
 			sink := notify{st, make(chan string, 3)}
+			var mu sync.Mutex
+			var states []string
+			obs := &ari.Observer{Sink: sink, Log: zerolog.Nop(), AgentState: func(agent, state string) {
+				mu.Lock()
+				states = append(states, agent+" "+state)
+				mu.Unlock()
+			}}
 			go ari.Watch(ctx, ari.Options{URL: "http://" + host + "/ari", WebsocketURL: "ws://" + host + "/ari/events",
-				User: "idv", Password: "secret", Application: "idv"}, &ari.Observer{Sink: sink, Log: zerolog.Nop()}, zerolog.Nop())
+				User: "idv", Password: "secret", Application: "idv"}, obs, zerolog.Nop())
 			for range ids {
 				select {
 				case <-sink.done:
@@ -166,6 +174,11 @@ func TestObserverRecordsQueueOutcomes(t *testing.T) {
 					t.Errorf("%s: last event %+v, want result %s", id, last, w.result)
 				}
 			}
+			mu.Lock()
+			if got := strings.Join(states, ", "); got != "PJSIP/agent1 ringing, PJSIP/agent2 ringing, PJSIP/agent2 idle" {
+				t.Errorf("agent states %q", got)
+			}
+			mu.Unlock()
 			// The flow's own later writes keep working beside the observer's events.
 			in, _ := st.Interaction(ctx, "01ANSWERED")
 			in.Events = append(in.Events, flow.Event{Kind: flow.EventQueue, Name: "support", Result: "CONTINUE"})

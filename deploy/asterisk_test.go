@@ -136,7 +136,7 @@ func TestDialplanTargetsExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scripts := []string{string(flow.ScriptIDV), string(flow.ScriptIdentify), string(flow.ScriptVerify)}
+	scripts := []string{string(flow.ScriptIDV), string(flow.ScriptIdentify), string(flow.ScriptVerify), "agent"}
 	seen := map[string]bool{}
 	for _, a := range d.apps {
 		seen[a.name] = true

@@ -250,6 +250,23 @@ func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	return h.Recorder.SetAgent(ctx, id, agent)
 }
 
+// SetAgentState records an agent's state as ARI reports it; an agent in wrap-up stays
+// there until they pick a code.
+func (h *Hub) SetAgentState(agent, state string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.agents[agent]
+	if a == nil {
+		a = &Agent{Agent: agent}
+		h.agents[agent] = a
+	}
+	if a.State == "wrap-up" && (state == "idle" || state == "offline") {
+		return
+	}
+	a.State = state
+	h.changed()
+}
+
 // WrapUp stores the agent's wrap-up code and makes the agent idle.
 func (h *Hub) WrapUp(ctx context.Context, id, agent, code string) error {
 	if h.Recorder != nil {

@@ -10,9 +10,9 @@ import (
 
 // Query selects interactions for the interactions view.
 type Query struct {
-	From, To                time.Time
-	Lines, Statuses, Agents []string
-	Limit                   int
+	From, To                        time.Time
+	Lines, Statuses, Agents, Queues []string
+	Limit                           int
 }
 
 // Summary is one line of the interactions view.
@@ -46,6 +46,14 @@ func (s *Store) List(ctx context.Context, q Query) ([]Summary, error) {
 	in("line", q.Lines)
 	in("status", q.Statuses)
 	in("agent", q.Agents)
+	if len(q.Queues) > 0 {
+		var or []string
+		for _, qn := range q.Queues {
+			or = append(or, "route = ? OR route LIKE ?")
+			args = append(args, "queue:"+qn, "queue:"+qn+",%")
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
 	limit := q.Limit
 	if limit <= 0 || limit > 5000 {
 		limit = 500

@@ -118,7 +118,7 @@ func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := s.Lister.List(r.Context(), store.Query{From: f.From, To: f.To, Lines: f.Lines, Statuses: f.Statuses,
-		Agents: f.Agents, Limit: 500})
+		Agents: f.Agents, Queues: f.Queues, Limit: 500})
 	if err != nil {
 		s.Log.Error().Err(err).Msg("listing interactions")
 		httpError(w, http.StatusInternalServerError, errors.New("could not list interactions"))

@@ -182,7 +182,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		svc.stopARI = stop
 		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
-			Application: a.Application}, &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected}, log)
+			Application: a.Application}, &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected, AgentState: svc.live.SetAgentState}, log)
 	}
 	sched, err := scheduler(cfg, st, log)
 	if err != nil {

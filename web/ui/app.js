@@ -105,11 +105,13 @@ async function interactions() {
     <form class="filters" id="f"><label>${t("from")}<input type="date" name="from" value="${esc(from)}"></label>
     <label>${t("to")}<input type="date" name="to" value="${esc(to)}"></label>
     <label>${t("line")}<input name="line" value="${esc(q.get("line") || "")}"></label>
+    <label>${t("queue")}<input name="queue" value="${esc(q.get("queue") || "")}"></label>
+    <label>${t("agent_name")}<input name="agent" value="${esc(q.get("agent") || "")}" placeholder="PJSIP/agent1"></label>
     <label>${t("status")}<select name="status"><option value=""></option>${["VERIFIED", "IDENTIFIED", "UNIDENTIFIED"].map((s) => `<option ${q.get("status") === s ? "selected" : ""} value="${s}">${t(s)}</option>`).join("")}</select></label>
     <button class="primary">${t("show")}</button></form><div id="list"></div>`;
   $("#f").onsubmit = (e) => { e.preventDefault(); location.hash = "#/interactions?" + new URLSearchParams(new FormData(e.target)); };
   const params = new URLSearchParams({ from, to });
-  if (q.get("line")) params.set("line", q.get("line"));
+  for (const k of ["line", "queue", "agent"]) if (q.get(k)) params.set(k, q.get(k));
   if (q.get("status")) params.set("status", q.get("status"));
   const rows = await api("/api/interactions?" + params);
   $("#list").innerHTML = `<table><tr><th>${t("started")}</th><th>${t("line")}</th><th>${t("status")}</th><th>${t("method")}</th><th>${t("customer")}</th><th>${t("name")}</th><th>${t("route")}</th><th>${t("agent_name")}</th><th>${t("wrapup")}</th></tr>
