@@ -165,12 +165,14 @@ type Schedule struct {
 
 // CRM is the company back end.
 type CRM struct {
-	BaseURL        string        `toml:"base_url"`
-	RequestTimeout time.Duration `toml:"request_timeout"`
-	Auth           CRMAuth       `toml:"auth"`
-	ByPhone        Endpoint      `toml:"by_phone"`
-	ByID           Endpoint      `toml:"by_id"`
-	Verify         Endpoint      `toml:"verify"`
+	BaseURL         string        `toml:"base_url"`
+	RequestTimeout  time.Duration `toml:"request_timeout"`
+	BreakerFailures int           `toml:"breaker_failures"`
+	BreakerOpen     time.Duration `toml:"breaker_open"`
+	Auth            CRMAuth       `toml:"auth"`
+	ByPhone         Endpoint      `toml:"by_phone"`
+	ByID            Endpoint      `toml:"by_id"`
+	Verify          Endpoint      `toml:"verify"`
 }
 
 // CRMAuth is the back end's authentication.
@@ -279,7 +281,7 @@ func Defaults() Config {
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes: []string{"resolved", "follow-up", "complaint", "sales", "other"}},
 		ARI: ARI{Application: "idv"},
-		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second,
+		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
 }
@@ -650,12 +652,12 @@ func (c *Config) Client() *crm.Client {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
-	return &crm.Client{
+	return (&crm.Client{
 		HTTP:           &http.Client{Transport: tr},
 		Auth:           crm.Auth{Bearer: c.CRM.Auth.Bearer, User: c.CRM.Auth.User, Password: c.CRM.Auth.Password},
 		ByPhone:        ep(c.CRM.ByPhone),
 		ByID:           ep(c.CRM.ByID),
 		Check:          ep(c.CRM.Verify),
 		RequestTimeout: c.CRM.RequestTimeout,
-	}
+	}).WithBreaker(c.CRM.BreakerFailures, c.CRM.BreakerOpen)
 }

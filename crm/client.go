@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/idv-project/idv/flow"
 )
 
@@ -56,6 +58,28 @@ type Client struct {
 	RequestTimeout time.Duration
 	// MaxBody caps the answer read (default 1 MiB).
 	MaxBody int64
+
+	cb *gobreaker.CircuitBreaker[reply]
+}
+
+type reply struct {
+	body   []byte
+	status int
+}
+
+// WithBreaker puts a circuit breaker in front of the CRM: after failures failed requests
+// in a row (timeouts, refused connections, 5xx, 429, garbage), requests fail at once with
+// kind circuit_open for open, then one request probes the CRM again. A dead back end then
+// costs callers no waiting. It returns c.
+func (c *Client) WithBreaker(failures int, open time.Duration) *Client {
+	if failures <= 0 {
+		return c
+	}
+	c.cb = gobreaker.NewCircuitBreaker[reply](gobreaker.Settings{
+		Name: "crm", MaxRequests: 1, Timeout: open,
+		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= uint32(failures) },
+	})
+	return c
 }
 
 // Error is a failed back-end call. Its message names the operation and the kind of
@@ -134,9 +158,24 @@ func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flo
 	return flow.Rejected, nil
 }
 
-// do sends one request; 2xx, 404 and 423 come back with their status, anything else is
-// an Error.
+// do sends one request through the breaker, if any.
 func (c *Client) do(ctx context.Context, op string, ep Endpoint, vars map[string]string) ([]byte, int, error) {
+	if c.cb == nil {
+		return c.send(ctx, op, ep, vars)
+	}
+	r, err := c.cb.Execute(func() (reply, error) {
+		body, status, err := c.send(ctx, op, ep, vars)
+		return reply{body, status}, err
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return nil, 0, &Error{Op: op, kind: "circuit_open", Err: errors.New("the CRM failed repeatedly; failing fast until it is probed again")}
+	}
+	return r.body, r.status, err
+}
+
+// send sends one request; 2xx, 404 and 423 come back with their status, anything else is
+// an Error.
+func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[string]string) ([]byte, int, error) {
 	if c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
@@ -126,5 +127,38 @@ func TestErrorsAreDistinctAndKeepTheSecretOut(t *testing.T) {
 				t.Errorf("error %q carries the secret or the URL", err)
 			}
 		})
+	}
+}
+
+// TestBreakerFailsFastOnADeadCRM: after the configured failures in a row, requests fail at
+// once without reaching the CRM, then one probe is let through.
+func TestBreakerFailsFastOnADeadCRM(t *testing.T) {
+	var hits int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c := (&crm.Client{HTTP: srv.Client()}).WithBreaker(3, time.Hour)
+	c.ByPhone, c.ByID, c.Check = crm.ReferenceEndpoints(srv.URL)
+	var kinds []string
+	for range 5 {
+		_, err := c.FindByPhone(context.Background(), "+81312345678")
+		var ce *crm.Error
+		errors.As(err, &ce)
+		kinds = append(kinds, ce.Kind())
+	}
+	if strings.Join(kinds, " ") != "http_503 http_503 http_503 circuit_open circuit_open" || hits != 3 {
+		t.Errorf("kinds %v, CRM reached %d times", kinds, hits)
+	}
+	// A 404 (no such customer) is an answer, not a failure: it does not trip the breaker.
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }))
+	defer ok.Close()
+	c2 := (&crm.Client{HTTP: ok.Client()}).WithBreaker(2, time.Hour)
+	c2.ByPhone, c2.ByID, c2.Check = crm.ReferenceEndpoints(ok.URL)
+	for range 4 {
+		if cu, err := c2.FindByID(context.Background(), "1"); err != nil || cu != nil {
+			t.Fatalf("404 = %v, %v", cu, err)
+		}
 	}
 }

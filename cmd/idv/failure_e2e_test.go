@@ -228,3 +228,30 @@ func TestScripts(t *testing.T) {
 		}
 	})
 }
+
+// TestDeadCRMTripsTheBreaker: once the CRM has failed breaker_failures times in a row, the
+// next callers are routed without waiting for it.
+func TestDeadCRMTripsTheBreaker(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	h := newHarness(t, dead, "")
+	var results []string
+	for range 7 {
+		res, in := h.call(agitest.Caller{ANI: "+81312345679"})
+		if res.Var("IDV_REASON") != "BACKEND_UNAVAILABLE" || len(res.Apps) != 1 {
+			t.Fatalf("caller not routed: %v %v", res.Vars, res.Apps)
+		}
+		for _, ev := range in.Events {
+			if ev.Kind == flow.EventCRM {
+				results = append(results, ev.Result)
+			}
+		}
+	}
+	if strings.Join(results, " ") != "connect connect connect connect connect circuit_open circuit_open" {
+		t.Errorf("CRM results %v", results)
+	}
+	if !strings.Contains(h.logs.String(), `"result":"circuit_open"`) {
+		t.Error("the log does not say the breaker is open")
+	}
+}
