@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -53,6 +54,9 @@ type Server struct {
 	MaskANI func(string) string
 	// Observers are told of every call and step.
 	Observers []Observer
+	// Allow, when not empty, lists the networks Asterisk may connect from; other peers are
+	// closed at once and logged.
+	Allow []netip.Prefix
 	// Agents is told of /agent requests; nil refuses them.
 	Agents AgentConnect
 
@@ -125,6 +129,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		backoff = 0
+		if !s.allowed(conn.RemoteAddr()) {
+			s.Log.Warn().Str("peer", conn.RemoteAddr().String()).Msg("FastAGI connection refused: peer not in agi.allow")
+			conn.Close()
+			continue
+		}
 		// Added under the lock that Shutdown takes before waiting, so no call starts
 		// after Shutdown began to wait for them.
 		s.mu.Lock()
@@ -137,6 +146,23 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		go s.serveConn(conn)
 	}
+}
+
+func (s *Server) allowed(addr net.Addr) bool {
+	if len(s.Allow) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.Allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops accepting calls and waits for the calls in progress to end. When ctx

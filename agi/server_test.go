@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +164,28 @@ func TestSilentAsteriskDoesNotHoldTheCall(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "no reply to ANSWER within 50ms") {
 		t.Errorf("log does not say Asterisk went silent:\n%s", logs)
+	}
+}
+
+// TestAllowList: a peer outside agi.allow is closed at once and logged.
+func TestAllowList(t *testing.T) {
+	logs := &lockedBuffer{}
+	srv := &agi.Server{Runner: &flow.Runner{Recorder: nopRecorder{}}, Lines: oneLine{&flow.Line{Name: "default"}},
+		Log: zerolog.New(logs), NewID: func() string { return "01X" }, Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "agi_network: yes\nagi_request: agi://x/idv\n\n")
+	got, _ := io.ReadAll(conn)
+	conn.Close()
+	if len(got) != 0 || !strings.Contains(logs.String(), "peer not in agi.allow") {
+		t.Errorf("sent %q; log:\n%s", got, logs)
 	}
 }

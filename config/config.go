@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -43,6 +44,7 @@ type Config struct {
 // AGI is the FastAGI listener.
 type AGI struct {
 	Listen          string        `toml:"listen"`
+	Allow           []string      `toml:"allow"`
 	EnvTimeout      time.Duration `toml:"env_timeout"`
 	ReplyTimeout    time.Duration `toml:"reply_timeout"`
 	PlaybackTimeout time.Duration `toml:"playback_timeout"`
@@ -269,7 +271,7 @@ func Defaults() Config {
 			VerifiedPath: e.VerifiedPath}
 	}
 	return Config{
-		AGI: AGI{Listen: "127.0.0.1:4573", EnvTimeout: 10 * time.Second, ReplyTimeout: 10 * time.Second,
+		AGI: AGI{Listen: "127.0.0.1:4573", Allow: []string{}, EnvTimeout: 10 * time.Second, ReplyTimeout: 10 * time.Second,
 			PlaybackTimeout: 2 * time.Minute, QueueTimeout: 8 * time.Hour, WriteTimeout: 10 * time.Second,
 			ShutdownTimeout: 30 * time.Second},
 		Log:     Log{Level: "info", Format: "auto"},
@@ -370,6 +372,16 @@ func (c *Config) fail(key, format string, args ...any) error {
 func (c *Config) check(raw map[string]line) error {
 	if c.AGI.Listen == "" {
 		return c.fail("agi.listen", "must be host:port, e.g. \"0.0.0.0:4573\"")
+	}
+	for _, a := range c.AGI.Allow {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			if _, err := netip.ParseAddr(a); err != nil {
+				return c.fail("agi.allow", "%q is neither an address nor a network such as \"10.0.0.0/8\"", a)
+			}
+		}
+	}
+	if err := c.resolveSecrets(); err != nil {
+		return err
 	}
 	for key, d := range map[string]time.Duration{"agi.env_timeout": c.AGI.EnvTimeout, "agi.reply_timeout": c.AGI.ReplyTimeout,
 		"agi.playback_timeout": c.AGI.PlaybackTimeout, "agi.queue_timeout": c.AGI.QueueTimeout,

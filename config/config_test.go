@@ -47,7 +47,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 			t.Errorf("line %s differs between config.toml and the built-in defaults:\n%+v\n%+v", name, l, b)
 		}
 	}
-	if shipped.AGI != bare.AGI || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
+	if !reflect.DeepEqual(shipped.AGI, bare.AGI) || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
 		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) ||
 		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) || shipped.ARI != bare.ARI {
 		t.Error("config.toml and the built-in defaults differ")
@@ -92,6 +92,9 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"plain-text password", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"secret\"\nrole = \"supervisor\"", "web.user[0].password_bcrypt", "bcrypt"},
 		{"agent without endpoint", "[web]\nopen = false\n[[web.user]]\nname = \"a\"\npassword_bcrypt = \"$2a$10$x\"\nrole = \"agent\"", "web.user[0].agent", "endpoint"},
 		{"ARI without a password", "[ari]\nurl = \"http://127.0.0.1:8088/ari\"\nuser = \"idv\"", "ari.user", "user and password"},
+		{"bad allow entry", "[agi]\nallow = [\"asterisk.local\"]", "agi.allow", "network"},
+		{"secret from a missing variable", "[crm.auth]\nbearer = \"env:IDV_TEST_NO_SUCH_VAR\"", "crm.auth.bearer", "IDV_TEST_NO_SUCH_VAR is not set"},
+		{"secret from a missing file", "[ari]\nurl = \"http://a:8088/ari\"\nuser = \"idv\"\npassword = \"file:/nonexistent/secret\"", "ari.password", "no such file"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {
@@ -158,5 +161,21 @@ func TestMask(t *testing.T) {
 		if got := Mask(tc.in, tc.visible); got != tc.want {
 			t.Errorf("Mask(%q, %d) = %q, want %q", tc.in, tc.visible, got, tc.want)
 		}
+	}
+}
+
+func TestSecretsFromEnvAndFiles(t *testing.T) {
+	t.Setenv("IDV_TEST_TOKEN", "tok-123")
+	path := t.TempDir() + "/pw"
+	os.WriteFile(path, []byte("s3cret\n"), 0o600)
+	cfg, err := Parse("t.toml", "[crm.auth]\nbearer = \"env:IDV_TEST_TOKEN\"\n[report.smtp]\npassword = \"file:"+path+"\"\n[agi]\nallow = [\"10.1.2.3\", \"192.168.0.0/16\"]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CRM.Auth.Bearer != "tok-123" || cfg.Report.SMTP.Password != "s3cret" {
+		t.Errorf("bearer %q password %q", cfg.CRM.Auth.Bearer, cfg.Report.SMTP.Password)
+	}
+	if p := cfg.AllowedPeers(); len(p) != 2 || p[0].String() != "10.1.2.3/32" || p[1].String() != "192.168.0.0/16" {
+		t.Errorf("allowed %v", p)
 	}
 }

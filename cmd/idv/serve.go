@@ -91,7 +91,7 @@ func (s *service) reload(running *config.Config, path string) (*config.Config, e
 		return nil, err
 	}
 	for key, changed := range map[string]bool{
-		"agi": next.AGI != running.AGI, "store": next.Store != running.Store,
+		"agi": !reflect.DeepEqual(next.AGI, running.AGI), "store": next.Store != running.Store,
 		"democrm": next.DemoCRM != running.DemoCRM, "log": next.Log != running.Log,
 		"privacy": next.Privacy != running.Privacy, "report": !reflect.DeepEqual(next.Report, running.Report),
 		"web": !reflect.DeepEqual(next.Web, running.Web),
@@ -212,6 +212,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		NewID:     newID,
 		MaskANI:   cfg.MaskANI,
 		Observers: []agi.Observer{svc.metrics, svc.live},
+		Allow:     cfg.AllowedPeers(),
 		Agents:    svc.live,
 	}
 	svc.serving.Store(true)
