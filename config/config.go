@@ -22,16 +22,17 @@ import (
 
 // Config is the whole of config.toml.
 type Config struct {
-	AGI     AGI     `toml:"agi"`
-	Log     Log     `toml:"log"`
-	Privacy Privacy `toml:"privacy"`
-	Store   Store   `toml:"store"`
-	DemoCRM DemoCRM `toml:"democrm"`
-	CRM     CRM     `toml:"crm"`
-	Sounds  Sounds  `toml:"sounds"`
-	Report  Report  `toml:"report"`
-	Web     Web     `toml:"web"`
-	ARI     ARI     `toml:"ari"`
+	AGI      AGI      `toml:"agi"`
+	Log      Log      `toml:"log"`
+	Privacy  Privacy  `toml:"privacy"`
+	Store    Store    `toml:"store"`
+	DemoCRM  DemoCRM  `toml:"democrm"`
+	CRM      CRM      `toml:"crm"`
+	Sounds   Sounds   `toml:"sounds"`
+	Report   Report   `toml:"report"`
+	Web      Web      `toml:"web"`
+	ARI      ARI      `toml:"ari"`
+	Security Security `toml:"security"`
 
 	// Lines are the service lines by name, after defaults and [lines.default] applied.
 	Lines map[string]*flow.Line `toml:"-"`
@@ -91,6 +92,15 @@ type DemoCRM struct {
 type Sounds struct {
 	Dir       string   `toml:"dir"`
 	Languages []string `toml:"languages"`
+}
+
+// Security is lockout and throttling, kept in the database across calls and instances.
+type Security struct {
+	LockoutFailures int           `toml:"verify_lockout_failures"`
+	LockoutWindow   time.Duration `toml:"verify_lockout_window"`
+	PerANI          int           `toml:"identify_per_ani"`
+	Global          int           `toml:"identify_global"`
+	IdentifyWindow  time.Duration `toml:"identify_window"`
 }
 
 // ARI is Asterisk's REST interface, which idv observes for queue waits, agents and talk
@@ -282,7 +292,8 @@ func Defaults() Config {
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes: []string{"resolved", "follow-up", "complaint", "sales", "other"}},
-		ARI: ARI{Application: "idv"},
+		ARI:      ARI{Application: "idv"},
+		Security: Security{LockoutFailures: 5, LockoutWindow: 30 * time.Minute, PerANI: 30, IdentifyWindow: 10 * time.Minute},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
 			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
 	}
@@ -290,17 +301,18 @@ func Defaults() Config {
 
 // file is config.toml as decoded, lines kept raw for layering.
 type file struct {
-	AGI     *AGI                      `toml:"agi"`
-	Log     *Log                      `toml:"log"`
-	Privacy *Privacy                  `toml:"privacy"`
-	Store   *Store                    `toml:"store"`
-	DemoCRM *DemoCRM                  `toml:"democrm"`
-	CRM     *CRM                      `toml:"crm"`
-	Sounds  *Sounds                   `toml:"sounds"`
-	Report  *Report                   `toml:"report"`
-	Web     *Web                      `toml:"web"`
-	ARI     *ARI                      `toml:"ari"`
-	Lines   map[string]toml.Primitive `toml:"lines"`
+	AGI      *AGI                      `toml:"agi"`
+	Log      *Log                      `toml:"log"`
+	Privacy  *Privacy                  `toml:"privacy"`
+	Store    *Store                    `toml:"store"`
+	DemoCRM  *DemoCRM                  `toml:"democrm"`
+	CRM      *CRM                      `toml:"crm"`
+	Sounds   *Sounds                   `toml:"sounds"`
+	Report   *Report                   `toml:"report"`
+	Web      *Web                      `toml:"web"`
+	ARI      *ARI                      `toml:"ari"`
+	Security *Security                 `toml:"security"`
+	Lines    map[string]toml.Primitive `toml:"lines"`
 }
 
 // Load reads and checks a configuration file.
@@ -329,7 +341,7 @@ func Parse(name, text string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = name
 	f := file{AGI: &cfg.AGI, Log: &cfg.Log, Privacy: &cfg.Privacy, Store: &cfg.Store, DemoCRM: &cfg.DemoCRM, CRM: &cfg.CRM,
-		Sounds: &cfg.Sounds, Report: &cfg.Report, Web: &cfg.Web, ARI: &cfg.ARI}
+		Sounds: &cfg.Sounds, Report: &cfg.Report, Web: &cfg.Web, ARI: &cfg.ARI, Security: &cfg.Security}
 	md, err := toml.Decode(text, &f)
 	if err != nil {
 		var pe toml.ParseError
@@ -446,6 +458,9 @@ func (c *Config) check(raw map[string]line) error {
 	}
 	if err := c.checkWeb(); err != nil {
 		return err
+	}
+	if s := c.Security; s.LockoutFailures < 0 || s.PerANI < 0 || s.Global < 0 || s.LockoutWindow <= 0 || s.IdentifyWindow <= 0 {
+		return c.fail("security", "counts must be 0 (off) or more and windows positive durations")
 	}
 	if a := &c.ARI; a.URL != "" {
 		if !strings.HasPrefix(a.URL, "http://") && !strings.HasPrefix(a.URL, "https://") {

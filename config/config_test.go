@@ -49,7 +49,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(shipped.AGI, bare.AGI) || shipped.Privacy != bare.Privacy || shipped.Store != bare.Store || shipped.DemoCRM != bare.DemoCRM ||
 		!reflect.DeepEqual(shipped.Sounds, bare.Sounds) || !reflect.DeepEqual(shipped.CRM, bare.CRM) ||
-		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) || shipped.ARI != bare.ARI {
+		!reflect.DeepEqual(shipped.Report, bare.Report) || !reflect.DeepEqual(shipped.Web, bare.Web) || shipped.ARI != bare.ARI || shipped.Security != bare.Security {
 		t.Error("config.toml and the built-in defaults differ")
 	}
 }

@@ -43,6 +43,9 @@ type Request struct {
 type Runner struct {
 	Directory Directory
 	Recorder  Recorder
+	// Guard, when set, locks customers out after failed verifications and throttles
+	// identification attempts.
+	Guard Guard
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -238,6 +241,16 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 		if s.line.RecordIdentifier {
 			s.in.Identifier = e.digits
 		}
+		if g := s.r.Guard; g != nil && e.result == entryDigits {
+			ok, err := g.IdentifyAllowed(ctx, s.in.ANI)
+			if err != nil {
+				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
+			} else if !ok {
+				s.event(Event{Kind: EventCRM, Name: "by_id", Result: "rate_limited"})
+				s.in.Reason = ReasonLocked
+				return nil, nil
+			}
+		}
 		var c *Customer
 		if e.result == entryDigits {
 			err = s.crm(ctx, "by_id", func(ctx context.Context) (string, error) {
@@ -295,6 +308,17 @@ func (s *session) stepUp(ctx context.Context) error {
 func (s *session) verify(ctx context.Context, id string) error {
 	p := s.line.Prompts
 	prompts := []string{p.EnterSecret}
+	g := s.r.Guard
+	if g != nil {
+		locked, err := g.VerifyLocked(ctx, id)
+		if err != nil {
+			s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
+		} else if locked {
+			s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
+			s.in.Reason = ReasonLocked
+			return nil
+		}
+	}
 	for s.in.VerifyAttempts < s.line.VerifyAttempts {
 		s.in.VerifyAttempts++
 		e, err := s.collect(ctx, "secret", prompts, s.line.SecretMinDigits, s.line.SecretMaxDigits, 0)
@@ -321,11 +345,26 @@ func (s *session) verify(ctx context.Context, id string) error {
 		}
 		switch verdict {
 		case Verified:
+			if g != nil {
+				if err := g.VerifyPassed(ctx, id); err != nil {
+					s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
+				}
+			}
 			s.in.Status, s.in.Reason = StatusVerified, ReasonOK
 			return s.play(ctx, p.Verified, "")
 		case Locked:
 			s.in.Reason = ReasonLocked
 			return nil
+		}
+		if g != nil && e.result == entryDigits {
+			locked, err := g.VerifyFailed(ctx, id)
+			if err != nil {
+				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
+			} else if locked {
+				s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
+				s.in.Reason = ReasonLocked
+				return nil
+			}
 		}
 		prompts = []string{p.SecretWrong, p.EnterSecret}
 	}

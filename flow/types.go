@@ -131,6 +131,21 @@ type Directory interface {
 	Verify(ctx context.Context, id string, secret Secret) (Verdict, error)
 }
 
+// Guard keeps the security counters that span calls and idv instances: failed
+// verifications per customer (lockout) and identification attempts per calling number and
+// overall (throttling).
+type Guard interface {
+	// VerifyLocked says whether the customer is locked out of verification.
+	VerifyLocked(ctx context.Context, customerID string) (bool, error)
+	// VerifyFailed counts a rejected secret; it reports whether the customer is now locked.
+	VerifyFailed(ctx context.Context, customerID string) (bool, error)
+	// VerifyPassed clears the customer's failures.
+	VerifyPassed(ctx context.Context, customerID string) error
+	// IdentifyAllowed counts one identification attempt from ani and says whether it
+	// stays within the limits.
+	IdentifyAllowed(ctx context.Context, ani string) (bool, error)
+}
+
 // Recorder keeps interaction records. Record is called more than once per interaction
 // (before the route is sent and after); each call stores the interaction as it is then.
 type Recorder interface {

@@ -65,6 +65,12 @@ var migrations = []string{
 		detail       TEXT NOT NULL,
 		PRIMARY KEY (schedule, due_at)
 	)`,
+	`CREATE TABLE guard_events (
+		kind TEXT NOT NULL,   -- verify_failed (key: customer id), identify (key: calling number)
+		key  TEXT NOT NULL,
+		at   {INT} NOT NULL  -- unix ms
+	)`,
+	`CREATE INDEX guard_events_kind_key_at ON guard_events (kind, key, at)`,
 }
 
 func (s *Store) dialectSQL(q string) string {

@@ -255,3 +255,35 @@ func TestDeadCRMTripsTheBreaker(t *testing.T) {
 		t.Error("the log does not say the breaker is open")
 	}
 }
+
+// TestLockoutAcrossCalls: rejected secrets accumulate over calls; at the limit the
+// customer is LOCKED without being asked again, and a right secret before it resets the
+// count. Throttling stops a number that keeps typing identifiers.
+func TestLockoutAcrossCalls(t *testing.T) {
+	h := newHarness(t, "", "[security]\nverify_lockout_failures = 4\nidentify_per_ani = 3")
+	call := func(keys string) (string, *agitest.Result) {
+		res, in := h.call(agitest.Caller{Script: "idv?line=retail", ANI: "+81312345679", Keys: keys})
+		return string(in.Reason), res
+	}
+	if r, _ := call("1111#3333#4444#"); r != "VERIFY_FAILED" { // 3 failures
+		t.Fatalf("first call %s", r)
+	}
+	r, res := call("5555#") // the 4th failure locks
+	if r != "LOCKED" || res.Var("IDV_STATUS") != "IDENTIFIED" {
+		t.Fatalf("second call %s %v", r, res.Vars)
+	}
+	r, res = call("2222#") // the right PIN, but locked: not even asked
+	if r != "LOCKED" || strings.Contains(strings.Join(res.PromptFiles(), " "), "enter-secret") {
+		t.Errorf("third call %s, prompts %v", r, res.PromptFiles())
+	}
+	// Throttling: a withheld number trying customer numbers.
+	var reasons []string
+	for range 2 {
+		res, in := h.call(agitest.Caller{ANI: "0398765432", Keys: "901#902#"})
+		reasons = append(reasons, string(in.Reason))
+		_ = res
+	}
+	if strings.Join(reasons, " ") != "NOT_FOUND LOCKED" {
+		t.Errorf("throttled reasons %v", reasons)
+	}
+}

@@ -70,6 +70,13 @@ progress (agi.shutdown_timeout).`)
 	}
 }
 
+// guard is the lockout and throttling of the configuration, kept in the store.
+func guard(cfg *config.Config, st *store.Store) *store.Guard {
+	s := cfg.Security
+	return &store.Guard{Store: st, LockoutFailures: s.LockoutFailures, LockoutWindow: s.LockoutWindow,
+		PerANI: s.PerANI, Global: s.Global, IdentifyWindow: s.IdentifyWindow}
+}
+
 // loadChecked reads a configuration and checks the prompt files it names.
 func loadChecked(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
@@ -103,7 +110,7 @@ func (s *service) reload(running *config.Config, path string) (*config.Config, e
 	next.AGI, next.Store, next.DemoCRM, next.Log, next.Privacy = running.AGI, running.Store, running.DemoCRM, running.Log, running.Privacy
 	next.Report, next.Web = running.Report, running.Web
 	client := next.Client()
-	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store}, next)
+	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store, Guard: guard(next, s.store)}, next)
 	s.log.Info().Str("config", path).Int("lines", len(next.Lines)).Str("crm", next.CRM.BaseURL).Msg("configuration reloaded")
 	return next, nil
 }
@@ -204,7 +211,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	svc.agiAddr = ln.Addr()
 	svc.agi = &agi.Server{
-		Runner: &flow.Runner{Directory: client, Recorder: st},
+		Runner: &flow.Runner{Directory: client, Recorder: st, Guard: guard(cfg, st)},
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
