@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -260,6 +261,14 @@ func (s *Server) serveConn(conn net.Conn) {
 	in := s.run(ctx, rt.runner, sess, req, log)
 	for _, o := range s.Observers {
 		o.CallEnded(id, in)
+	}
+	if ctx.Err() != nil {
+		// Cut by the shutdown deadline: FAILURE hands the caller to the dialplan's
+		// AGISTATUS fallback (Asterisk reads it after the command in progress).
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := io.WriteString(conn, "FAILURE\n"); err != nil {
+			log.Warn().Err(err).Msg("could not hand the cut call to the fallback")
+		}
 	}
 	if in == nil {
 		return

@@ -103,13 +103,19 @@ func TestShutdownCutsCalls(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != context.Canceled {
 		t.Errorf("Shutdown = %v, want context.Canceled after cutting the call", err)
 	}
+	var sent []string
 	for {
-		if _, err := r.ReadString('\n'); err != nil {
+		l, err := r.ReadString('\n')
+		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				t.Errorf("connection still open after shutdown: %v", err)
 			}
 			break // EOF or reset: closed
 		}
+		sent = append(sent, strings.TrimSpace(l))
+	}
+	if len(sent) == 0 || sent[len(sent)-1] != "FAILURE" {
+		t.Errorf("after the cut idv sent %q, want FAILURE last so the dialplan falls back", sent)
 	}
 }
 

@@ -107,6 +107,10 @@ func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error
 // HungUp reports whether Asterisk has said the caller hung up.
 func (s *Session) HungUp() bool { return s.replies.hungUp }
 
+// ErrShutdown ends a call that idv's shutdown deadline cut: not a hang-up, the caller is
+// still there, and Asterisk's dialplan fallback takes the call (idv answers FAILURE).
+var ErrShutdown = errors.New("call cut by idv's shutdown deadline; the dialplan fallback takes it")
+
 // connLost is a failure of the connection to Asterisk; the call is gone for us.
 type connLost struct{ err error }
 
@@ -134,12 +138,15 @@ func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, er
 	}
 	// A cut (server shutdown) sets a past deadline after cancelling ctx; checking ctx only
 	// now makes sure the deadlines just set cannot undo it.
-	if err := s.ctx.Err(); err != nil {
-		return zagi.Reply{}, connLost{fmt.Errorf("call cut by shutdown: %w", err)}
+	if s.ctx.Err() != nil {
+		return zagi.Reply{}, ErrShutdown
 	}
 	r, err := cmd()
 	if s.onCommand != nil {
 		s.onCommand(name, time.Since(now))
+	}
+	if err != nil && s.ctx.Err() != nil {
+		return r, ErrShutdown
 	}
 	switch {
 	case err == nil && s.replies.hungUp:
