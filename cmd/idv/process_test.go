@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/store"
 )
 
 // process is `idv serve` running as its own process, with its JSON log lines.
@@ -121,4 +123,85 @@ func TestServeProcessReloadsOnSIGHUPAndDrainsOnSIGTERM(t *testing.T) {
 	if err := p.cmd.Wait(); err != nil {
 		t.Errorf("idv exited with %v after SIGTERM, want status 0", err)
 	}
+}
+
+// TestSIGKILLLosesNoRoutedCall kills idv with SIGKILL while calls run: every call whose
+// route reached Asterisk has its record, with that route. (SQLite in WAL mode with
+// synchronous=NORMAL: a committed transaction survives the process; the record is
+// committed before the route is sent.)
+func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
+	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
+	defer crm.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "idv.db")
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n"+
+		"[democrm]\nenabled = false\n[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n"+
+		"[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n", db, crm.URL)), 0o644)
+	p := startProcess(t, path)
+	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
+	go func() { // keep the log pipe drained
+		for range p.lines {
+		}
+	}()
+
+	var mu sync.Mutex
+	var results []*agitest.Result
+	routed := make(chan struct{}, 10000)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := agitest.Caller{ANI: "+81312345679", Timeout: 10 * time.Second}.Call(context.Background(), addr)
+				if res != nil {
+					mu.Lock()
+					results = append(results, res)
+					mu.Unlock()
+					if len(res.Apps) > 0 {
+						routed <- struct{}{}
+					}
+				}
+				if err != nil && res == nil {
+					return // idv is gone
+				}
+			}
+		}()
+	}
+	for range 200 {
+		<-routed
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	close(stop)
+	wg.Wait()
+
+	st, err := store.Open(context.Background(), store.SQLite, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checked := 0
+	for _, res := range results {
+		if len(res.Apps) == 0 {
+			continue
+		}
+		id := res.Var("IDV_INTERACTION")
+		in, err := st.Interaction(context.Background(), id)
+		if err != nil || in.Route != "queue:support" {
+			t.Errorf("routed call %s: record %v, %v", id, in, err)
+		}
+		checked++
+	}
+	if checked < 200 {
+		t.Errorf("only %d routed calls checked", checked)
+	}
+	t.Logf("%d calls placed, %d routed and all recorded after SIGKILL", len(results), checked)
 }
