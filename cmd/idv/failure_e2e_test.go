@@ -287,3 +287,20 @@ func TestLockoutAcrossCalls(t *testing.T) {
 		t.Errorf("throttled reasons %v", reasons)
 	}
 }
+
+// TestStoreDownStillRoutes: with the database gone, callers are still identified and
+// routed, and the log says the record could not be written.
+func TestStoreDownStillRoutes(t *testing.T) {
+	h := newHarness(t, "")
+	h.svc.store.DB().Close()
+	res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Var("IDV_STATUS") != "IDENTIFIED" || len(res.Apps) != 1 || res.Apps[0] != "Queue(support)" {
+		t.Errorf("caller not served: %v %v", res.Vars, res.Apps)
+	}
+	if !strings.Contains(h.logs.String(), `"name":"record"`) || !strings.Contains(h.logs.String(), "database is closed") {
+		t.Errorf("the log does not say the record failed:\n%s", h.logs)
+	}
+}
