@@ -1,16 +1,22 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/report"
 )
 
 // TestPINNeverLeaks types a unique PIN in every kind of scenario and then searches the
@@ -59,6 +65,9 @@ func TestPINNeverLeaks(t *testing.T) {
 				t.Errorf("scenario %d: channel variable %s=%q", i, k, v)
 			}
 		}
+		if leaks := reportAndMetricLeaks(t, h, pin); len(leaks) > 0 {
+			t.Errorf("scenario %d: the PIN is in %v", i, leaks)
+		}
 		dir := filepath.Dir(h.db)
 		h.stop() // flush and close the database
 		if strings.Contains(h.logs.String(), pin) {
@@ -75,4 +84,57 @@ func TestPINNeverLeaks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// reportAndMetricLeaks renders every report in every format (unzipping XLSX, extracting the
+// PDF's text) and reads /metrics, and names where the PIN appears.
+func reportAndMetricLeaks(t *testing.T, h *harness, pin string) []string {
+	t.Helper()
+	var leaks []string
+	today := time.Now().Format("2006-01-02")
+	for _, def := range report.Library {
+		for _, format := range []string{"csv", "xlsx", "pdf"} {
+			resp, err := http.Get(fmt.Sprintf("http://%s/api/reports/%s?from=%s&to=%s&format=%s", h.svc.webAddr, def.Name, today, today, format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			text := string(body)
+			switch format {
+			case "xlsx":
+				zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+				if err != nil {
+					t.Fatalf("%s xlsx: %v", def.Name, err)
+				}
+				text = ""
+				for _, f := range zr.File {
+					rc, _ := f.Open()
+					b, _ := io.ReadAll(rc)
+					rc.Close()
+					text += string(b)
+				}
+			case "pdf":
+				if _, err := exec.LookPath("pdftotext"); err != nil {
+					continue
+				}
+				cmd := exec.Command("pdftotext", "-", "-")
+				cmd.Stdin = bytes.NewReader(body)
+				out, _ := cmd.Output()
+				text = string(out)
+			}
+			if strings.Contains(text, pin) {
+				leaks = append(leaks, def.Name+"."+format)
+			}
+		}
+	}
+	resp, err := http.Get("http://" + h.svc.webAddr.String() + "/metrics")
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), pin) {
+			leaks = append(leaks, "/metrics")
+		}
+	}
+	return leaks
 }
