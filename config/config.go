@@ -212,6 +212,7 @@ type Endpoint struct {
 type line struct {
 	DNIS              []string      `toml:"dnis"`
 	ANILookup         bool          `toml:"ani_lookup"`
+	MinAttestation    string        `toml:"ani_min_attestation"`
 	Region            string        `toml:"region"`
 	Verify            bool          `toml:"verify"`
 	IdentifyAttempts  int           `toml:"identify_attempts"`
@@ -537,13 +538,16 @@ func (c *Config) buildLine(name string, l line) (*flow.Line, error) {
 	if l.OptOutKey == l.Terminator {
 		return nil, c.fail(key("opt_out_key"), "is the same key as the terminator")
 	}
+	if !slices.Contains([]string{"", "A", "B", "C"}, l.MinAttestation) {
+		return nil, c.fail(key("ani_min_attestation"), "%q is not \"\", \"A\", \"B\" or \"C\"", l.MinAttestation)
+	}
 	region := strings.ToUpper(l.Region)
 	if !phonenumbers.GetSupportedRegions()[region] {
 		return nil, c.fail(key("region"), "%q is not a region code such as \"JP\" or \"GB\"", l.Region)
 	}
 	p := l.Prompts
 	out := &flow.Line{
-		Name: name, ANILookup: l.ANILookup, Region: region, Verify: l.Verify,
+		Name: name, ANILookup: l.ANILookup, MinAttestation: l.MinAttestation, Region: region, Verify: l.Verify,
 		IdentifyAttempts: l.IdentifyAttempts, VerifyAttempts: l.VerifyAttempts,
 		IDMinDigits: l.IDMinDigits, IDMaxDigits: l.IDMaxDigits,
 		SecretMinDigits: l.SecretMinDigits, SecretMaxDigits: l.SecretMaxDigits,

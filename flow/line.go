@@ -18,6 +18,10 @@ type Line struct {
 	// Verify asks every identified caller for the secret; a customer record may also
 	// require it.
 	Verify bool
+	// MinAttestation, when set ("A", "B" or "C"), trusts the calling number only when
+	// Asterisk's STIR/SHAKEN verification succeeded with at least that attestation;
+	// otherwise the caller is asked for the identifier.
+	MinAttestation string
 
 	IdentifyAttempts int
 	VerifyAttempts   int

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -197,6 +198,16 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 		s.event(Event{Kind: EventANI, Result: "invalid"})
 		return nil, nil
 	}
+	if s.line.MinAttestation != "" {
+		trusted, result, err := s.attested(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !trusted {
+			s.event(Event{Kind: EventANI, Result: result})
+			return nil, nil
+		}
+	}
 	var found []Customer
 	err := s.crm(ctx, "by_phone", func(ctx context.Context) (string, error) {
 		var err error
@@ -216,6 +227,35 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 	}
 	s.in.Method = MethodANI
 	return &found[0], nil
+}
+
+// attested reads Asterisk's STIR/SHAKEN result for the call (res_stir_shaken's
+// STIR_SHAKEN function) and says whether the calling number may be trusted.
+func (s *session) attested(ctx context.Context) (bool, string, error) {
+	count, _, err := s.call.Variable(ctx, "STIR_SHAKEN(count)")
+	if err != nil {
+		return false, "", err
+	}
+	if count == "" || count == "0" {
+		return false, "not_attested", nil
+	}
+	result, _, err := s.call.Variable(ctx, "STIR_SHAKEN(0,verify_result)")
+	if err != nil {
+		return false, "", err
+	}
+	if !strings.Contains(strings.ToLower(result), "success") {
+		return false, "attestation_unverified", nil
+	}
+	level, _, err := s.call.Variable(ctx, "STIR_SHAKEN(0,attest_level)")
+	if err != nil {
+		return false, "", err
+	}
+	level = strings.ToUpper(strings.TrimSpace(level))
+	// A is the strongest: the carrier knows the caller and their right to the number.
+	if level == "" || level > s.line.MinAttestation {
+		return false, "attestation_" + strings.ToLower(cmp.Or(level, "none")), nil
+	}
+	return true, "", nil
 }
 
 // identifyByDTMF is steps 4 and 5; nil, nil means unidentified with in.Reason set.

@@ -5,6 +5,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -160,7 +161,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	format, err := report.ParseFormat(cmpOr(q.Get("format"), "pdf"))
+	format, err := report.ParseFormat(cmp.Or(q.Get("format"), "pdf"))
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err)
 		return
@@ -188,11 +189,4 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 	s.Log.Info().Str("report", def.Name).Str("format", string(format)).Str("filter", f.Describe()).
 		Dur("took", time.Since(start)).Int("bytes", buf.Len()).Msg("report downloaded")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

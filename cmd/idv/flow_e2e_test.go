@@ -227,3 +227,31 @@ func testFlowOverFastAGI(t *testing.T) {
 		})
 	}
 }
+
+// TestSTIRSHAKENAttestation: a line that requires attestation B trusts an A or B verified
+// number and asks the others for their identifier.
+func TestSTIRSHAKENAttestation(t *testing.T) {
+	h := newHarness(t, "", "[lines.strict]\nani_min_attestation = \"B\"")
+	ss := func(count, result, level string) map[string]string {
+		return map[string]string{"STIR_SHAKEN(count)": count, "STIR_SHAKEN(0,verify_result)": result, "STIR_SHAKEN(0,attest_level)": level}
+	}
+	cases := []struct {
+		name   string
+		vars   map[string]string
+		method string
+	}{
+		{"A, verified: trusted", ss("1", "Verification Successful", "A"), "ANI"},
+		{"B, verified: trusted", ss("1", "Verification Successful", "B"), "ANI"},
+		{"C: asked for the identifier", ss("1", "Verification Successful", "C"), "DTMF"},
+		{"A but verification failed: asked", ss("1", "Signature verification failed", "A"), "DTMF"},
+		{"no STIR/SHAKEN at all: asked", nil, "DTMF"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, in := h.call(agitest.Caller{Script: "idv?line=strict", ANI: "+81312345679", Keys: "100235#", Vars: tc.vars})
+			if res.Var("IDV_METHOD") != tc.method || in.CustomerID != "100235" {
+				t.Errorf("method %s customer %s, want %s", res.Var("IDV_METHOD"), in.CustomerID, tc.method)
+			}
+		})
+	}
+}
