@@ -3,6 +3,8 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,7 +39,8 @@ type Config struct {
 	// Lines are the service lines by name, after defaults and [lines.default] applied.
 	Lines map[string]*flow.Line `toml:"-"`
 	// dnis maps a dialled number to its line.
-	dnis map[string]string
+	dnis   map[string]string
+	crmTLS *tls.Config
 	// File is where the configuration was read from.
 	File string `toml:"-"`
 }
@@ -182,9 +185,51 @@ type CRM struct {
 	BreakerFailures int           `toml:"breaker_failures"`
 	BreakerOpen     time.Duration `toml:"breaker_open"`
 	Auth            CRMAuth       `toml:"auth"`
+	TLS             CRMTLS        `toml:"tls"`
 	ByPhone         Endpoint      `toml:"by_phone"`
 	ByID            Endpoint      `toml:"by_id"`
 	Verify          Endpoint      `toml:"verify"`
+}
+
+// CRMTLS is how idv trusts the back end and proves itself to it.
+type CRMTLS struct {
+	// CAFile is a PEM bundle of the authorities that sign the CRM's certificate (added to
+	// the system's).
+	CAFile string `toml:"ca_file"`
+	// CertFile and KeyFile are idv's client certificate and key (PEM), for mutual TLS.
+	CertFile   string `toml:"cert_file"`
+	KeyFile    string `toml:"key_file"`
+	ServerName string `toml:"server_name"`
+}
+
+// tlsConfig builds the client TLS configuration, nil when nothing is set.
+func (t CRMTLS) tlsConfig() (*tls.Config, error) {
+	if t == (CRMTLS{}) {
+		return nil, nil
+	}
+	cfg := &tls.Config{ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }
 
 // CRMAuth is the back end's authentication.
@@ -474,6 +519,11 @@ func (c *Config) check(raw map[string]line) error {
 			a.WebsocketURL = "ws" + strings.TrimPrefix(strings.TrimSuffix(a.URL, "/"), "http") + "/events"
 		}
 	}
+	if tc, err := c.CRM.TLS.tlsConfig(); err != nil {
+		return c.fail("crm.tls", "%v", err)
+	} else {
+		c.crmTLS = tc
+	}
 	if c.CRM.Verify.VerifiedPath == "" {
 		return c.fail("crm.verify.verified_path", "must say where the answer's true/false is")
 	}
@@ -683,6 +733,9 @@ func (c *Config) Client() *crm.Client {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
+	if c.crmTLS != nil {
+		tr.TLSClientConfig = c.crmTLS.Clone()
+	}
 	return (&crm.Client{
 		HTTP:           &http.Client{Transport: tr},
 		Auth:           crm.Auth{Bearer: c.CRM.Auth.Bearer, User: c.CRM.Auth.User, Password: c.CRM.Auth.Password},
