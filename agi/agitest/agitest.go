@@ -59,6 +59,11 @@ type Caller struct {
 	// HangupAfter hangs up right after the reply to a command for which it returns true,
 	// while the server works (Asterisk sends HANGUP at once).
 	HangupAfter func(c Command) bool
+	// CloseAfter, when it returns true for a command, makes Asterisk close the connection
+	// right after replying to it (a crash, a network cut).
+	CloseAfter func(c Command) bool
+	// Mangle, when set, may replace the reply to a command (a broken peer); "" keeps it.
+	Mangle func(c Command) string
 	// MissingPrompts are sound files Asterisk cannot find.
 	MissingPrompts []string
 	// Vars are channel variables set before the AGI runs.
@@ -276,10 +281,20 @@ func (ch *channel) run(conn net.Conn) error {
 		}
 		cmd := Command{Line: line, Args: parseArgs(line), Dead: ch.dead}
 		reply := ch.handle(cmd.Args)
+		if ch.c.Mangle != nil {
+			if m := ch.c.Mangle(cmd); m != "" {
+				reply = []string{m}
+			}
+		}
 		cmd.Reply = strings.Join(reply, "\n")
 		ch.res.Commands = append(ch.res.Commands, cmd)
 		if err := ch.send(reply...); err != nil {
 			return err
+		}
+		if ch.c.CloseAfter != nil && ch.c.CloseAfter(cmd) {
+			ch.res.HungUp = true
+			ch.finish()
+			return nil
 		}
 		if !ch.dead && !ch.needhup && ch.c.HangupAfter != nil && ch.c.HangupAfter(cmd) {
 			ch.hangup()

@@ -14,6 +14,7 @@ import (
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/store"
 )
 
 // faultyCRM serves the demo CRM but breaks the operations op matches.
@@ -302,5 +303,75 @@ func TestStoreDownStillRoutes(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), `"name":"record"`) || !strings.Contains(h.logs.String(), "database is closed") {
 		t.Errorf("the log does not say the record failed:\n%s", h.logs)
+	}
+}
+
+// TestAsteriskFailsMidCall: Asterisk closes the socket after each kind of command, or
+// answers it with garbage. The call never hangs idv: the record is closed and says what
+// happened, and the log names it.
+func TestAsteriskFailsMidCall(t *testing.T) {
+	caller := agitest.Caller{ANI: "+81312345678", Keys: "1234#"}
+	// run places the call, then waits for idv to finish with it (Shutdown waits for calls)
+	// and reads the record.
+	run := func(t *testing.T, c agitest.Caller) (*agitest.Result, *flow.Interaction, string) {
+		h := newHarness(t, "")
+		res, err := c.Call(context.Background(), h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.stop()
+		st, err := store.Open(context.Background(), store.SQLite, h.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		id := res.Var("IDV_INTERACTION")
+		if id == "" {
+			return res, nil, h.logs.String()
+		}
+		in, err := st.Interaction(context.Background(), id)
+		if err != nil {
+			t.Fatalf("no record: %v", err)
+		}
+		return res, in, h.logs.String()
+	}
+	for _, kind := range []string{"ANSWER", "SET VARIABLE", "STREAM FILE", "WAIT FOR DIGIT", "EXEC", "GET VARIABLE"} {
+		t.Run("socket closed after "+kind, func(t *testing.T) {
+			c := caller
+			c.CloseAfter = func(cmd agitest.Command) bool { return cmd.Name() == kind }
+			_, in, logs := run(t, c)
+			if in == nil {
+				return // closed before idv could tell Asterisk the id
+			}
+			routed := kind == "EXEC" || kind == "GET VARIABLE"
+			if in.Ended.IsZero() || (!routed && in.Reason != flow.ReasonHangup) || (routed && in.Route != "queue:support") {
+				t.Errorf("record %s route %q ended %v", in.Reason, in.Route, in.Ended)
+			}
+			if !routed && !strings.Contains(logs, "connection to asterisk lost") {
+				t.Error("the log does not say the connection was lost")
+			}
+		})
+	}
+	for _, garbage := range []string{"200 result=abc", "999 what", "200", "HANGUPX"} {
+		t.Run("garbage reply "+garbage, func(t *testing.T) {
+			c := caller
+			n := 0
+			c.Mangle = func(cmd agitest.Command) string {
+				if n++; n == 3 { // the reply to the first STREAM FILE
+					return garbage
+				}
+				return ""
+			}
+			res, in, logs := run(t, c)
+			if in == nil || in.Ended.IsZero() {
+				t.Fatalf("record %v", in)
+			}
+			if len(res.Apps) == 0 && in.Reason != flow.ReasonHangup {
+				t.Errorf("neither routed nor recorded as gone: %s", in.Reason)
+			}
+			if !strings.Contains(logs, "agi STREAM FILE") {
+				t.Errorf("the log does not name the bad reply:\n%s", logs)
+			}
+		})
 	}
 }
