@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,4 +207,40 @@ agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
 	}
 	waitText(t, boss, "#main", "by_phone")
 	shot(t, boss, shots, "interaction-detail-ja")
+}
+
+// TestPagesEscapeCRMValues: a customer name that is HTML reaches the agent's screen as
+// text, not as markup.
+func TestPagesEscapeCRMValues(t *testing.T) {
+	actx := browser(t)
+	evil := `<img id=pwn src=x onerror="document.title='pwned'">Eve`
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"customers":[{"id":"666","name":` + jsonString(evil) + `,"verify_required":false}]}`))
+	}))
+	defer crm.Close()
+	h := newHarness(t, crm.URL)
+	ann := tab(t, actx, "x", "y") // the harness's web is open on loopback: everyone is a supervisor
+	base := "http://" + h.svc.webAddr.String()
+	if err := chromedp.Do(ann, chromedp.Navigate(base+"/#/agent?agent=PJSIP/agent1")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ann, "#idle", "Waiting for a call")
+	inQueue := make(chan map[string]string)
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		agitest.Caller{ANI: "+81312345678", InQueue: func(_ string, v map[string]string) { inQueue <- v; <-release }}.Call(context.Background(), h.addr)
+	}()
+	vars := <-inQueue
+	agitest.Caller{Script: "agent", Channel: "PJSIP/agent1-0000000c", Vars: vars}.Call(context.Background(), h.addr)
+	waitText(t, ann, "#pop-name", "Eve")
+	name, _ := chromedp.Run(ann, chromedp.TextContent("#pop-name"))
+	injected, _ := chromedp.Run(ann, chromedp.Evaluate[bool](`!!document.getElementById('pwn') || document.title === 'pwned'`))
+	close(release)
+	<-done
+	// idv sanitises quotes for the channel variable; the page shows the rest as text.
+	if injected || !strings.Contains(name, "<img id=pwn") {
+		t.Errorf("pop name %q, markup injected %v", name, injected)
+	}
 }
