@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -373,5 +374,30 @@ func TestAsteriskFailsMidCall(t *testing.T) {
 				t.Errorf("the log does not name the bad reply:\n%s", logs)
 			}
 		})
+	}
+}
+
+// TestFlappingCRM: a CRM that fails every other request serves every caller either way —
+// identified, or routed with BACKEND_UNAVAILABLE — and never trips the breaker (the
+// failures are not consecutive).
+func TestFlappingCRM(t *testing.T) {
+	var n atomic.Int32
+	url := faultyCRM(t, func(r *http.Request) bool { return n.Add(1)%2 == 0 }, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	h := newHarness(t, url)
+	counts := map[string]int{}
+	for range 10 {
+		res, in := h.call(agitest.Caller{ANI: "+81312345679"})
+		if len(res.Apps) != 1 || in.Ended.IsZero() {
+			t.Fatalf("caller not routed: %v", res.Vars)
+		}
+		counts[string(in.Reason)]++
+	}
+	if counts["NOT_REQUIRED"] != 5 || counts["BACKEND_UNAVAILABLE"] != 5 {
+		t.Errorf("outcomes %v, want five of each", counts)
+	}
+	if strings.Contains(h.logs.String(), "circuit_open") {
+		t.Error("alternating failures tripped the breaker")
 	}
 }
