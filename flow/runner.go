@@ -349,15 +349,8 @@ func (s *session) verify(ctx context.Context, id string) error {
 	p := s.line.Prompts
 	prompts := []string{p.EnterSecret}
 	g := s.r.Guard
-	if g != nil {
-		locked, err := g.VerifyLocked(ctx, id)
-		if err != nil {
-			s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
-		} else if locked {
-			s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
-			s.in.Reason = ReasonLocked
-			return nil
-		}
+	if g != nil && s.lockout(g.VerifyLocked(ctx, id)) {
+		return nil
 	}
 	for s.in.VerifyAttempts < s.line.VerifyAttempts {
 		s.in.VerifyAttempts++
@@ -396,20 +389,27 @@ func (s *session) verify(ctx context.Context, id string) error {
 			s.in.Reason = ReasonLocked
 			return nil
 		}
-		if g != nil && e.result == entryDigits {
-			locked, err := g.VerifyFailed(ctx, id)
-			if err != nil {
-				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
-			} else if locked {
-				s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
-				s.in.Reason = ReasonLocked
-				return nil
-			}
+		if g != nil && e.result == entryDigits && s.lockout(g.VerifyFailed(ctx, id)) {
+			return nil
 		}
 		prompts = []string{p.SecretWrong, p.EnterSecret}
 	}
 	s.in.Reason = ReasonVerifyFailed
 	return nil
+}
+
+// lockout takes a guard's answer: a locked customer ends verification with LOCKED; a
+// failing guard is recorded and locks nobody out.
+func (s *session) lockout(locked bool, err error) bool {
+	if err != nil {
+		s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
+		return false
+	}
+	if locked {
+		s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
+		s.in.Reason = ReasonLocked
+	}
+	return locked
 }
 
 // crm runs one back-end operation inside what is left of the call's budget and records
