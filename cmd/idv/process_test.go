@@ -205,3 +205,52 @@ func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 	}
 	t.Logf("%d calls placed, %d routed and all recorded after SIGKILL", len(results), checked)
 }
+
+// TestSIGTERMUnderLoad: SIGTERM while callers are in the flow. idv stops taking calls,
+// waits agi.shutdown_timeout, hands the calls still in the flow to the dialplan fallback
+// (AGISTATUS=FAILURE), records them, and exits 0.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
+	defer crm.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "idv.db")
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout = \"500ms\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n"+
+		"[democrm]\nenabled = false\n[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n", db, crm.URL)), 0o644)
+	p := startProcess(t, path)
+	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
+
+	// Two callers who never type: they wait at the PIN prompt when idv is told to stop.
+	results := make(chan *agitest.Result, 2)
+	for range 2 {
+		go func() {
+			res, _ := agitest.Caller{ANI: "+81312345678", Keypad: make(chan rune)}.Call(context.Background(), addr)
+			results <- res
+		}()
+	}
+	for n := 0; n < 2; {
+		if m := p.await(t, "prompt"); m["name"] == "idv/enter-secret" {
+			n++
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.await(t, "idv stopped")
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("exit: %v, want status 0", err)
+	}
+	st, err := store.Open(context.Background(), store.SQLite, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for range 2 {
+		res := <-results
+		if res == nil || res.AGIStatus != "FAILURE" {
+			t.Fatalf("a cut call did not reach the fallback: %+v", res)
+		}
+		in, err := st.Interaction(context.Background(), res.Var("IDV_INTERACTION"))
+		if err != nil || in.Reason != "BACKEND_UNAVAILABLE" || in.Ended.IsZero() {
+			t.Errorf("cut call record %+v, %v", in, err)
+		}
+	}
+}
