@@ -71,9 +71,10 @@ type Privacy struct {
 
 // Store is the database of interaction records.
 type Store struct {
-	Driver string `toml:"driver"`
-	Path   string `toml:"path"`
-	DSN    string `toml:"dsn"`
+	Driver        string        `toml:"driver"`
+	Path          string        `toml:"path"`
+	DSN           string        `toml:"dsn"`
+	RecordTimeout time.Duration `toml:"record_timeout"`
 }
 
 // Open names what store.Open needs: the driver and, for it, the path or the DSN.
@@ -332,7 +333,7 @@ func Defaults() Config {
 			ShutdownTimeout: 30 * time.Second},
 		Log:     Log{Level: "info", Format: "auto"},
 		Privacy: Privacy{ANIVisibleDigits: 4},
-		Store:   Store{Driver: "sqlite", Path: "idv.db"},
+		Store:   Store{Driver: "sqlite", Path: "idv.db", RecordTimeout: 2 * time.Second},
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
@@ -444,7 +445,7 @@ func (c *Config) check(raw map[string]line) error {
 	for key, d := range map[string]time.Duration{"agi.env_timeout": c.AGI.EnvTimeout, "agi.reply_timeout": c.AGI.ReplyTimeout,
 		"agi.playback_timeout": c.AGI.PlaybackTimeout, "agi.queue_timeout": c.AGI.QueueTimeout,
 		"agi.write_timeout": c.AGI.WriteTimeout, "agi.shutdown_timeout": c.AGI.ShutdownTimeout,
-		"crm.request_timeout": c.CRM.RequestTimeout} {
+		"crm.request_timeout": c.CRM.RequestTimeout, "store.record_timeout": c.Store.RecordTimeout} {
 		if d <= 0 {
 			return c.fail(key, "must be a positive duration such as \"10s\"")
 		}

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // finish ends the interaction whatever happened: it names the outcome, sets the channel
@@ -124,7 +125,13 @@ func (s *session) end(ctx context.Context) {
 }
 
 func (s *session) record(ctx context.Context) {
-	if err := s.r.Recorder.Record(context.WithoutCancel(ctx), s.in); err != nil {
+	timeout := s.r.RecordTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := s.r.Recorder.Record(ctx, s.in); err != nil {
 		// The caller is routed regardless; the observer logs the failure.
 		s.event(Event{Kind: EventError, Name: "record", Detail: err.Error()})
 	}

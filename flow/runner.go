@@ -47,6 +47,9 @@ type Runner struct {
 	// Guard, when set, locks customers out after failed verifications and throttles
 	// identification attempts.
 	Guard Guard
+	// RecordTimeout bounds each write of the record, so that a locked or slow database
+	// delays no caller longer (default 2 s); the caller is routed all the same.
+	RecordTimeout time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -399,5 +401,36 @@ func TestFlappingCRM(t *testing.T) {
 	}
 	if strings.Contains(h.logs.String(), "circuit_open") {
 		t.Error("alternating failures tripped the breaker")
+	}
+}
+
+// TestLockedStoreDelaysNoCaller: with another process holding the database's write lock,
+// callers are routed after at most store.record_timeout per write, and the log says so.
+func TestLockedStoreDelaysNoCaller(t *testing.T) {
+	h := newHarness(t, "")
+	// [store] is already in the test config: shorten the bound through the runner.
+	h.svc.agi.Runner.RecordTimeout = 200 * time.Millisecond
+	other, err := sql.Open("sqlite", "file:"+h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Var("IDV_STATUS") != "IDENTIFIED" || len(res.Apps) != 1 {
+		t.Errorf("caller not served: %v %v", res.Vars, res.Apps)
+	}
+	if !strings.Contains(h.logs.String(), `"name":"record"`) || !strings.Contains(h.logs.String(), "deadline exceeded") {
+		t.Errorf("the log does not say the record timed out:\n%.3000s", h.logs)
 	}
 }

@@ -110,7 +110,7 @@ func (s *service) reload(running *config.Config, path string) (*config.Config, e
 	next.AGI, next.Store, next.DemoCRM, next.Log, next.Privacy = running.AGI, running.Store, running.DemoCRM, running.Log, running.Privacy
 	next.Report, next.Web = running.Report, running.Web
 	client := next.Client()
-	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store, Guard: guard(next, s.store)}, next)
+	s.agi.Reload(&flow.Runner{Directory: client, Recorder: s.store, Guard: guard(next, s.store), RecordTimeout: running.Store.RecordTimeout}, next)
 	s.log.Info().Str("config", path).Int("lines", len(next.Lines)).Str("crm", next.CRM.BaseURL).Msg("configuration reloaded")
 	return next, nil
 }
@@ -211,7 +211,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	svc.agiAddr = ln.Addr()
 	svc.agi = &agi.Server{
-		Runner: &flow.Runner{Directory: client, Recorder: st, Guard: guard(cfg, st)},
+		Runner: &flow.Runner{Directory: client, Recorder: st, Guard: guard(cfg, st), RecordTimeout: cfg.Store.RecordTimeout},
 		Lines:  cfg,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
