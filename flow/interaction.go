@@ -60,6 +60,7 @@ const (
 	EventError    EventKind = "error"
 	EventVariable EventKind = "variables"
 	EventLanguage EventKind = "language"
+	EventGuard    EventKind = "guard" // lockout or throttling stopped a step
 )
 
 // Event is one step of an interaction. It never holds the digits of a secret.

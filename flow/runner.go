@@ -289,7 +289,7 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 			if err != nil {
 				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
 			} else if !ok {
-				s.event(Event{Kind: EventCRM, Name: "by_id", Result: "rate_limited"})
+				s.event(Event{Kind: EventGuard, Name: "identify", Result: "rate_limited"})
 				s.in.Reason = ReasonLocked
 				return nil, nil
 			}
@@ -409,7 +409,7 @@ func (s *session) lockout(locked bool, err error) bool {
 		return false
 	}
 	if locked {
-		s.event(Event{Kind: EventCRM, Name: "verify", Result: "lockout"})
+		s.event(Event{Kind: EventGuard, Name: "verify", Result: "lockout"})
 		s.in.Reason = ReasonLocked
 	}
 	return locked

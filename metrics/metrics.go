@@ -75,7 +75,7 @@ func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 		default:
 			m.crmErrs.WithLabelValues(ev.Name, ev.Result).Inc()
 		}
-	case flow.EventPrompt, flow.EventDigits, flow.EventRoute, flow.EventHangup, flow.EventError, flow.EventANI, flow.EventLanguage:
+	case flow.EventPrompt, flow.EventDigits, flow.EventRoute, flow.EventHangup, flow.EventError, flow.EventANI, flow.EventLanguage, flow.EventGuard:
 		result := ev.Result
 		if ev.Kind == flow.EventRoute {
 			result, _, _ = strings.Cut(ev.Name, ":")
