@@ -82,6 +82,11 @@ func (s *Store) dialectSQL(q string) string {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	// Up to date: nothing to write (a read-only database is still usable for reading).
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err == nil && current == len(migrations) {
+		return nil
+	}
 	if _, err := s.db.ExecContext(ctx, s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)); err != nil {
 		return fmt.Errorf("migrate: %w", err)

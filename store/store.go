@@ -47,12 +47,17 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	var err error
 	switch driver {
 	case SQLite:
-		q := url.Values{}
+		// A path may carry more of the driver's parameters: idv.db?_pragma=cache_size(-20000).
+		path, extra, _ := strings.Cut(dsn, "?")
+		q, qerr := url.ParseQuery(extra)
+		if qerr != nil {
+			return nil, fmt.Errorf("store %s: %w", dsn, qerr)
+		}
 		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
-		db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
+		db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		// One writer at a time is SQLite's rule; a small pool serves concurrent readers.
 		db.SetMaxOpenConns(4)
 	case Postgres:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/store"
@@ -433,4 +435,63 @@ func TestLockedStoreDelaysNoCaller(t *testing.T) {
 	if !strings.Contains(h.logs.String(), `"name":"record"`) || !strings.Contains(h.logs.String(), "deadline exceeded") {
 		t.Errorf("the log does not say the record timed out:\n%.3000s", h.logs)
 	}
+}
+
+// TestReadOnlyAndFullStore: a database that has become read-only, or whose disk is full,
+// still lets every caller through; the log says the record could not be written.
+func TestReadOnlyAndFullStore(t *testing.T) {
+	for _, tc := range []struct{ name, pragma, logs string }{
+		{"read-only", "_pragma=query_only(1)", "attempt to write a readonly database"},
+		{"disk full", "_pragma=max_page_count(1)", "database or disk is full"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A first instance creates the database; the second opens it in that state.
+			first := newHarness(t, "")
+			first.call(agitest.Caller{ANI: "+81312345679"})
+			first.stop()
+			crm := httptest.NewServer(demo.New(demo.Seed).Handler())
+			defer crm.Close()
+			text := fmt.Sprintf(testConfig, "debug", "open = true", fmt.Sprintf("path = %q", first.db+"?"+tc.pragma), crm.URL)
+			cfg, err := config.Parse("test.toml", text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.pragma == "_pragma=max_page_count(1)" {
+				cfg.Store.Path = first.db + "?_pragma=max_page_count(" + pageCount(t, first.db) + ")"
+			}
+			logs := &syncBuffer{}
+			svc, err := start(context.Background(), cfg, newLogger(cfg.Log, logs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer svc.shutdown(time.Second)
+			// A full database may still have room in its pages: call until it has none.
+			for i := 0; i < 60 && !strings.Contains(logs.String(), tc.logs); i++ {
+				res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), svc.agiAddr.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Var("IDV_STATUS") != "IDENTIFIED" || len(res.Apps) != 1 {
+					t.Fatalf("caller not served: %v %v", res.Vars, res.Apps)
+				}
+			}
+			if !strings.Contains(logs.String(), `"name":"record"`) || !strings.Contains(logs.String(), tc.logs) {
+				t.Errorf("the log does not say the record failed (%s):\n%.2000s", tc.logs, logs)
+			}
+		})
+	}
+}
+
+// pageCount is the database's size in pages now, so that max_page_count makes it full.
+func pageCount(t *testing.T, path string) string {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("PRAGMA page_count").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(n)
 }
