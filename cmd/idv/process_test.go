@@ -55,6 +55,18 @@ func startProcess(t *testing.T, config string) *process {
 	return p
 }
 
+// writeConfig writes a configuration for a process under test: FastAGI on a free port, no
+// web server, JSON logs, no demo CRM or prompt check, the given database and CRM, then
+// extra TOML (the [agi] table's shutdown_timeout may be passed as agiExtra).
+func writeConfig(t *testing.T, path, db, crmURL, agiExtra, extra string) {
+	t.Helper()
+	text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n%s\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
+		"[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n%s", agiExtra, db, crmURL, extra)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // await reads the log until a line with this message; it fails the test if the process
 // ends or a minute passes first.
 func (p *process) await(t *testing.T, msg string) map[string]any {
@@ -83,13 +95,7 @@ func TestServeProcessReloadsOnSIGHUPAndDrainsOnSIGTERM(t *testing.T) {
 	defer crm.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
-	write := func(extra string) {
-		text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
-			"[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n%s", filepath.Join(dir, "idv.db"), crm.URL, extra)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(extra string) { writeConfig(t, path, filepath.Join(dir, "idv.db"), crm.URL, "", extra) }
 	write("")
 	p := startProcess(t, path)
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
@@ -135,9 +141,7 @@ func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "idv.db")
 	path := filepath.Join(dir, "config.toml")
-	os.WriteFile(path, []byte(fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n"+
-		"[democrm]\nenabled = false\n[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n"+
-		"[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n", db, crm.URL)), 0o644)
+	writeConfig(t, path, db, crm.URL, "", "[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n")
 	p := startProcess(t, path)
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
 	go func() { // keep the log pipe drained
@@ -215,8 +219,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "idv.db")
 	path := filepath.Join(dir, "config.toml")
-	os.WriteFile(path, []byte(fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout = \"500ms\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n"+
-		"[democrm]\nenabled = false\n[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n", db, crm.URL)), 0o644)
+	writeConfig(t, path, db, crm.URL, "shutdown_timeout = \"500ms\"", "")
 	p := startProcess(t, path)
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
 
