@@ -187,9 +187,9 @@ type CRM struct {
 	BreakerOpen     time.Duration `toml:"breaker_open"`
 	Auth            CRMAuth       `toml:"auth"`
 	TLS             CRMTLS        `toml:"tls"`
-	ByPhone         Endpoint      `toml:"by_phone"`
-	ByID            Endpoint      `toml:"by_id"`
-	Verify          Endpoint      `toml:"verify"`
+	ByPhone         crm.Endpoint  `toml:"by_phone"`
+	ByID            crm.Endpoint  `toml:"by_id"`
+	Verify          crm.Endpoint  `toml:"verify"`
 }
 
 // CRMTLS is how idv trusts the back end and proves itself to it.
@@ -238,20 +238,6 @@ type CRMAuth struct {
 	Bearer   string `toml:"bearer"`
 	User     string `toml:"user"`
 	Password string `toml:"password"`
-}
-
-// Endpoint is one back-end operation; see crm.Endpoint.
-type Endpoint struct {
-	Method             string            `toml:"method"`
-	URL                string            `toml:"url"`
-	Headers            map[string]string `toml:"headers"`
-	Body               string            `toml:"body"`
-	ListPath           string            `toml:"list_path"`
-	IDPath             string            `toml:"id_path"`
-	NamePath           string            `toml:"name_path"`
-	VerifyRequiredPath string            `toml:"verify_required_path"`
-	LanguagePath       string            `toml:"language_path"`
-	VerifiedPath       string            `toml:"verified_path"`
 }
 
 // line is a [lines.NAME] table.
@@ -322,11 +308,6 @@ var builtinLine = line{
 // Defaults is the configuration with no file at all.
 func Defaults() Config {
 	byPhone, byID, verify := crm.ReferenceEndpoints("{base}")
-	ep := func(e crm.Endpoint) Endpoint {
-		return Endpoint{Method: e.Method, URL: e.URL, Body: e.Body, ListPath: e.ListPath, IDPath: e.IDPath,
-			NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, LanguagePath: e.LanguagePath,
-			VerifiedPath: e.VerifiedPath}
-	}
 	return Config{
 		AGI: AGI{Listen: "127.0.0.1:4573", Allow: []string{}, EnvTimeout: 10 * time.Second, ReplyTimeout: 10 * time.Second,
 			PlaybackTimeout: 2 * time.Minute, QueueTimeout: 8 * time.Hour, WriteTimeout: 10 * time.Second,
@@ -342,7 +323,7 @@ func Defaults() Config {
 		ARI:      ARI{Application: "idv"},
 		Security: Security{LockoutFailures: 5, LockoutWindow: 30 * time.Minute, PerANI: 30, IdentifyWindow: 10 * time.Minute},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
-			ByPhone: ep(byPhone), ByID: ep(byID), Verify: ep(verify)},
+			ByPhone: byPhone, ByID: byID, Verify: verify},
 	}
 }
 
@@ -477,7 +458,7 @@ func (c *Config) check(raw map[string]line) error {
 	if !strings.HasPrefix(c.CRM.BaseURL, "http://") && !strings.HasPrefix(c.CRM.BaseURL, "https://") {
 		return c.fail("crm.base_url", "%q must start with http:// or https://", c.CRM.BaseURL)
 	}
-	for key, ep := range map[string]*Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify} {
+	for key, ep := range map[string]*crm.Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify} {
 		ep.URL = strings.ReplaceAll(ep.URL, "{base}", strings.TrimRight(c.CRM.BaseURL, "/"))
 		if !strings.HasPrefix(ep.URL, "http://") && !strings.HasPrefix(ep.URL, "https://") {
 			return c.fail(key+".url", "%q must be an http(s) URL template", ep.URL)
@@ -727,11 +708,6 @@ func Mask(s string, visible int) string {
 
 // Client builds the CRM client the configuration describes.
 func (c *Config) Client() *crm.Client {
-	ep := func(e Endpoint) crm.Endpoint {
-		return crm.Endpoint{Method: e.Method, URL: e.URL, Headers: e.Headers, Body: e.Body, ListPath: e.ListPath,
-			IDPath: e.IDPath, NamePath: e.NamePath, VerifyRequiredPath: e.VerifyRequiredPath, LanguagePath: e.LanguagePath,
-			VerifiedPath: e.VerifiedPath}
-	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
 	if c.crmTLS != nil {
@@ -740,9 +716,9 @@ func (c *Config) Client() *crm.Client {
 	return (&crm.Client{
 		HTTP:           &http.Client{Transport: tr},
 		Auth:           crm.Auth{Bearer: c.CRM.Auth.Bearer, User: c.CRM.Auth.User, Password: c.CRM.Auth.Password},
-		ByPhone:        ep(c.CRM.ByPhone),
-		ByID:           ep(c.CRM.ByID),
-		Check:          ep(c.CRM.Verify),
+		ByPhone:        c.CRM.ByPhone,
+		ByID:           c.CRM.ByID,
+		Check:          c.CRM.Verify,
 		RequestTimeout: c.CRM.RequestTimeout,
 	}).WithBreaker(c.CRM.BreakerFailures, c.CRM.BreakerOpen)
 }

@@ -24,22 +24,26 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
-// Endpoint is one operation of the back end.
+// Endpoint is one operation of the back end. The toml tags are config.toml's keys for it
+// ([crm.by_phone], [crm.by_id], [crm.verify]).
 type Endpoint struct {
-	Method string
+	Method string `toml:"method"`
 	// URL is a template: {phone}, {id} are replaced, path-escaped.
-	URL string
+	URL string `toml:"url"`
 	// Headers are sent as they are (e.g. an API key).
-	Headers map[string]string
+	Headers map[string]string `toml:"headers"`
 	// Body is a template: {phone}, {id}, {pin} are replaced, JSON-string-escaped.
-	Body string
+	Body string `toml:"body"`
 	// ListPath is where the list of customers is in the answer ("" = the answer is one
 	// customer object).
-	ListPath string
+	ListPath string `toml:"list_path"`
 	// IDPath, NamePath, VerifyRequiredPath and LanguagePath map a customer object.
-	IDPath, NamePath, VerifyRequiredPath, LanguagePath string
+	IDPath             string `toml:"id_path"`
+	NamePath           string `toml:"name_path"`
+	VerifyRequiredPath string `toml:"verify_required_path"`
+	LanguagePath       string `toml:"language_path"`
 	// VerifiedPath maps a verification answer to true/false.
-	VerifiedPath string
+	VerifiedPath string `toml:"verified_path"`
 }
 
 // Auth is how the client authenticates: a bearer token or a user and password.
