@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,7 +281,7 @@ func (s *Server) serveConn(conn net.Conn) {
 // from the caller) names the call that reached this agent.
 func (s *Server) agentConnected(ctx context.Context, sess *Session, log zerolog.Logger) {
 	id, _, err := sess.Variable(ctx, flow.VarInteraction)
-	agent := endpointOf(sess.Env["channel"])
+	agent := flow.AgentEndpoint(sess.Env["channel"])
 	switch {
 	case err != nil:
 		log.Warn().Err(err).Msg("agent connect: reading IDV_INTERACTION")
@@ -295,14 +294,6 @@ func (s *Server) agentConnected(ctx context.Context, sess *Session, log zerolog.
 		}
 		log.Info().Str("interaction", id).Str("agent", agent).Msg("call connected to agent")
 	}
-}
-
-// endpointOf is a channel's endpoint: PJSIP/agent1-0000000a → PJSIP/agent1.
-func endpointOf(channel string) string {
-	if i := strings.LastIndexByte(channel, '-'); i > strings.IndexByte(channel, '/') {
-		return channel[:i]
-	}
-	return channel
 }
 
 // run runs the flow and turns a panic into FAILURE, so a bug of ours still hands the

@@ -12,6 +12,8 @@ import (
 
 	"github.com/CyCoreSystems/ari/v5"
 	"github.com/rs/zerolog"
+
+	"github.com/idv-project/idv/flow"
 )
 
 // Outcome is what happened to a call in the queue.
@@ -74,14 +76,6 @@ type call struct {
 	transferred bool
 }
 
-// endpoint is the endpoint of a channel name: PJSIP/agent1-0000000a → PJSIP/agent1.
-func endpoint(channel string) string {
-	if i := strings.LastIndexByte(channel, '-'); i > strings.IndexByte(channel, '/') {
-		return channel[:i]
-	}
-	return channel
-}
-
 func ts(e ari.Event, data ari.EventData) time.Time { return time.Time(data.Timestamp) }
 
 // Handle takes one event.
@@ -121,13 +115,13 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		o.peers[ev.Peer.ID] = ev.Caller.ID
 		switch ev.Dialstatus {
 		case "":
-			stateOf, state = endpoint(ev.Peer.Name), "ringing"
+			stateOf, state = flow.AgentEndpoint(ev.Peer.Name), "ringing"
 		case "NOANSWER", "BUSY", "CANCEL", "CHANUNAVAIL", "CONGESTION":
-			stateOf, state = endpoint(ev.Peer.Name), "idle"
+			stateOf, state = flow.AgentEndpoint(ev.Peer.Name), "idle"
 		}
 		if ev.Dialstatus == "ANSWER" && c.answered.IsZero() {
 			c.answered = ts(e, ev.EventData)
-			c.agent = endpoint(ev.Peer.Name)
+			c.agent = flow.AgentEndpoint(ev.Peer.Name)
 			answeredBy, answeredID = c.agent, c.interaction
 		}
 	case *ari.DeviceStateChanged:

@@ -70,3 +70,12 @@ func TestSecretRedacts(t *testing.T) {
 		t.Error("secret marshals its digits or lost them")
 	}
 }
+
+func TestAgentEndpoint(t *testing.T) {
+	for in, want := range map[string]string{"PJSIP/agent1-0000000a": "PJSIP/agent1", "PJSIP/agent-one-00000002": "PJSIP/agent-one",
+		"PJSIP/agent1": "PJSIP/agent1", "Local/100@agents-0001;1": "Local/100@agents"} {
+		if got := AgentEndpoint(in); got != want {
+			t.Errorf("AgentEndpoint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

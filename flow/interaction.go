@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -72,4 +73,13 @@ type Event struct {
 	Count   int           // number of digits received
 	Latency time.Duration // CRM round trip
 	Detail  string        // free text for errors; never secret digits
+}
+
+// AgentEndpoint is the endpoint of an agent's channel, as Interaction.Agent holds it:
+// PJSIP/agent1-0000000a → PJSIP/agent1.
+func AgentEndpoint(channel string) string {
+	if i := strings.LastIndexByte(channel, '-'); i > strings.IndexByte(channel, '/') {
+		return channel[:i]
+	}
+	return channel
 }
