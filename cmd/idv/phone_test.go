@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +38,7 @@ func (p *ptyReader) waitFor(t *testing.T, text string) {
 // waits for the PIN prompt's text, types the keys, and reads the outcome.
 func TestTerminalPhone(t *testing.T) {
 	h := newHarness(t, "")
-	bin := filepath.Join(t.TempDir(), "idv")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "call", "-i", "-addr", h.addr, "-ani", "+442079460000", "-sounds", "../../sounds")
+	cmd := exec.Command(idvBinary(t), "call", "-i", "-addr", h.addr, "-ani", "+442079460000", "-sounds", "../../sounds")
 	tty, err := pty.Start(cmd)
 	if err != nil {
 		t.Fatal(err)

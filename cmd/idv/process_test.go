@@ -25,13 +25,57 @@ type process struct {
 	lines chan map[string]any
 }
 
+// binDir holds the built command, removed by TestMain.
+var binDir string
+
+// TestMain removes the command built for the process tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the idv command once for the tests that run it as its own process.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "idv-test-bin")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "idv")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// idvBinary is the built command, or the test fails.
+func idvBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// startTestProcess starts idv serve against a fresh demo CRM and database, with extra
+// TOML in [agi] and after it, and returns it with its database path.
+func startTestProcess(t *testing.T, agiExtra, extra string) (*process, string) {
+	t.Helper()
+	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
+	t.Cleanup(crm.Close)
+	dir := t.TempDir()
+	db, path := filepath.Join(dir, "idv.db"), filepath.Join(dir, "config.toml")
+	writeConfig(t, path, db, crm.URL, agiExtra, extra)
+	return startProcess(t, path), db
+}
+
 func startProcess(t *testing.T, config string) *process {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "idv")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "serve", "-config", config)
+	cmd := exec.Command(idvBinary(t), "serve", "-config", config)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +180,7 @@ func TestServeProcessReloadsOnSIGHUPAndDrainsOnSIGTERM(t *testing.T) {
 // synchronous=NORMAL: a committed transaction survives the process; the record is
 // committed before the route is sent.)
 func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
-	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
-	defer crm.Close()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "idv.db")
-	path := filepath.Join(dir, "config.toml")
-	writeConfig(t, path, db, crm.URL, "", "[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n")
-	p := startProcess(t, path)
+	p, db := startTestProcess(t, "", "[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n")
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
 	go func() { // keep the log pipe drained
 		for range p.lines {
@@ -214,13 +252,7 @@ func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 // waits agi.shutdown_timeout, hands the calls still in the flow to the dialplan fallback
 // (AGISTATUS=FAILURE), records them, and exits 0.
 func TestSIGTERMUnderLoad(t *testing.T) {
-	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
-	defer crm.Close()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "idv.db")
-	path := filepath.Join(dir, "config.toml")
-	writeConfig(t, path, db, crm.URL, "shutdown_timeout = \"500ms\"", "")
-	p := startProcess(t, path)
+	p, db := startTestProcess(t, "shutdown_timeout = \"500ms\"", "")
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
 
 	// Two callers who never type: they wait at the PIN prompt when idv is told to stop.
