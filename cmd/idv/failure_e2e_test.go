@@ -409,9 +409,9 @@ func TestFlappingCRM(t *testing.T) {
 // TestLockedStoreDelaysNoCaller: with another process holding the database's write lock,
 // callers are routed after at most store.record_timeout per write, and the log says so.
 func TestLockedStoreDelaysNoCaller(t *testing.T) {
+	testStoreKeys = `record_timeout = "200ms"`
 	h := newHarness(t, "")
-	// [store] is already in the test config: shorten the bound through the runner.
-	h.svc.agi.Runner.RecordTimeout = 200 * time.Millisecond
+	testStoreKeys = ""
 	other, err := sql.Open("sqlite", "file:"+h.db)
 	if err != nil {
 		t.Fatal(err)

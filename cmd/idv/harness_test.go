@@ -91,6 +91,9 @@ identify_attempts = 2
 opt_out_key = ""
 `
 
+// testStoreKeys are more [store] keys for the next harness.
+var testStoreKeys = ""
+
 // testStore is the back end the harness records to.
 var testStore = store.SQLite
 
@@ -114,6 +117,7 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 		_, dsn := storetest.DSN(t, testStore)
 		storeKeys = fmt.Sprintf("driver = %q\ndsn = %q", testStore, dsn)
 	}
+	storeKeys += "\n" + testStoreKeys
 	text := fmt.Sprintf(testConfig, testLogLevel, testWeb, storeKeys, crmURL) + strings.Join(extra, "\n")
 	cfg, err := config.Parse("test.toml", text)
 	if err != nil {
