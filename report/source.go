@@ -92,31 +92,8 @@ func (f Filter) onlyPeriodAndLines() bool {
 
 // where is the filter as SQL over interactions aliased i.
 func (f Filter) where() (string, []any) {
-	q := []string{"i.started_at >= ?", "i.started_at < ?"}
-	args := []any{f.From.UnixMilli(), f.To.UnixMilli()}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		q = append(q, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
-	}
-	in("i.line", f.Lines)
-	in("i.status", f.Statuses)
-	in("i.language", f.Languages)
-	in("i.wrapup", f.WrapUps)
-	in("i.agent", f.Agents)
-	if len(f.Queues) > 0 {
-		var or []string
-		for _, qn := range f.Queues {
-			or = append(or, "i.route = ? OR i.route LIKE ?")
-			args = append(args, "queue:"+qn, "queue:"+qn+",%")
-		}
-		q = append(q, "("+strings.Join(or, " OR ")+")")
-	}
-	return strings.Join(q, " AND "), args
+	return store.Query{From: f.From, To: f.To, Lines: f.Lines, Statuses: f.Statuses, Agents: f.Agents,
+		Queues: f.Queues, Languages: f.Languages, WrapUps: f.WrapUps}.Where()
 }
 
 func (s *Source) load(ctx context.Context, f Filter, need needs) (*data, error) {

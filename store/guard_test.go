@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/store/storetest"
 )
@@ -57,5 +60,37 @@ func TestGuardHoldsAcrossInstances(t *testing.T) {
 				t.Errorf("per-number throttling over two instances: %v", got)
 			}
 		})
+	}
+}
+
+// TestListFilters: the interactions view's filters, queue routes with options included.
+func TestListFilters(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t, store.SQLite)
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for i, route := range []string{"queue:support", "queue:support,t,,,300", "queue:supporters", "goto:selfservice,s,1"} {
+		st.Record(ctx, &flow.Interaction{ID: fmt.Sprint("01L", i), Line: []string{"retail", "default"}[i%2], Script: "idv",
+			Started: t0.Add(time.Duration(i) * time.Minute), Status: flow.StatusIdentified, Route: route})
+	}
+	list := func(q store.Query) string {
+		q.From, q.To = t0, t0.Add(time.Hour)
+		got, err := st.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := list(store.Query{Queues: []string{"support"}}); got != "01L1 01L0" {
+		t.Errorf("queue support: %s", got)
+	}
+	if got := list(store.Query{Lines: []string{"retail"}}); got != "01L2 01L0" {
+		t.Errorf("line retail: %s", got)
+	}
+	if got := list(store.Query{}); got != "01L3 01L2 01L1 01L0" {
+		t.Errorf("all, newest first: %s", got)
 	}
 }

@@ -8,11 +8,39 @@ import (
 	"time"
 )
 
-// Query selects interactions for the interactions view.
+// Query selects interactions: for the interactions view, and (through Where) for reports.
 type Query struct {
-	From, To                        time.Time
-	Lines, Statuses, Agents, Queues []string
-	Limit                           int
+	From, To                                            time.Time
+	Lines, Statuses, Agents, Queues, Languages, WrapUps []string
+	Limit                                               int
+}
+
+// Where is the query as SQL over interactions aliased i, with ? placeholders (see Bind).
+func (q Query) Where() (string, []any) {
+	where := []string{"i.started_at >= ?", "i.started_at < ?"}
+	args := []any{q.From.UnixMilli(), q.To.UnixMilli()}
+	in := func(col string, vals []string) {
+		if len(vals) > 0 {
+			where = append(where, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+			for _, v := range vals {
+				args = append(args, v)
+			}
+		}
+	}
+	in("i.line", q.Lines)
+	in("i.status", q.Statuses)
+	in("i.agent", q.Agents)
+	in("i.language", q.Languages)
+	in("i.wrapup", q.WrapUps)
+	if len(q.Queues) > 0 {
+		var or []string
+		for _, qn := range q.Queues {
+			or = append(or, "i.route = ? OR i.route LIKE ?")
+			args = append(args, "queue:"+qn, "queue:"+qn+",%")
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
+	return strings.Join(where, " AND "), args
 }
 
 // Summary is one line of the interactions view.
@@ -33,33 +61,13 @@ type Summary struct {
 
 // List returns the newest interactions matching q.
 func (s *Store) List(ctx context.Context, q Query) ([]Summary, error) {
-	where := []string{"started_at >= ?", "started_at < ?"}
-	args := []any{q.From.UnixMilli(), q.To.UnixMilli()}
-	in := func(col string, vals []string) {
-		if len(vals) > 0 {
-			where = append(where, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
-			for _, v := range vals {
-				args = append(args, v)
-			}
-		}
-	}
-	in("line", q.Lines)
-	in("status", q.Statuses)
-	in("agent", q.Agents)
-	if len(q.Queues) > 0 {
-		var or []string
-		for _, qn := range q.Queues {
-			or = append(or, "route = ? OR route LIKE ?")
-			args = append(args, "queue:"+qn, "queue:"+qn+",%")
-		}
-		where = append(where, "("+strings.Join(or, " OR ")+")")
-	}
+	where, args := q.Where()
 	limit := q.Limit
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
 	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT id, line, started_at, ended_at, status, reason, method, customer_id,
-		customer_name, route, agent, wrapup FROM interactions WHERE `+strings.Join(where, " AND ")+
+		customer_name, route, agent, wrapup FROM interactions i WHERE `+where+
 		` ORDER BY started_at DESC LIMIT `+strconv.Itoa(limit)), args...)
 	if err != nil {
 		return nil, err
