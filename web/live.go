@@ -65,8 +65,8 @@ type agentView struct {
 	Call  *live.Call  `json:"call"`
 }
 
-// liveStream pushes the live state as server-sent events on every change (and every 5 s
-// so the waits tick): the whole snapshot to supervisors, their own pop to agents.
+// liveStream pushes the live state as server-sent events on change, at most every minGap
+// (and every 5 s so the waits tick): the whole snapshot to supervisors, their own pop to agents.
 func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 	if s.Live == nil {
 		httpError(w, http.StatusServiceUnavailable, errors.New("live views are off"))
@@ -101,6 +101,15 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fl.Flush()
+		// At most minGap between pushes: under thousands of calls a dashboard gets a few
+		// snapshots a second, not one per step (changes coalesce meanwhile).
+		gap := time.NewTimer(minGap)
+		select {
+		case <-r.Context().Done():
+			gap.Stop()
+			return
+		case <-gap.C:
+		}
 		select {
 		case <-r.Context().Done():
 			return
@@ -109,6 +118,9 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// minGap is the shortest time between two pushes of the live views.
+const minGap = 250 * time.Millisecond
 
 func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
