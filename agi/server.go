@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -264,8 +263,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	if ctx.Err() != nil {
 		// Cut by the shutdown deadline: FAILURE hands the caller to the dialplan's
 		// AGISTATUS fallback (Asterisk reads it after the command in progress).
-		conn.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := io.WriteString(conn, "FAILURE\n"); err != nil {
+		if err := sess.Fail(); err != nil {
 			log.Warn().Err(err).Msg("could not hand the cut call to the fallback")
 		}
 	}

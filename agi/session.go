@@ -104,9 +104,6 @@ func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error
 	return s, nil
 }
 
-// HungUp reports whether Asterisk has said the caller hung up.
-func (s *Session) HungUp() bool { return s.replies.hungUp }
-
 // ErrShutdown ends a call that idv's shutdown deadline cut: not a hang-up, the caller is
 // still there, and Asterisk's dialplan fallback takes the call (idv answers FAILURE).
 var ErrShutdown = errors.New("call cut by idv's shutdown deadline; the dialplan fallback takes it")
@@ -332,11 +329,5 @@ func (s *Session) Fail() error {
 		return err
 	}
 	_, err := io.WriteString(s.conn, "FAILURE\n")
-	return err
-}
-
-// Verbose writes a line to Asterisk's console (VERBOSE level 1).
-func (s *Session) Verbose(msg string) error {
-	_, err := s.do("VERBOSE", 0, func() (zagi.Reply, error) { return s.agi.Verbose(SanitizeValue(msg), 1) })
 	return err
 }

@@ -59,7 +59,6 @@ const (
 	EventQueue    EventKind = "queue"
 	EventHangup   EventKind = "hangup"
 	EventError    EventKind = "error"
-	EventVariable EventKind = "variables"
 	EventLanguage EventKind = "language"
 	EventGuard    EventKind = "guard" // lockout or throttling stopped a step
 )

@@ -232,10 +232,3 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	}
 	return in, rows.Err()
 }
-
-// Count returns the number of stored interactions.
-func (s *Store) Count(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n)
-	return n, err
-}
