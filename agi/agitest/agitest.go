@@ -77,6 +77,16 @@ type Caller struct {
 	// the queue's arguments and the channel's variables: a test connects an agent there.
 	InQueue func(args string, vars map[string]string)
 
+	// PromptTime is how long a prompt takes to play to its end (an interrupted one half
+	// of it), KeyTime how long the caller takes over each key, and QueueTime how long
+	// EXEC Queue holds the caller: zero (the default) answers at once, for throughput
+	// runs; real values hold the call as long as a live one, for concurrency runs. A
+	// silent caller then waits out the command's own timeout too.
+	PromptTime, KeyTime, QueueTime time.Duration
+	// OnCommand, when set, is told of each command with the time the server took to send
+	// it: from Asterisk's previous write (the environment or a reply) to its arrival.
+	OnCommand func(name string, took time.Duration)
+
 	// Timeout bounds the whole call; default 30 s.
 	Timeout time.Duration
 	// Trace, when set, sees every line: "<" for what Asterisk sends, ">" for what the
@@ -160,6 +170,7 @@ func (c Caller) Call(ctx context.Context, addr string) (*Result, error) {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	ch := newChannel(c, addr)
+	ch.ctx = ctx
 	err = ch.run(conn)
 	if ctx.Err() != nil && err != nil {
 		err = fmt.Errorf("asterisk stand-in: call not finished within %s: %w", timeout, err)
@@ -173,6 +184,8 @@ var callSeq atomic.Int64
 // channel is the simulated Asterisk channel and its AGI loop.
 type channel struct {
 	c       Caller
+	ctx     context.Context
+	sent    time.Time // when Asterisk last wrote
 	addr    string
 	w       *bufio.Writer
 	keys    []rune
@@ -211,7 +224,25 @@ func (ch *channel) send(lines ...string) error {
 			return err
 		}
 	}
-	return ch.w.Flush()
+	err := ch.w.Flush()
+	if ch.c.OnCommand != nil {
+		ch.sent = time.Now()
+	}
+	return err
+}
+
+// pause holds the channel for d, as a prompt playing or a caller typing does; it ends
+// early when the call's time is up.
+func (ch *channel) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ch.ctx.Done():
+	}
 }
 
 func (ch *channel) env() []string {
@@ -280,6 +311,9 @@ func (ch *channel) run(conn net.Conn) error {
 			}
 		}
 		cmd := Command{Line: line, Args: parseArgs(line), Dead: ch.dead}
+		if ch.c.OnCommand != nil {
+			ch.c.OnCommand(cmd.Name(), time.Since(ch.sent))
+		}
 		reply := ch.handle(cmd.Args)
 		if ch.c.Mangle != nil {
 			if m := ch.c.Mangle(cmd); m != "" {
@@ -328,7 +362,15 @@ func (ch *channel) hangup() {
 // time, else from the script; 0 is silence.
 func (ch *channel) waitKey(timeoutMS int) rune {
 	if ch.c.Keypad == nil {
-		return ch.nextKey()
+		k := ch.nextKey()
+		if k == 0 || k == '.' {
+			if ch.c.KeyTime > 0 {
+				ch.pause(time.Duration(timeoutMS) * time.Millisecond)
+			}
+		} else {
+			ch.pause(ch.c.KeyTime)
+		}
+		return k
 	}
 	t := time.NewTimer(time.Duration(max(timeoutMS, 0)) * time.Millisecond)
 	defer t.Stop()

@@ -115,11 +115,13 @@ func (ch *channel) streamFile(argv []string) []string {
 		if ahead == '!' && ch.c.Keypad == nil {
 			ch.nextKey()
 		}
+		ch.pause(ch.c.PromptTime / 4)
 		ch.hangup()
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "hangup"})
 		return []string{"200 result=-1 endpos=4000"}
 	}
 	if ahead == '_' {
+		ch.pause(ch.c.PromptTime)
 		ch.keys = ch.keys[1:]
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 		return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
@@ -128,10 +130,12 @@ func (ch *channel) streamFile(argv []string) []string {
 		if ch.c.Keypad == nil {
 			ch.nextKey()
 		}
+		ch.pause(ch.c.PromptTime / 2)
 		ch.typed(k)
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "interrupted", Key: k})
 		return []string{fmt.Sprintf("200 result=%d endpos=%d", k, promptSamples/2)}
 	}
+	ch.pause(ch.c.PromptTime)
 	ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 	return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
 }
@@ -167,6 +171,7 @@ func (ch *channel) getData(argv []string) []string {
 	if len(argv) >= 5 {
 		max, _ = strconv.Atoi(argv[4])
 	}
+	ch.pause(ch.c.PromptTime / 2) // the caller starts typing halfway through the prompt
 	var digits []rune
 	for len(digits) < max {
 		switch k := ch.waitKey(timeout); k {
@@ -267,6 +272,7 @@ func (ch *channel) exec(argv []string) []string {
 	}
 	switch strings.ToLower(app) {
 	case "queue":
+		ch.pause(ch.c.QueueTime)
 		if ch.c.InQueue != nil {
 			ch.c.InQueue(data, maps.Clone(ch.vars))
 		}

@@ -80,6 +80,8 @@ func main() {
 		err = check(args)
 	case "report":
 		err = reportCmd(args)
+	case "loadtest":
+		err = loadtestCmd(args)
 	case "hash-password":
 		err = hashPassword(args, os.Stdin, os.Stdout)
 	case "version", "-version", "--version":
@@ -106,6 +108,7 @@ commands:
   democrm   run the reference CRM with its demo customers
   check     validate a configuration and the prompt files it names
   report    build a report (PDF, XLSX, CSV) from the interaction records
+  loadtest  act as many Asterisk instances at once and measure idv (and a bare baseline)
   hash-password  read a password on standard input, print its bcrypt hash for [[web.user]]
   version   print the version
 

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/idv-project/idv/loadtest"
+)
+
+func loadtestCmd(args []string) error { return loadtestTo(os.Stdout, os.Stderr, args) }
+
+// loadtestTo runs a load and prints its summary to out and its progress to progress.
+func loadtestTo(out, progress io.Writer, args []string) error {
+	fs := newFlagSet("loadtest", "[flags]", `Acts as many Asterisk instances at once against idv's FastAGI port and prints calls/s,
+errors by kind, percentiles of the server's time per AGI command and per flow, and the
+server's memory per call in progress. Without -target it starts its own idv serve (demo
+CRM, SQLite in a temporary directory); with -baseline it also runs the same calls
+against a bare zaf/agi server sending the same commands, and prints the ratios.
+Traffic goes only to loopback. Examples:
+  idv loadtest                               # 5,000 calls, 50 at once, at most 60 s
+  idv loadtest -baseline -c 200 -n 50000
+  idv loadtest -realistic -c 2000 -d 2m      # hold 2,000 calls with real prompt and typing times
+  idv loadtest -target 127.0.0.1:4573 -metrics http://127.0.0.1:8080/metrics`)
+	target := fs.String("target", "", "FastAGI address of a running idv serve (default: start one)")
+	metricsURL := fs.String("metrics", "", "with -target: idv's /metrics URL, to read its memory")
+	conc := fs.Int("c", 50, "calls in progress at once")
+	calls := fs.Int("n", 5000, "stop after this many calls (0: only the time cap)")
+	dur := fs.Duration("d", 60*time.Second, "time cap: calls still in progress then are cut (0: only the call cap)")
+	ramp := fs.Duration("ramp", 0, "spread the start of the -c callers over this time")
+	mix := fs.String("mix", "", "scenario weights, e.g. ani-verified=50,opt-out=50; names: "+strings.Join(loadtest.Names(), ", "))
+	line := fs.String("line", "", "service line (?line=)")
+	prompt := fs.Duration("prompt", 0, "simulated playback time of a prompt")
+	key := fs.Duration("key", 0, "simulated time the caller takes per key")
+	queue := fs.Duration("queue", 0, "simulated time in the agent queue")
+	realistic := fs.Bool("realistic", false, "shorthand for -prompt 3s -key 400ms -queue 20s (a concurrency run)")
+	baseline := fs.Bool("baseline", false, "also run the same calls against a bare zaf/agi server and print idv/baseline")
+	serveBaseline := fs.String("serve-baseline", "", "internal: serve the baseline on this address")
+	sequences := fs.String("sequences", "", "internal: with -serve-baseline, the command sequences file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *serveBaseline != "" {
+		return runBaselineServer(*serveBaseline, *sequences)
+	}
+	scenarios, err := loadtest.ParseMix(*mix)
+	if err != nil {
+		return err
+	}
+	if *realistic {
+		*prompt, *key, *queue = 3*time.Second, 400*time.Millisecond, 20*time.Second
+	}
+	raiseFileLimit(*conc)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	script := "idv"
+	if *line != "" {
+		script += "?line=" + *line
+	}
+	opts := loadtest.Options{Target: *target, Script: script, Mix: scenarios, Concurrency: *conc, Calls: *calls, Duration: *dur,
+		RampUp: *ramp, PromptTime: *prompt, KeyTime: *key, QueueTime: *queue, Progress: progress}
+	if f, ok := progress.(*os.File); ok {
+		opts.TTY = term.IsTerminal(int(f.Fd()))
+	}
+	dir, err := os.MkdirTemp("", "idv-loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if *target == "" {
+		srv, err := startChild(ctx, dir, "idv serve", func(port string) []string {
+			return []string{"serve", "-config", childConfig(dir, port)}
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		opts.Target, opts.Memory = srv.addr, srv.rss
+		fmt.Fprintf(out, "started idv serve on %s (SQLite and log in %s, demo CRM)\n", srv.addr, dir)
+	} else if *metricsURL != "" {
+		opts.Memory = metricsRSS(*metricsURL)
+	}
+	if err := loadtest.Loopback(opts.Target); err != nil {
+		return err
+	}
+	// One call of each scenario warms the server up and records the commands it sends.
+	seqs, err := loadtest.Capture(ctx, opts.Target, script, scenarios)
+	if err != nil {
+		return fmt.Errorf("warm-up call against %s: %w", opts.Target, err)
+	}
+	fmt.Fprintf(out, "mix %s; %d at once; cap %d calls / %s; prompt %s, key %s, queue %s\n",
+		mixString(scenarios), *conc, *calls, *dur, *prompt, *key, *queue)
+
+	var base *loadtest.Summary
+	if *baseline {
+		file := filepath.Join(dir, "sequences.json")
+		if err := seqs.Save(file); err != nil {
+			return err
+		}
+		bsrv, err := startChild(ctx, dir, "baseline", func(port string) []string {
+			return []string{"loadtest", "-serve-baseline", "127.0.0.1:" + port, "-sequences", file}
+		})
+		if err != nil {
+			return err
+		}
+		bopts := opts
+		bopts.Target, bopts.Memory, bopts.ScriptFor = bsrv.addr, bsrv.rss, loadtest.BaselineScript
+		fmt.Fprintln(progress, "baseline (zaf/agi, same commands, no flow, CRM or store):")
+		base, err = loadtest.Run(ctx, bopts)
+		bsrv.stop()
+		if err != nil {
+			return err
+		}
+		base.Print(out, "baseline: bare zaf/agi server, same command sequences")
+	}
+	fmt.Fprintln(progress, "idv:")
+	sum, err := loadtest.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	sum.Print(out, "idv")
+	if base != nil {
+		printRatios(out, base, sum)
+	}
+	if sum.Completed == 0 {
+		return errors.New("no call completed")
+	}
+	return nil
+}
+
+func mixString(mix []loadtest.Scenario) string {
+	parts := make([]string, len(mix))
+	for i, sc := range mix {
+		parts[i] = fmt.Sprintf("%s=%d", sc.Name, sc.Weight)
+	}
+	return strings.Join(parts, ",")
+}
+
+// printRatios compares idv with the baseline of the same run.
+func printRatios(w io.Writer, base, idv *loadtest.Summary) {
+	r := func(a, b time.Duration) string {
+		if b <= 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", float64(a)/float64(b))
+	}
+	fmt.Fprintln(w, "idv / baseline (same calls, same run)")
+	if b := base.CallsPerSecond(); b > 0 && idv.CallsPerSecond() > 0 {
+		fmt.Fprintf(w, "  calls/s            %.2f  (baseline %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
+			idv.CallsPerSecond()/b, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
+	}
+	fmt.Fprintf(w, "  flow p50 / p99     %s / %s\n", r(idv.Flow.P50, base.Flow.P50), r(idv.Flow.P99, base.Flow.P99))
+	fmt.Fprintf(w, "  AGI cmd p50 / p99  %s / %s  (added by idv at p99: %s)\n", r(idv.Command.P50, base.Command.P50),
+		r(idv.Command.P99, base.Command.P99), fmt.Sprintf("%.3fms", float64((idv.Command.P99-base.Command.P99).Microseconds())/1000))
+	if base.MemoryPerCall() > 0 && idv.MemoryPerCall() > 0 {
+		fmt.Fprintf(w, "  memory per call    %.2f  (baseline %.1f KiB, idv %.1f KiB)\n", idv.MemoryPerCall()/base.MemoryPerCall(),
+			base.MemoryPerCall()/1024, idv.MemoryPerCall()/1024)
+	}
+}
+
+// child is a server process the load test started.
+type child struct {
+	cmd    *exec.Cmd
+	addr   string
+	exited chan error
+}
+
+// startChild starts this binary with args(port) on a free loopback port and waits until
+// the port accepts connections.
+func startChild(ctx context.Context, dir, name string, args func(port string) []string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(self, args(port)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, addr: "127.0.0.1:" + port, exited: make(chan error, 1)}
+	go func() { c.exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		conn, err := net.DialTimeout("tcp", c.addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return c, nil
+		}
+		select {
+		case err := <-c.exited:
+			return nil, fmt.Errorf("%s exited before serving: %v (log: %s)", name, err, logf.Name())
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond): // polling a port that is not up yet
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			return nil, fmt.Errorf("%s did not listen on %s within 30 s (log: %s)", name, c.addr, logf.Name())
+		}
+	}
+}
+
+// stop ends the child with SIGTERM (idv drains) and, after 10 s, SIGKILL.
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// rss reads the child's resident memory from /proc.
+func (c *child) rss() (int64, error) { return procRSS(c.cmd.Process.Pid) }
+
+func procRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// metricsRSS reads process_resident_memory_bytes from a Prometheus endpoint.
+func metricsRSS(url string) func() (int64, error) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	return func() (int64, error) {
+		resp, err := client.Get(url)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				return int64(f), err
+			}
+		}
+		return 0, errors.New("no process_resident_memory_bytes in " + url)
+	}
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port, nil
+}
+
+// childConfig writes the configuration of the idv serve the load test starts: FastAGI
+// on port, the demo CRM and SQLite in dir, JSON logs, no web server, and lockout and
+// throttling limits out of reach (the mix replays the same few demo callers; the guard
+// still runs its queries on every call).
+func childConfig(dir, port string) string {
+	crmPort, err := freePort()
+	if err != nil {
+		crmPort = "8089"
+	}
+	text := fmt.Sprintf(`[agi]
+listen = "127.0.0.1:%s"
+[log]
+format = "json"
+[store]
+path = %q
+[democrm]
+enabled = true
+listen = "127.0.0.1:%s"
+[crm]
+base_url = "http://127.0.0.1:%s"
+[sounds]
+dir = ""
+[web]
+listen = ""
+[security]
+verify_lockout_failures = 1000000000
+identify_per_ani = 1000000000
+`, port, filepath.Join(dir, "idv.db"), crmPort, crmPort)
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(text), 0o600)
+	return path
+}
+
+// runBaselineServer is the child process of -baseline.
+func runBaselineServer(addr, file string) error {
+	seqs, err := loadtest.LoadSequences(file)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, os.Interrupt)
+		<-ch
+		ln.Close()
+	}()
+	return loadtest.ServeBaseline(ln, seqs)
+}
+
+// raiseFileLimit lifts the open-file limit for this process and the servers it starts:
+// each call in progress is a socket on both sides.
+func raiseFileLimit(conc int) {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return
+	}
+	want := uint64(conc)*2 + 1024
+	if lim.Max < want {
+		lim.Max = want // allowed for root; otherwise the soft limit below still rises
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}) == nil {
+			return
+		}
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	lim.Cur = lim.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+}

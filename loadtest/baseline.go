@@ -1,0 +1,99 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	zagi "github.com/zaf/agi"
+
+	"github.com/idv-project/idv/agi/agitest"
+)
+
+// Sequences are the AGI command lines idv sent for one call of each scenario, by
+// scenario name: what the baseline server sends back for the same calls.
+type Sequences map[string][]string
+
+// BaselineScript is the script a call of this scenario asks the baseline server for.
+func BaselineScript(sc Scenario) string { return "baseline/" + sc.Name }
+
+// Capture plays one call of each scenario of the mix against the server at target and
+// keeps the commands it sent. Each call must end as its scenario expects.
+func Capture(ctx context.Context, target, script string, mix []Scenario) (Sequences, error) {
+	seqs := Sequences{}
+	for _, sc := range mix {
+		res, err := agitest.Caller{Script: script, ANI: sc.ANI, Keys: sc.Keys}.Call(ctx, target)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+		if kind := sc.check(res); kind != "" {
+			return nil, fmt.Errorf("scenario %s: %s (IDV_STATUS %q, AGISTATUS %s)", sc.Name, kind, res.Var("IDV_STATUS"), res.AGIStatus)
+		}
+		for _, c := range res.Commands {
+			seqs[sc.Name] = append(seqs[sc.Name], c.Line)
+		}
+	}
+	return seqs, nil
+}
+
+// Save writes the sequences as JSON.
+func (s Sequences) Save(path string) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// LoadSequences reads what Save wrote.
+func LoadSequences(path string) (Sequences, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Sequences
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ServeBaseline is the bare FastAGI server a load run compares idv with: plain
+// github.com/zaf/agi, one goroutine per call, sending the commands of the call's
+// scenario ("baseline/NAME") one after the other and reading each reply, with no flow,
+// CRM or store. It returns when the listener is closed.
+func ServeBaseline(ln net.Listener, seqs Sequences) error {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer conn.Close()
+			a := zagi.New()
+			if a.Init(bufio.NewReadWriter(bufio.NewReader(conn), bufio.NewWriter(conn))) != nil {
+				return
+			}
+			name := strings.TrimPrefix(a.Env["network_script"], "baseline/")
+			for _, line := range seqs[name] {
+				if _, err := a.RawCommand(line); err != nil && (errors.Is(err, io.EOF) || isNetError(err)) {
+					return
+				}
+			}
+		}()
+	}
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
+}
