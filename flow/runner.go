@@ -108,6 +108,9 @@ type session struct {
 	in       *Interaction
 	observe  func(*Interaction, Event)
 	crmSpent time.Duration
+	// callerKey is the calling number the per-number identify limit counts, "" when it
+	// is withheld: withheld callers are many people, not one.
+	callerKey string
 }
 
 func (s *session) event(ev Event) {
@@ -122,6 +125,9 @@ func (s *session) event(ev Event) {
 var errBackend = errors.New("back end unavailable")
 
 func (s *session) run(ctx context.Context, req Request) error {
+	if !ANIWithheld(req.ANI, req.Presentation) {
+		s.callerKey = req.ANI
+	}
 	if err := s.call.Answer(ctx); err != nil {
 		return err
 	}
@@ -285,7 +291,7 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 			s.in.Identifier = e.digits
 		}
 		if g := s.r.Guard; g != nil && e.result == entryDigits {
-			ok, err := g.IdentifyAllowed(ctx, s.in.ANI)
+			ok, err := g.IdentifyAllowed(ctx, s.callerKey)
 			if err != nil {
 				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
 			} else if !ok {

@@ -141,8 +141,9 @@ type Guard interface {
 	VerifyFailed(ctx context.Context, customerID string) (bool, error)
 	// VerifyPassed clears the customer's failures.
 	VerifyPassed(ctx context.Context, customerID string) error
-	// IdentifyAllowed counts one identification attempt from ani and says whether it
-	// stays within the limits.
+	// IdentifyAllowed counts one identification attempt from ani ("" for a withheld
+	// number, which only the global limit counts) and says whether it stays within the
+	// limits.
 	IdentifyAllowed(ctx context.Context, ani string) (bool, error)
 }
 

@@ -39,8 +39,10 @@ type Options struct {
 	PromptTime, KeyTime, QueueTime time.Duration
 	// CallTimeout bounds one call (default 2 minutes).
 	CallTimeout time.Duration
-	// Memory, when set, reads the server's resident memory in bytes.
+	// Memory, when set, reads the server's resident memory in bytes; CPU its CPU time
+	// used so far (user and system).
 	Memory func() (int64, error)
+	CPU    func() (time.Duration, error)
 	// Progress, when set, receives a progress bar; TTY redraws it in place.
 	Progress io.Writer
 	TTY      bool
@@ -79,6 +81,16 @@ type Summary struct {
 	// the most calls in progress (MemAtInFlight of them). Zero when not measured.
 	MemIdle, MemPeak int64
 	MemAtInFlight    int
+	// ServerCPU is the CPU time the server used during the run; zero when not measured.
+	ServerCPU time.Duration
+}
+
+// CPUPerCall is the server's CPU time per call started; 0 when not measured.
+func (s *Summary) CPUPerCall() time.Duration {
+	if s.Calls == 0 {
+		return 0
+	}
+	return s.ServerCPU / time.Duration(s.Calls)
 }
 
 // CallsPerSecond is completed calls over the run's time.
@@ -126,6 +138,9 @@ func (s *Summary) Print(w io.Writer, title string) {
 	}
 	p("AGI cmd", s.Command)
 	p("flow", s.Flow)
+	if c := s.CPUPerCall(); c > 0 {
+		fmt.Fprintf(w, "  server CPU %s per call: one core alone would serve %.0f calls/s\n", us(c), float64(time.Second)/float64(c))
+	}
 	if s.MemPeak > 0 {
 		fmt.Fprintf(w, "  memory     %.1f MiB idle, %.1f MiB with %d calls in progress: %.1f KiB per call\n",
 			float64(s.MemIdle)/(1<<20), float64(s.MemPeak)/(1<<20), s.MemAtInFlight, s.MemoryPerCall()/1024)
@@ -181,6 +196,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	s := &Summary{Errors: map[string]int{}}
 	if o.Memory != nil {
 		s.MemIdle, _ = o.Memory()
+	}
+	var cpu0 time.Duration
+	if o.CPU != nil {
+		cpu0, _ = o.CPU()
 	}
 	runCtx := ctx
 	if o.Duration > 0 {
@@ -272,6 +291,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	s.Elapsed = time.Since(begin)
+	if o.CPU != nil {
+		if cpu, err := o.CPU(); err == nil {
+			s.ServerCPU = cpu - cpu0
+		}
+	}
 	var commands, flows []time.Duration
 	for _, wk := range workers {
 		commands = append(commands, wk.commands...)

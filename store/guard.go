@@ -34,13 +34,21 @@ func (g *Guard) count(ctx context.Context, kind, key string, since time.Time) (i
 	if key != "" {
 		q, args = q+` AND key = ?`, append(args, key)
 	}
+	st, err := g.Store.stmt(ctx, q)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	err := g.Store.db.QueryRowContext(ctx, g.Store.bind(q), args...).Scan(&n)
+	err = st.QueryRowContext(ctx, args...).Scan(&n)
 	return n, err
 }
 
 func (g *Guard) add(ctx context.Context, kind, key string) error {
-	_, err := g.Store.db.ExecContext(ctx, g.Store.bind(`INSERT INTO guard_events (kind, key, at) VALUES (?, ?, ?)`), kind, key, g.now().UnixMilli())
+	st, err := g.Store.stmt(ctx, `INSERT INTO guard_events (kind, key, at) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, kind, key, g.now().UnixMilli())
 	return err
 }
 
@@ -68,8 +76,20 @@ func (g *Guard) VerifyFailed(ctx context.Context, customer string) (bool, error)
 }
 
 // VerifyPassed implements flow.Guard.
+// Most customers have no failures to clear: a read spares them a write transaction.
 func (g *Guard) VerifyPassed(ctx context.Context, customer string) error {
-	_, err := g.Store.db.ExecContext(ctx, g.Store.bind(`DELETE FROM guard_events WHERE kind = 'verify_failed' AND key = ?`), customer)
+	if g.LockoutFailures <= 0 {
+		return nil
+	}
+	st, err := g.Store.stmt(ctx, `SELECT EXISTS (SELECT 1 FROM guard_events WHERE kind = 'verify_failed' AND key = ?)`)
+	if err != nil {
+		return err
+	}
+	var failures bool
+	if err := st.QueryRowContext(ctx, customer).Scan(&failures); err != nil || !failures {
+		return err
+	}
+	_, err = g.Store.db.ExecContext(ctx, g.Store.bind(`DELETE FROM guard_events WHERE kind = 'verify_failed' AND key = ?`), customer)
 	return err
 }
 
@@ -82,7 +102,7 @@ func (g *Guard) IdentifyAllowed(ctx context.Context, ani string) (bool, error) {
 		return false, err
 	}
 	since := g.now().Add(-g.IdentifyWindow)
-	if g.PerANI > 0 {
+	if g.PerANI > 0 && ani != "" {
 		n, err := g.count(ctx, "identify", ani, since)
 		if err != nil || n > g.PerANI {
 			return false, err

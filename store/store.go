@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
@@ -35,7 +36,13 @@ type Store struct {
 	db      *sql.DB
 	dialect string
 	// Prepared once: preparing on every record cost a tenth of a call's CPU.
-	upsert, countEvents, insertEvent *sql.Stmt
+	upsert *sql.Stmt
+	// stmts holds statements prepared on first use (stmt), by query.
+	stmts sync.Map
+	// w commits records in groups (writer.go).
+	w       *writer
+	closeMu sync.RWMutex
+	closed  bool
 	// MaskANI hides digits of calling numbers before they are stored.
 	MaskANI func(string) string
 }
@@ -60,9 +67,11 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 		db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		// One writer at a time is SQLite's rule; a small pool serves concurrent readers.
 		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4) // opening a connection reads the schema again: keep them
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
 		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (sqlite, postgres)", driver)
 	}
@@ -77,12 +86,18 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
-	}{{&s.upsert, upsertSQL}, {&s.countEvents, countEventsSQL}, {&s.insertEvent, insertEventSQL}} {
+	}{{&s.upsert, upsertSQL}} {
 		if *p.stmt, err = db.PrepareContext(ctx, s.bind(p.sql)); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store %s: %w", driver, err)
 		}
 	}
+	// SQLite has one writer at a time anyway; PostgreSQL takes a few batches at once.
+	writers := 1
+	if driver == Postgres {
+		writers = 4
+	}
+	s.startWriters(writers)
 	return s, nil
 }
 
@@ -92,14 +107,31 @@ func (s *Store) Driver() string { return s.dialect }
 // DB is the database, for the packages that read it (reports).
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database.
+// Close writes the records still queued and closes the database.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.upsert, s.countEvents, s.insertEvent} {
-		if st != nil {
-			st.Close()
-		}
+	s.stopWriters()
+	if s.upsert != nil {
+		s.upsert.Close()
 	}
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
+}
+
+// stmt is the query (with ? placeholders) prepared, once per store: the queries of every
+// call should not be parsed again on every call.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.bind(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // bind rewrites ? placeholders as $1, $2… for PostgreSQL.
@@ -135,7 +167,6 @@ const (
 		identifier = excluded.identifier, status = excluded.status, reason = excluded.reason, method = excluded.method,
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status`
-	countEventsSQL = `SELECT COUNT(*) FROM events WHERE interaction_id = ? AND seq < 10000`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -152,40 +183,6 @@ func ms(t time.Time) any {
 		return nil
 	}
 	return t.UnixMilli()
-}
-
-// Record implements flow.Recorder: it writes the interaction as it is now, with the
-// events not yet stored, in one transaction.
-func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store record %s: %w", in.ID, err)
-	}
-	defer tx.Rollback()
-	_, err = tx.StmtContext(ctx, s.upsert).ExecContext(ctx,
-		in.ID, in.Line, in.Script, in.Started.UnixMilli(), ms(in.Ended), s.mask(in.ANI), s.mask(in.ANIE164),
-		in.DNIS, in.Channel, in.UniqueID, in.Language, in.CustomerID, in.CustomerName, in.Identifier,
-		string(in.Status), string(in.Reason), string(in.Method), in.IdentifyAttempts, in.VerifyAttempts,
-		in.Route, in.QueueStatus)
-	if err != nil {
-		return fmt.Errorf("store record %s: %w", in.ID, err)
-	}
-	var stored int
-	if err := tx.StmtContext(ctx, s.countEvents).QueryRowContext(ctx, in.ID).Scan(&stored); err != nil {
-		return fmt.Errorf("store record %s: %w", in.ID, err)
-	}
-	insert := tx.StmtContext(ctx, s.insertEvent)
-	for i := stored; i < len(in.Events); i++ {
-		ev := in.Events[i]
-		if _, err := insert.ExecContext(ctx, in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result,
-			ev.Count, ev.Latency.Microseconds(), ev.Detail, in.Line, in.Started.UnixMilli()); err != nil {
-			return fmt.Errorf("store record %s event %d: %w", in.ID, i, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store record %s: %w", in.ID, err)
-	}
-	return nil
 }
 
 // ErrNotFound is returned for an interaction that is not stored.

@@ -9,6 +9,7 @@ import (
 	zagi "github.com/zaf/agi"
 
 	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/loadtest"
 )
 
 // BenchmarkCallANIHit is one whole call through idv — FastAGI over TCP, the CRM lookup
@@ -73,4 +74,23 @@ func BenchmarkCallBareAGI(b *testing.B) {
 			b.Fatalf("call: %v, %d commands", err, len(res.Commands))
 		}
 	}
+}
+
+// BenchmarkLoadMix is loadtest's default mix, 50 calls at once, against an in-process
+// idv (demo CRM, SQLite): one op is one call. It is the profile target for the server's
+// hot paths under concurrency (go test -bench LoadMix -cpuprofile).
+func BenchmarkLoadMix(b *testing.B) {
+	testLogLevel = "warn"
+	defer func() { testLogLevel = "debug" }()
+	h := newHarness(b, "", loadSecurity)
+	b.ReportAllocs()
+	b.ResetTimer()
+	sum, err := loadtest.Run(context.Background(), loadtest.Options{Target: h.addr, Script: "idv", Concurrency: 50, Calls: b.N})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if sum.Completed != b.N {
+		b.Fatalf("%d of %d calls completed: %v", sum.Completed, b.N, sum.Errors)
+	}
+	b.ReportMetric(sum.CallsPerSecond(), "calls/s")
 }

@@ -49,6 +49,7 @@ Traffic goes only to loopback. Examples:
 	queue := fs.Duration("queue", 0, "simulated time in the agent queue")
 	realistic := fs.Bool("realistic", false, "shorthand for -prompt 3s -key 400ms -queue 20s (a concurrency run)")
 	baseline := fs.Bool("baseline", false, "also run the same calls against a bare zaf/agi server and print idv/baseline")
+	cpuprofile := fs.String("cpuprofile", "", "write the started idv serve's CPU profile to this file")
 	serveBaseline := fs.String("serve-baseline", "", "internal: serve the baseline on this address")
 	sequences := fs.String("sequences", "", "internal: with -serve-baseline, the command sequences file")
 	if err := fs.Parse(args); err != nil {
@@ -83,15 +84,28 @@ Traffic goes only to loopback. Examples:
 	}
 	defer os.RemoveAll(dir)
 	if *target == "" {
+		// The demo CRM runs as a process of its own, so that the server's CPU and memory
+		// are idv's alone, as they are with a company CRM elsewhere.
+		crm, err := startChild(ctx, dir, "democrm", func(port string) []string {
+			return []string{"democrm", "-listen", "127.0.0.1:" + port}
+		})
+		if err != nil {
+			return err
+		}
+		defer crm.stop()
 		srv, err := startChild(ctx, dir, "idv serve", func(port string) []string {
-			return []string{"serve", "-config", childConfig(dir, port)}
+			args := []string{"serve", "-config", childConfig(dir, port, crm.addr)}
+			if *cpuprofile != "" {
+				args = append(args, "-cpuprofile", *cpuprofile)
+			}
+			return args
 		})
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
-		opts.Target, opts.Memory = srv.addr, srv.rss
-		fmt.Fprintf(out, "started idv serve on %s (SQLite and log in %s, demo CRM)\n", srv.addr, dir)
+		opts.Target, opts.Memory, opts.CPU = srv.addr, srv.rss, srv.cpu
+		fmt.Fprintf(out, "started idv serve on %s (SQLite and log in %s) and the demo CRM on %s\n", srv.addr, dir, crm.addr)
 	} else if *metricsURL != "" {
 		opts.Memory = metricsRSS(*metricsURL)
 	}
@@ -119,7 +133,7 @@ Traffic goes only to loopback. Examples:
 			return err
 		}
 		bopts := opts
-		bopts.Target, bopts.Memory, bopts.ScriptFor = bsrv.addr, bsrv.rss, loadtest.BaselineScript
+		bopts.Target, bopts.Memory, bopts.CPU, bopts.ScriptFor = bsrv.addr, bsrv.rss, bsrv.cpu, loadtest.BaselineScript
 		fmt.Fprintln(progress, "baseline (zaf/agi, same commands, no flow, CRM or store):")
 		base, err = loadtest.Run(ctx, bopts)
 		bsrv.stop()
@@ -153,6 +167,7 @@ func mixString(mix []loadtest.Scenario) string {
 
 // printRatios compares idv with the baseline of the same run.
 func printRatios(w io.Writer, base, idv *loadtest.Summary) {
+	us := func(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000) }
 	r := func(a, b time.Duration) string {
 		if b <= 0 {
 			return "—"
@@ -160,6 +175,9 @@ func printRatios(w io.Writer, base, idv *loadtest.Summary) {
 		return fmt.Sprintf("%.2f", float64(a)/float64(b))
 	}
 	fmt.Fprintln(w, "idv / baseline (same calls, same run)")
+	if b, i := base.CPUPerCall(), idv.CPUPerCall(); b > 0 && i > 0 {
+		fmt.Fprintf(w, "  server CPU / call  %.2f  (baseline %s, idv %s)\n", float64(i)/float64(b), us(b), us(i))
+	}
 	if b := base.CallsPerSecond(); b > 0 && idv.CallsPerSecond() > 0 {
 		fmt.Fprintf(w, "  calls/s            %.2f  (baseline %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
 			idv.CallsPerSecond()/b, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
@@ -238,6 +256,29 @@ func (c *child) stop() {
 // rss reads the child's resident memory from /proc.
 func (c *child) rss() (int64, error) { return procRSS(c.cmd.Process.Pid) }
 
+// cpu reads the child's CPU time (user and system) from /proc.
+func (c *child) cpu() (time.Duration, error) { return procCPU(c.cmd.Process.Pid) }
+
+// procCPU is utime+stime of /proc/PID/stat, in clock ticks of 10 ms (USER_HZ on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after it are space-separated.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 func procRSS(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -285,14 +326,10 @@ func freePort() (string, error) {
 }
 
 // childConfig writes the configuration of the idv serve the load test starts: FastAGI
-// on port, the demo CRM and SQLite in dir, JSON logs, no web server, and lockout and
+// on port, the demo CRM at crmAddr, SQLite in dir, JSON logs, no web server, and lockout and
 // throttling limits out of reach (the mix replays the same few demo callers; the guard
 // still runs its queries on every call).
-func childConfig(dir, port string) string {
-	crmPort, err := freePort()
-	if err != nil {
-		crmPort = "8089"
-	}
+func childConfig(dir, port, crmAddr string) string {
 	text := fmt.Sprintf(`[agi]
 listen = "127.0.0.1:%s"
 [log]
@@ -300,22 +337,25 @@ format = "json"
 [store]
 path = %q
 [democrm]
-enabled = true
-listen = "127.0.0.1:%s"
+enabled = false
 [crm]
-base_url = "http://127.0.0.1:%s"
+base_url = "http://%s"
 [sounds]
 dir = ""
 [web]
 listen = ""
-[security]
-verify_lockout_failures = 1000000000
-identify_per_ani = 1000000000
-`, port, filepath.Join(dir, "idv.db"), crmPort, crmPort)
+`, port, filepath.Join(dir, "idv.db"), crmAddr) + loadSecurity
 	path := filepath.Join(dir, "config.toml")
 	os.WriteFile(path, []byte(text), 0o600)
 	return path
 }
+
+// loadSecurity keeps lockout and throttling out of reach of a load run, whose callers
+// are the same few demo customers again and again; the guard's queries still run.
+const loadSecurity = `[security]
+verify_lockout_failures = 1000000000
+identify_per_ani = 1000000000
+`
 
 // runBaselineServer is the child process of -baseline.
 func runBaselineServer(addr, file string) error {

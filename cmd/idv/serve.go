@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,7 +41,18 @@ prompts, routes, CRM) without dropping calls; a bad file is rejected and the run
 configuration stays. SIGTERM or SIGINT stops taking calls and waits for those in
 progress (agi.shutdown_timeout).`)
 	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file (env IDV_CONFIG)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until idv stops (for go tool pprof)")
 	fs.Parse(args)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	cfg, err := loadChecked(*path)
 	if err != nil {
 		return err

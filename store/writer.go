@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idv-project/idv/flow"
+)
+
+// Group commit. Every call writes its record twice (when the route is sent and when the
+// call leaves idv), each a transaction; one transaction per record made SQLite's WAL
+// writes a third of a call's CPU. Record therefore hands its record to a writer, which
+// takes every record waiting at that moment and commits them in one transaction; each
+// Record still returns only once its own record is committed, so durability is as
+// before, and under load one commit carries many calls. A batch that fails is retried
+// record by record, so one bad record fails only its own call.
+
+// maxBatch bounds the records of one transaction.
+const maxBatch = 256
+
+// batchTimeout bounds one transaction, whatever the callers' own deadlines: a record
+// whose caller gave up waiting is still written.
+const batchTimeout = 30 * time.Second
+
+// job is one record waiting for the writer: a copy of the interaction as it was when
+// Record was called (the flow goes on changing its own).
+type job struct {
+	in   flow.Interaction
+	done chan error
+}
+
+// writer commits records in batches.
+type writer struct {
+	jobs chan job
+	quit chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	// stored remembers how many of an interaction's flow events are in the database, so
+	// the next record inserts only the new ones without asking. A miss (a restart, a
+	// full cache) inserts them all and lets the primary key skip those already there.
+	stored map[string]int
+}
+
+// maxStored bounds the stored-events cache; past it the cache starts over.
+const maxStored = 50000
+
+func (s *Store) startWriters(n int) {
+	s.w = &writer{jobs: make(chan job, 4*maxBatch), quit: make(chan struct{}), stored: map[string]int{}}
+	for range n {
+		s.w.wg.Add(1)
+		go s.write()
+	}
+}
+
+// stopWriters writes what is queued and stops the writers.
+func (s *Store) stopWriters() {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.w.quit)
+	s.closeMu.Unlock()
+	s.w.wg.Wait()
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("store closed")
+
+// Record implements flow.Recorder: it writes the interaction as it is now, with the
+// events not yet stored, and returns once that is committed (or ctx ends; the record is
+// then still written when the database allows).
+func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
+	j := job{in: *in, done: make(chan error, 1)}
+	j.in.Events = append([]flow.Event(nil), in.Events...)
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return fmt.Errorf("store record %s: %w", in.ID, ErrClosed)
+	}
+	select {
+	case s.w.jobs <- j:
+		s.closeMu.RUnlock()
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return fmt.Errorf("store record %s: queue full: %w", in.ID, ctx.Err())
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("store record %s: not committed in time (it is written when the database allows): %w", in.ID, ctx.Err())
+	}
+}
+
+// write is one writer: it takes a record, every other one already waiting, and commits
+// them together.
+func (s *Store) write() {
+	defer s.w.wg.Done()
+	batch := make([]job, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case j := <-s.w.jobs:
+			batch = append(batch, j)
+		case <-s.w.quit:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case j := <-s.w.jobs:
+					s.commit([]job{j})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-s.w.jobs:
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction, or each record alone when that fails.
+func (s *Store) commit(batch []job) {
+	stored, err := s.writeBatch(batch)
+	if err == nil {
+		s.remember(stored)
+		for _, j := range batch {
+			j.done <- nil
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- err
+		return
+	}
+	for _, j := range batch {
+		stored, err := s.writeBatch([]job{j})
+		if err == nil {
+			s.remember(stored)
+		}
+		j.done <- err
+	}
+}
+
+func (s *Store) remember(stored map[string]int) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if len(s.w.stored)+len(stored) > maxStored {
+		clear(s.w.stored)
+	}
+	for id, n := range stored {
+		s.w.stored[id] = n
+	}
+}
+
+func (s *Store) known(id string) (int, bool) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	n, ok := s.w.stored[id]
+	return n, ok
+}
+
+// writeBatch writes the records in one transaction and returns how many flow events
+// each interaction now has stored.
+func (s *Store) writeBatch(batch []job) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
+	}
+	defer tx.Rollback()
+	upsert := tx.StmtContext(ctx, s.upsert)
+	stored := make(map[string]int, len(batch))
+	for _, j := range batch {
+		in := &j.in
+		if _, err := upsert.ExecContext(ctx,
+			in.ID, in.Line, in.Script, in.Started.UnixMilli(), ms(in.Ended), s.mask(in.ANI), s.mask(in.ANIE164),
+			in.DNIS, in.Channel, in.UniqueID, in.Language, in.CustomerID, in.CustomerName, in.Identifier,
+			string(in.Status), string(in.Reason), string(in.Method), in.IdentifyAttempts, in.VerifyAttempts,
+			in.Route, in.QueueStatus); err != nil {
+			return nil, fmt.Errorf("store record %s: %w", in.ID, err)
+		}
+		from, ok := stored[in.ID]
+		if !ok {
+			from, ok = s.known(in.ID)
+		}
+		if !ok {
+			from = 0 // some may be stored: let the primary key skip them
+		}
+		if err := s.insertEvents(ctx, tx, in, from, !ok); err != nil {
+			return nil, err
+		}
+		stored[in.ID] = max(from, len(in.Events))
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
+	}
+	return stored, nil
+}
+
+// eventsPerInsert bounds the rows of one INSERT statement.
+const eventsPerInsert = 32
+
+// insertEvents inserts the interaction's events from index from, several rows per
+// statement (one statement per event was a tenth of a call's CPU).
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, in *flow.Interaction, from int, skipStored bool) error {
+	for from < len(in.Events) {
+		n := min(len(in.Events)-from, eventsPerInsert)
+		q := insertEventSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n-1)
+		if skipStored {
+			q += ` ON CONFLICT (interaction_id, seq) DO NOTHING`
+		}
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store record %s: %w", in.ID, err)
+		}
+		args := make([]any, 0, n*11)
+		for i := from; i < from+n; i++ {
+			ev := in.Events[i]
+			args = append(args, in.ID, i, ev.At.UnixMilli(), string(ev.Kind), ev.Name, ev.Result,
+				ev.Count, ev.Latency.Microseconds(), ev.Detail, in.Line, in.Started.UnixMilli())
+		}
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("store record %s events %d-%d: %w", in.ID, from, from+n-1, err)
+		}
+		from += n
+	}
+	return nil
+}
