@@ -16,7 +16,7 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
-func demoClient(t *testing.T) *crm.Client {
+func demoClient(t testing.TB) *crm.Client {
 	srv := httptest.NewServer(demo.New(demo.Seed).Handler())
 	t.Cleanup(srv.Close)
 	c := &crm.Client{HTTP: srv.Client()}

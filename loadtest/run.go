@@ -173,6 +173,7 @@ type worker struct {
 	commands, flows []time.Duration
 	errors          map[string]int
 	completed, cut  int
+	backoff         time.Duration
 }
 
 // Run plays the load and returns what it measured. It returns an error only when the
@@ -257,7 +258,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				if kind != "" {
 					wk.errors[kind]++
 					failed.Add(1)
-				} else if err == nil {
+				}
+				if kind == "connect" {
+					// A server that refuses calls must not turn the caller into a busy loop
+					// (as Asterisk's own retries are paced by new calls arriving).
+					wk.backoff = min(max(2*wk.backoff, 10*time.Millisecond), time.Second)
+					t := time.NewTimer(wk.backoff)
+					select {
+					case <-t.C:
+					case <-runCtx.Done():
+						t.Stop()
+					}
+				} else {
+					wk.backoff = 0
+				}
+				if kind == "" && err == nil {
 					wk.completed++
 					wk.flows = append(wk.flows, took)
 				}

@@ -65,7 +65,9 @@ Traffic goes only to loopback. Examples:
 	if *realistic {
 		*prompt, *key, *queue = 3*time.Second, 400*time.Millisecond, 20*time.Second
 	}
-	raiseFileLimit(*conc)
+	if limit := raiseFileLimit(*conc); limit < uint64(*conc)+200 {
+		fmt.Fprintf(out, "warning: the open-file limit is %d (not raised: needs root or CAP_SYS_RESOURCE); each call in progress is a socket in idv and here, so expect connect errors above about %d calls at once\n", limit, limit-200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -82,7 +84,12 @@ Traffic goes only to loopback. Examples:
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	keep := false // the server's log and database stay for a look when calls failed
+	defer func() {
+		if !keep {
+			os.RemoveAll(dir)
+		}
+	}()
 	if *target == "" {
 		// The demo CRM runs as a process of its own, so that the server's CPU and memory
 		// are idv's alone, as they are with a company CRM elsewhere.
@@ -148,6 +155,10 @@ Traffic goes only to loopback. Examples:
 		return err
 	}
 	sum.Print(out, "idv")
+	if sum.ErrorCount() > 0 && *target == "" {
+		keep = true
+		fmt.Fprintf(out, "  the server's log and database are kept in %s\n", dir)
+	}
 	if base != nil {
 		printRatios(out, base, sum)
 	}
@@ -376,21 +387,18 @@ func runBaselineServer(addr, file string) error {
 	return loadtest.ServeBaseline(ln, seqs)
 }
 
-// raiseFileLimit lifts the open-file limit for this process and the servers it starts:
-// each call in progress is a socket on both sides.
-func raiseFileLimit(conc int) {
+// raiseFileLimit lifts the open-file limit for this process and the servers it starts
+// (each call in progress is a socket on both sides) and returns the limit now in force.
+func raiseFileLimit(conc int) uint64 {
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
-		return
+		return 0
 	}
-	want := uint64(conc)*2 + 1024
-	if lim.Max < want {
-		lim.Max = want // allowed for root; otherwise the soft limit below still rises
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}) == nil {
-			return
-		}
-		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	want := uint64(conc) + 1024
+	if lim.Max < want && syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}) == nil {
+		return want
 	}
 	lim.Cur = lim.Max
 	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return lim.Cur
 }
