@@ -66,6 +66,8 @@ type Snapshot struct {
 	Last15     Tiles          `json:"last_15_minutes"`
 	Today      Tiles          `json:"today"`
 	Agents     []Agent        `json:"agents"`
+	// Instances counts the idv instances whose calls are shown (1 without peers).
+	Instances int `json:"instances"`
 }
 
 // Recorder persists what agents do (store.Store implements it).
@@ -91,6 +93,12 @@ type Hub struct {
 	done   []ended
 	subs   map[chan struct{}]struct{}
 	stats  map[string]*Tiles // per live call: its CRM figures so far
+
+	// Several instances (share.go): peers is what the other instances hold, version
+	// counts local changes, Forward hands an agent's wrap-up to the instance holding them.
+	peers   []Part
+	version uint64
+	Forward func(instance, agent, id string)
 }
 
 // New returns an empty hub.
@@ -115,8 +123,14 @@ func (h *Hub) Subscribe() (<-chan struct{}, func()) {
 	return ch, func() { h.mu.Lock(); delete(h.subs, ch); h.mu.Unlock() }
 }
 
-// changed notifies subscribers; call it with h.mu held.
+// changed records a local change and notifies subscribers; call it with h.mu held.
 func (h *Hub) changed() {
+	h.version++
+	h.notify()
+}
+
+// notify tells subscribers that the state changed; call it with h.mu held.
+func (h *Hub) notify() {
 	for ch := range h.subs {
 		select {
 		case ch <- struct{}{}:
@@ -275,12 +289,32 @@ func (h *Hub) WrapUp(ctx context.Context, id, agent, code string) error {
 		}
 	}
 	h.mu.Lock()
+	if a := h.agents[agent]; a == nil {
+		// The agent's call went through another instance: that instance frees them.
+		if p := h.peerOf(agent); p != "" && h.Forward != nil {
+			h.mu.Unlock()
+			h.Forward(p, agent, id)
+			return nil
+		}
+	}
+	h.release(agent, id)
+	h.mu.Unlock()
+	return nil
+}
+
+// Release makes the agent idle after the wrap-up of interaction id, when another
+// instance stored it.
+func (h *Hub) Release(agent, id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.release(agent, id)
+}
+
+func (h *Hub) release(agent, id string) {
 	if a := h.agents[agent]; a != nil && a.Interaction == id {
 		a.State = "idle"
 	}
 	h.changed()
-	h.mu.Unlock()
-	return nil
 }
 
 // Pop is what an agent's screen shows: the call connected to them, if any.
@@ -289,7 +323,7 @@ func (h *Hub) Pop(agent string) (*Call, *Agent) {
 	defer h.mu.Unlock()
 	a := h.agents[agent]
 	if a == nil {
-		return nil, &Agent{Agent: agent, State: "idle"}
+		return h.peerPop(agent)
 	}
 	ag := *a
 	if c := h.calls[a.Interaction]; c != nil {
@@ -320,13 +354,14 @@ func (h *Hub) Snapshot() Snapshot {
 		}
 		s.Calls = append(s.Calls, *c)
 	}
-	slices.SortFunc(s.Calls, func(a, b Call) int { return a.Started.Compare(b.Started) })
 	for _, d := range h.done {
 		add(&s.Today, d.tiles)
 		if now.Sub(d.at) <= 15*time.Minute {
 			add(&s.Last15, d.tiles)
 		}
 	}
+	h.addPeers(&s)
+	slices.SortFunc(s.Calls, func(a, b Call) int { return a.Started.Compare(b.Started) })
 	for _, t := range []*Tiles{&s.Today, &s.Last15} {
 		if t.ANILookups > 0 {
 			t.ANIHitRate = float64(t.ANIHits) / float64(t.ANILookups)
@@ -334,6 +369,13 @@ func (h *Hub) Snapshot() Snapshot {
 	}
 	for _, a := range h.agents {
 		s.Agents = append(s.Agents, *a)
+	}
+	for _, p := range h.peers {
+		for _, a := range p.Agents {
+			if h.agents[a.Agent] == nil {
+				s.Agents = append(s.Agents, a)
+			}
+		}
 	}
 	slices.SortFunc(s.Agents, func(a, b Agent) int { return strings.Compare(a.Agent, b.Agent) })
 	return s

@@ -71,6 +71,12 @@ var migrations = []string{
 		at   {INT} NOT NULL  -- unix ms
 	)`,
 	`CREATE INDEX guard_events_kind_key_at ON guard_events (kind, key, at)`,
+	// The live state each idv instance shares with the others (cluster package).
+	`CREATE TABLE live_parts (
+		instance   TEXT PRIMARY KEY,
+		part       TEXT NOT NULL,    -- JSON of live.Part
+		updated_at {INT} NOT NULL    -- unix ms
+	)`,
 }
 
 func (s *Store) dialectSQL(q string) string {
@@ -87,9 +93,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err == nil && current == len(migrations) {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	create := s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)
+	if _, err := s.db.ExecContext(ctx, create); err != nil {
+		// Two PostgreSQL instances creating it at the same moment: one of them fails on
+		// the table's type; the table is there now.
+		if _, err := s.db.ExecContext(ctx, create); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 	}
 	for {
 		tx, err := s.db.BeginTx(ctx, nil)

@@ -97,6 +97,10 @@ var testStoreKeys = ""
 // testStore is the back end the harness records to.
 var testStore = store.SQLite
 
+// testDSN, when set, is the PostgreSQL database of the next harnesses (instances that
+// share one); else each gets its own.
+var testDSN = ""
+
 // testWeb is the rest of the [web] table.
 var testWeb = "open = true"
 
@@ -114,7 +118,10 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 	db := filepath.Join(t.TempDir(), "idv.db")
 	storeKeys := fmt.Sprintf("path = %q", db)
 	if testStore != store.SQLite {
-		_, dsn := storetest.DSN(t, testStore)
+		dsn := testDSN
+		if dsn == "" {
+			_, dsn = storetest.DSN(t, testStore)
+		}
 		storeKeys = fmt.Sprintf("driver = %q\ndsn = %q", testStore, dsn)
 	}
 	storeKeys += "\n" + testStoreKeys

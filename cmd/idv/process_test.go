@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,8 +105,12 @@ func startProcess(t *testing.T, config string) *process {
 // extra TOML (the [agi] table's shutdown_timeout may be passed as agiExtra).
 func writeConfig(t *testing.T, path, db, crmURL, agiExtra, extra string) {
 	t.Helper()
+	storeKeys := fmt.Sprintf("path = %q", db)
+	if strings.HasPrefix(db, "postgres://") {
+		storeKeys = fmt.Sprintf("driver = \"postgres\"\ndsn = %q", db)
+	}
 	text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n%s\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
-		"[sounds]\ndir = \"\"\n[store]\npath = %q\n[crm]\nbase_url = %q\n%s", agiExtra, db, crmURL, extra)
+		"[sounds]\ndir = \"\"\n[store]\n%s\n[crm]\nbase_url = %q\n%s", agiExtra, storeKeys, crmURL, extra)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +186,20 @@ func TestServeProcessReloadsOnSIGHUPAndDrainsOnSIGTERM(t *testing.T) {
 // committed before the route is sent.)
 func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 	p, db := startTestProcess(t, "", "[security]\nverify_lockout_failures = 0\nidentify_per_ani = 0\n")
+	results := killMidLoad(t, p, "")
+	st, err := store.Open(context.Background(), store.SQLite, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checkRouted(t, st, results)
+}
+
+// killMidLoad places calls from 8 callers at once on p and kills it with SIGKILL after
+// 200 were routed; it returns every call's result. With fallback set, a caller whose
+// call cannot reach p calls fallback instead, as the dialplan's next AGI target does.
+func killMidLoad(t *testing.T, p *process, fallback string) []*agitest.Result {
+	t.Helper()
 	addr := p.await(t, "idv serving FastAGI")["listen"].(string)
 	go func() { // keep the log pipe drained
 		for range p.lines {
@@ -203,6 +222,16 @@ func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 				default:
 				}
 				res, err := agitest.Caller{ANI: "+81312345679", Timeout: 10 * time.Second}.Call(context.Background(), addr)
+				if res == nil && fallback != "" {
+					res, err = agitest.Caller{ANI: "+81312345679", Timeout: 10 * time.Second}.Call(context.Background(), fallback)
+					if err != nil {
+						t.Errorf("the fallback instance did not take the call: %v", err)
+					}
+					mu.Lock()
+					results = append(results, res)
+					mu.Unlock()
+					return
+				}
 				if res != nil {
 					mu.Lock()
 					results = append(results, res)
@@ -224,12 +253,12 @@ func TestSIGKILLLosesNoRoutedCall(t *testing.T) {
 	p.cmd.Wait()
 	close(stop)
 	wg.Wait()
+	return results
+}
 
-	st, err := store.Open(context.Background(), store.SQLite, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+// checkRouted: every call whose route reached Asterisk has its record with that route.
+func checkRouted(t *testing.T, st *store.Store, results []*agitest.Result) {
+	t.Helper()
 	checked := 0
 	for _, res := range results {
 		if len(res.Apps) == 0 {

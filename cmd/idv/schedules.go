@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -16,12 +14,11 @@ import (
 
 // scheduler builds the report scheduler of the configuration; nil when it has no
 // schedules.
-func scheduler(cfg *config.Config, st *store.Store, log zerolog.Logger) (*report.Scheduler, error) {
+func scheduler(cfg *config.Config, st *store.Store, instance string, log zerolog.Logger) (*report.Scheduler, error) {
 	if len(cfg.Report.Schedules) == 0 {
 		return nil, nil
 	}
-	host, _ := os.Hostname()
-	s := &report.Scheduler{Source: report.NewSource(st), Runs: st, Owner: fmt.Sprintf("%s:%d", host, os.Getpid()),
+	s := &report.Scheduler{Source: report.NewSource(st), Runs: st, Owner: instance,
 		Location: cfg.Report.Location(), Render: report.Options{Font: cfg.Report.Font}, Log: log,
 		Lease: 10 * time.Minute, MaxCatchUp: 31, Started: time.Now()}
 	smtp := cfg.Report.SMTP

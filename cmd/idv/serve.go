@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/idv-project/idv/cluster"
 	"io"
 	"net"
 	"net/http"
@@ -138,6 +139,8 @@ type service struct {
 
 	scheduler     *report.Scheduler
 	stopScheduler context.CancelFunc
+	stopSharing   func()
+	instance      string
 	metrics       *metrics.Metrics
 	live          *live.Hub
 	stopARI       context.CancelFunc
@@ -156,7 +159,17 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	}
 	st.MaskANI = cfg.MaskANI
 	client := cfg.Client()
-	svc := &service{store: st, log: log, client: client, metrics: metrics.New(), live: live.New(st, cfg.Report.Location())}
+	svc := &service{store: st, log: log, client: client, metrics: metrics.New(), live: live.New(st, cfg.Report.Location()),
+		instance: cluster.InstanceName()}
+	if driver == store.Postgres {
+		// Instances sharing PostgreSQL share their live state too (cluster package).
+		sh := &cluster.Sharer{DB: st.DB(), DSN: dsn, Instance: svc.instance, Hub: svc.live, Log: log}
+		svc.live.Forward = sh.Forward
+		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		svc.stopSharing = func() { stop(); <-done }
+		go func() { sh.Run(sctx); close(done) }()
+	}
 	if cfg.DemoCRM.Enabled {
 		ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 		if err != nil {
@@ -203,7 +216,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
 			Application: a.Application}, &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected, AgentState: svc.live.SetAgentState}, log)
 	}
-	sched, err := scheduler(cfg, st, log)
+	sched, err := scheduler(cfg, st, svc.instance, log)
 	if err != nil {
 		svc.closeAll()
 		return nil, err
@@ -278,6 +291,9 @@ func (s *service) closeAll() {
 	}
 	if s.stopScheduler != nil {
 		s.stopScheduler()
+	}
+	if s.stopSharing != nil {
+		s.stopSharing()
 	}
 	s.client.HTTP.CloseIdleConnections()
 	if s.crm != nil {

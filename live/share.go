@@ -1,0 +1,104 @@
+package live
+
+import "time"
+
+// Part is one instance's share of the live state, as the other instances of a cluster
+// see it: its calls, its agents and its tiles (already summed, so that a day of ended
+// calls is not sent around).
+type Part struct {
+	Instance string    `json:"instance"`
+	At       time.Time `json:"at"`
+	Day      time.Time `json:"day"` // the start of the day Today counts
+	Calls    []Call    `json:"calls"`
+	Agents   []Agent   `json:"agents"`
+	Today    Tiles     `json:"today"`
+	Last15   Tiles     `json:"last_15_minutes"`
+}
+
+// Part is this instance's own state now, and the version of it (it grows with every
+// local change).
+func (h *Hub) Part(instance string) (Part, uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	p := Part{Instance: instance, At: now, Day: h.today()}
+	for _, c := range h.calls {
+		p.Calls = append(p.Calls, *c)
+	}
+	for _, a := range h.agents {
+		p.Agents = append(p.Agents, *a)
+	}
+	for _, d := range h.done {
+		add(&p.Today, d.tiles)
+		if now.Sub(d.at) <= 15*time.Minute {
+			add(&p.Last15, d.tiles)
+		}
+	}
+	return p, h.version
+}
+
+// SetPeers replaces what the other instances hold and tells subscribers.
+func (h *Hub) SetPeers(parts []Part) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.peers = parts
+	h.notify()
+}
+
+// addPeers adds the other instances' calls and tiles to a snapshot; h.mu is held.
+func (h *Hub) addPeers(s *Snapshot) {
+	s.Instances = 1 + len(h.peers)
+	today := h.today()
+	for _, p := range h.peers {
+		for _, c := range p.Calls {
+			switch c.State {
+			case "ivr":
+				s.InIVR[c.Step]++
+			case "queue":
+				s.InQueue[c.Queue]++
+				if w := int(s.At.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
+					s.Longest[c.Queue] = w
+				}
+			case "agent":
+				s.WithAgents++
+			}
+			s.Calls = append(s.Calls, c)
+		}
+		if p.Day.Equal(today) {
+			add(&s.Today, p.Today)
+		}
+		add(&s.Last15, p.Last15)
+	}
+}
+
+// peerOf is the instance holding the agent, "" if none; h.mu is held.
+func (h *Hub) peerOf(agent string) string {
+	for _, p := range h.peers {
+		for _, a := range p.Agents {
+			if a.Agent == agent {
+				return p.Instance
+			}
+		}
+	}
+	return ""
+}
+
+// peerPop is an agent's pop when another instance holds the agent; h.mu is held.
+func (h *Hub) peerPop(agent string) (*Call, *Agent) {
+	for _, p := range h.peers {
+		for _, a := range p.Agents {
+			if a.Agent != agent {
+				continue
+			}
+			ag := a
+			for _, c := range p.Calls {
+				if c.ID == a.Interaction {
+					cc := c
+					return &cc, &ag
+				}
+			}
+			return nil, &ag
+		}
+	}
+	return nil, &Agent{Agent: agent, State: "idle"}
+}
