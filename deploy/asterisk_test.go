@@ -156,10 +156,14 @@ func TestDialplanTargetsExist(t *testing.T) {
 				t.Errorf("[%s] Queue(%s): no such queue in queues.conf", a.context, name)
 			}
 		case "AGI":
-			u := strings.TrimPrefix(a.args, "agi://${IDV}/")
-			script, query, _ := strings.Cut(u, "?")
-			if u == a.args || !slices.Contains(scripts, script) {
-				t.Errorf("[%s] AGI(%s): idv serves agi://${IDV}/ with %v", a.context, a.args, scripts)
+			// One instance at ${IDV}; several at ${IDV_A}, ${IDV_B} or by SRV (hagi://).
+			m := regexp.MustCompile(`^(agi://\$\{IDV(_A|_B)?\}|hagi://\$\{IDV_SRV\})/(.*)$`).FindStringSubmatch(a.args)
+			var script, query string
+			if m != nil {
+				script, query, _ = strings.Cut(m[3], "?")
+			}
+			if m == nil || !slices.Contains(scripts, script) {
+				t.Errorf("[%s] AGI(%s): idv serves agi://${IDV}/ (or ${IDV_A}, ${IDV_B}, hagi://${IDV_SRV}/) with %v", a.context, a.args, scripts)
 			}
 			if line, ok := strings.CutPrefix(query, "line="); ok && cfg.Lines[line] == nil {
 				t.Errorf("[%s] AGI(%s): line %q is not in config.toml", a.context, a.args, line)

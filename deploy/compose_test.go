@@ -22,7 +22,7 @@ import (
 // paths exist, and the ports idv, the demo CRM and the dialplan use agree.
 func TestComposeFile(t *testing.T) {
 	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithProfiles([]string{"postgres"}), cli.WithName("idv"))
+		cli.WithWorkingDirectory(".."), cli.WithProfiles([]string{"postgres", "scale"}), cli.WithName("idv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
-	for _, name := range []string{"asterisk", "idv", "democrm", "postgres"} {
+	for _, name := range []string{"asterisk", "idv", "democrm", "postgres", "idv-a", "idv-b"} {
 		if _, err := p.GetService(name); err != nil {
 			t.Errorf("service %s: %v", name, err)
 		}
@@ -97,7 +97,37 @@ func TestComposeFile(t *testing.T) {
 		t.Errorf("idv checks prompts in %s; the Dockerfile must copy them there", cfg.Sounds.Dir)
 	}
 	// Everything on the host's network: the ports must not collide.
-	ports := map[string]string{"idv agi": cfg.AGI.Listen, "democrm": u.Host, "asterisk ari": "127.0.0.1:8088"}
+	ports := map[string]string{"idv agi": cfg.AGI.Listen, "democrm": u.Host, "asterisk ari": "127.0.0.1:8088", "idv web": cfg.Web.Listen}
+
+	// The scale profile: A and B on the postgres service, at the dialplan's IDV_A and IDV_B.
+	pg, _ := p.GetService("postgres")
+	for _, name := range []string{"idv-a", "idv-b"} {
+		svc, _ := p.GetService(name)
+		var file string
+		for _, v := range svc.Volumes {
+			if v.Target == "/etc/idv/config.toml" {
+				file = v.Source
+			}
+		}
+		c, err := config.Load(file)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := regexp.MustCompile(`(?m)^IDV_` + strings.ToUpper(name[4:]) + `=(\S+)`).FindStringSubmatch(ext)
+		if want == nil || want[1] != c.AGI.Listen {
+			t.Errorf("%s listens on %s; the dialplan's IDV_%s is %v", name, c.AGI.Listen, strings.ToUpper(name[4:]), want)
+		}
+		dsn, _ := url.Parse(c.Store.DSN)
+		pw, _ := dsn.User.Password()
+		if c.Store.Driver != "postgres" || dsn.Port() != *pg.Environment["PGPORT"] || pw != *pg.Environment["POSTGRES_PASSWORD"] ||
+			dsn.User.Username() != *pg.Environment["POSTGRES_USER"] {
+			t.Errorf("%s's store %s %s does not match the postgres service", name, c.Store.Driver, c.Store.DSN)
+		}
+		if !slices.Contains(svc.Profiles, "scale") || !slices.Contains(pg.Profiles, "scale") {
+			t.Errorf("%s and postgres must be in the scale profile", name)
+		}
+		ports[name+" agi"], ports[name+" web"] = c.AGI.Listen, c.Web.Listen
+	}
 	seen := map[string]string{}
 	for who, hp := range ports {
 		_, port, _ := net.SplitHostPort(hp)
