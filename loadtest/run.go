@@ -248,8 +248,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				inFlight.Add(-1)
 				kind := ""
 				switch {
-				case err != nil && runCtx.Err() != nil:
+				case runCtx.Err() != nil:
+					// Ended at the time cap: its simulated delays were cut short, so its
+					// outcome and timing say nothing.
 					wk.cut++
+					err = context.Canceled
 				case err != nil:
 					kind = errorKind(err)
 				default:
