@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	zagi "github.com/zaf/agi"
 
@@ -88,6 +89,13 @@ func ServeBaseline(ln net.Listener, seqs Sequences) error {
 				if _, err := a.RawCommand(line); err != nil && (errors.Is(err, io.EOF) || isNetError(err)) {
 					return
 				}
+			}
+			// After a HANGUP zaf leaves a reply unread; closing with unread bytes would
+			// reset the connection. End our side, then read until Asterisk closes its own.
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.CloseWrite()
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(io.Discard, conn)
 			}
 		}()
 	}
