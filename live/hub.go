@@ -289,13 +289,11 @@ func (h *Hub) WrapUp(ctx context.Context, id, agent, code string) error {
 		}
 	}
 	h.mu.Lock()
-	if a := h.agents[agent]; a == nil {
+	if p, _, ok := h.peerAgent(agent); ok && h.agents[agent] == nil && h.Forward != nil {
 		// The agent's call went through another instance: that instance frees them.
-		if p := h.peerOf(agent); p != "" && h.Forward != nil {
-			h.mu.Unlock()
-			h.Forward(p, agent, id)
-			return nil
-		}
+		h.mu.Unlock()
+		h.Forward(p.Instance, agent, id)
+		return nil
 	}
 	h.release(agent, id)
 	h.mu.Unlock()
@@ -341,24 +339,11 @@ func (h *Hub) Snapshot() Snapshot {
 	s := Snapshot{At: now, InIVR: map[string]int{"welcome": 0, "identify": 0, "verify": 0, "routing": 0},
 		InQueue: map[string]int{}, Longest: map[string]int{}}
 	for _, c := range h.calls {
-		switch c.State {
-		case "ivr":
-			s.InIVR[c.Step]++
-		case "queue":
-			s.InQueue[c.Queue]++
-			if w := int(now.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
-				s.Longest[c.Queue] = w
-			}
-		case "agent":
-			s.WithAgents++
-		}
-		s.Calls = append(s.Calls, *c)
+		s.tally(*c)
 	}
-	for _, d := range h.done {
-		add(&s.Today, d.tiles)
-		if now.Sub(d.at) <= 15*time.Minute {
-			add(&s.Last15, d.tiles)
-		}
+	s.Today, s.Last15 = h.tiles(now)
+	for _, a := range h.agents {
+		s.Agents = append(s.Agents, *a)
 	}
 	h.addPeers(&s)
 	slices.SortFunc(s.Calls, func(a, b Call) int { return a.Started.Compare(b.Started) })
@@ -367,18 +352,36 @@ func (h *Hub) Snapshot() Snapshot {
 			t.ANIHitRate = float64(t.ANIHits) / float64(t.ANILookups)
 		}
 	}
-	for _, a := range h.agents {
-		s.Agents = append(s.Agents, *a)
-	}
-	for _, p := range h.peers {
-		for _, a := range p.Agents {
-			if h.agents[a.Agent] == nil {
-				s.Agents = append(s.Agents, a)
-			}
-		}
-	}
 	slices.SortFunc(s.Agents, func(a, b Agent) int { return strings.Compare(a.Agent, b.Agent) })
 	return s
+}
+
+// tally counts a call where it is (IVR step, queue, with an agent) and lists it.
+func (s *Snapshot) tally(c Call) {
+	switch c.State {
+	case "ivr":
+		s.InIVR[c.Step]++
+	case "queue":
+		s.InQueue[c.Queue]++
+		if w := int(s.At.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
+			s.Longest[c.Queue] = w
+		}
+	case "agent":
+		s.WithAgents++
+	}
+	s.Calls = append(s.Calls, c)
+}
+
+// tiles sums this instance's ended calls of today and of the last 15 minutes; h.mu is
+// held.
+func (h *Hub) tiles(now time.Time) (today, last15 Tiles) {
+	for _, d := range h.done {
+		add(&today, d.tiles)
+		if now.Sub(d.at) <= 15*time.Minute {
+			add(&last15, d.tiles)
+		}
+	}
+	return today, last15
 }
 
 func add(t *Tiles, d Tiles) {

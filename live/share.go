@@ -28,12 +28,7 @@ func (h *Hub) Part(instance string) (Part, uint64) {
 	for _, a := range h.agents {
 		p.Agents = append(p.Agents, *a)
 	}
-	for _, d := range h.done {
-		add(&p.Today, d.tiles)
-		if now.Sub(d.at) <= 15*time.Minute {
-			add(&p.Last15, d.tiles)
-		}
-	}
+	p.Today, p.Last15 = h.tiles(now)
 	return p, h.version
 }
 
@@ -45,60 +40,49 @@ func (h *Hub) SetPeers(parts []Part) {
 	h.notify()
 }
 
-// addPeers adds the other instances' calls and tiles to a snapshot; h.mu is held.
+// addPeers adds the other instances' calls, tiles and agents to a snapshot; h.mu is
+// held.
 func (h *Hub) addPeers(s *Snapshot) {
 	s.Instances = 1 + len(h.peers)
 	today := h.today()
 	for _, p := range h.peers {
 		for _, c := range p.Calls {
-			switch c.State {
-			case "ivr":
-				s.InIVR[c.Step]++
-			case "queue":
-				s.InQueue[c.Queue]++
-				if w := int(s.At.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
-					s.Longest[c.Queue] = w
-				}
-			case "agent":
-				s.WithAgents++
-			}
-			s.Calls = append(s.Calls, c)
+			s.tally(c)
 		}
 		if p.Day.Equal(today) {
 			add(&s.Today, p.Today)
 		}
 		add(&s.Last15, p.Last15)
-	}
-}
-
-// peerOf is the instance holding the agent, "" if none; h.mu is held.
-func (h *Hub) peerOf(agent string) string {
-	for _, p := range h.peers {
 		for _, a := range p.Agents {
-			if a.Agent == agent {
-				return p.Instance
+			if h.agents[a.Agent] == nil {
+				s.Agents = append(s.Agents, a)
 			}
 		}
 	}
-	return ""
+}
+
+// peerAgent finds an agent held by another instance; h.mu is held.
+func (h *Hub) peerAgent(agent string) (*Part, Agent, bool) {
+	for i := range h.peers {
+		for _, a := range h.peers[i].Agents {
+			if a.Agent == agent {
+				return &h.peers[i], a, true
+			}
+		}
+	}
+	return nil, Agent{}, false
 }
 
 // peerPop is an agent's pop when another instance holds the agent; h.mu is held.
 func (h *Hub) peerPop(agent string) (*Call, *Agent) {
-	for _, p := range h.peers {
-		for _, a := range p.Agents {
-			if a.Agent != agent {
-				continue
-			}
-			ag := a
-			for _, c := range p.Calls {
-				if c.ID == a.Interaction {
-					cc := c
-					return &cc, &ag
-				}
-			}
-			return nil, &ag
+	p, a, ok := h.peerAgent(agent)
+	if !ok {
+		return nil, &Agent{Agent: agent, State: "idle"}
+	}
+	for _, c := range p.Calls {
+		if c.ID == a.Interaction {
+			return &c, &a
 		}
 	}
-	return nil, &Agent{Agent: agent, State: "idle"}
+	return nil, &a
 }
