@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"testing"
-
-	zagi "github.com/zaf/agi"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/loadtest"
@@ -32,46 +29,32 @@ func BenchmarkCallANIHit(b *testing.B) {
 	}
 }
 
-// BenchmarkCallBareAGI is the baseline: a plain github.com/zaf/agi server sending the
-// commands idv sends for that call (13 of them), with no flow, CRM or store.
+// BenchmarkCallBareAGI is the baseline: loadtest's bare github.com/zaf/agi server
+// sending the very commands idv sent for that call (recorded from idv first), with no
+// flow, CRM or store.
 func BenchmarkCallBareAGI(b *testing.B) {
+	testLogLevel = "warn"
+	defer func() { testLogLevel = "debug" }()
+	h := newHarness(b, "")
+	mix := []loadtest.Scenario{{Name: "ani", Weight: 1, ANI: "+81312345679", Status: "IDENTIFIED"}}
+	seqs, err := loadtest.Capture(context.Background(), h.addr, "idv", mix)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				a := zagi.New()
-				if a.Init(bufio.NewReadWriter(bufio.NewReader(conn), bufio.NewWriter(conn))) != nil {
-					return
-				}
-				a.Answer()
-				a.SetVariable("__IDV_INTERACTION", "01BASELINE")
-				a.StreamFile("idv/welcome", "")
-				for _, v := range []string{"IDV_STATUS", "IDV_CUSTOMER_ID", "IDV_CUSTOMER_NAME", "IDV_METHOD", "IDV_REASON", "IDV_LINE", "IDV_ATTEMPTS"} {
-					a.SetVariable("__"+v, "x")
-				}
-				a.StreamFile("idv/transfer", "")
-				a.Exec("Queue", "support")
-				a.GetVariable("QUEUESTATUS")
-			}()
-		}
-	}()
-	caller := agitest.Caller{ANI: "+81312345679"}
+	go loadtest.ServeBaseline(ln, seqs)
+	caller := agitest.Caller{ANI: "+81312345679", Script: loadtest.BaselineScript(mix[0])}
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		res, err := caller.Call(ctx, ln.Addr().String())
-		if err != nil || len(res.Commands) != 13 {
-			b.Fatalf("call: %v, %d commands", err, len(res.Commands))
+		if err != nil || len(res.Commands) != len(seqs["ani"]) || res.Var("IDV_STATUS") != "IDENTIFIED" {
+			b.Fatalf("call: %v, %d commands of %d", err, len(res.Commands), len(seqs["ani"]))
 		}
 	}
 }
