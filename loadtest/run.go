@@ -147,6 +147,31 @@ func (s *Summary) Print(w io.Writer, title string) {
 	}
 }
 
+// PrintRatios compares this run of idv with the baseline's run of the same calls.
+func (idv *Summary) PrintRatios(w io.Writer, base *Summary) {
+	r := func(a, b time.Duration) string {
+		if b <= 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", float64(a)/float64(b))
+	}
+	fmt.Fprintln(w, "idv / baseline (same calls, same run)")
+	if b, i := base.CPUPerCall(), idv.CPUPerCall(); b > 0 && i > 0 {
+		fmt.Fprintf(w, "  server CPU / call  %.2f  (baseline %s, idv %s)\n", float64(i)/float64(b), us(b), us(i))
+	}
+	if b := base.CallsPerSecond(); b > 0 && idv.CallsPerSecond() > 0 {
+		fmt.Fprintf(w, "  calls/s            %.2f  (baseline %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
+			idv.CallsPerSecond()/b, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
+	}
+	fmt.Fprintf(w, "  flow p50 / p99     %s / %s\n", r(idv.Flow.P50, base.Flow.P50), r(idv.Flow.P99, base.Flow.P99))
+	fmt.Fprintf(w, "  AGI cmd p50 / p99  %s / %s  (added by idv at p99: %s)\n", r(idv.Command.P50, base.Command.P50),
+		r(idv.Command.P99, base.Command.P99), us(idv.Command.P99-base.Command.P99))
+	if base.MemoryPerCall() > 0 && idv.MemoryPerCall() > 0 {
+		fmt.Fprintf(w, "  memory per call    %.2f  (baseline %.1f KiB, idv %.1f KiB)\n", idv.MemoryPerCall()/base.MemoryPerCall(),
+			base.MemoryPerCall()/1024, idv.MemoryPerCall()/1024)
+	}
+}
+
 // us prints a duration in milliseconds with microsecond precision.
 func us(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000) }
 
@@ -240,7 +265,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				}
 				c := agitest.Caller{Script: script, ANI: sc.ANI, Keys: sc.Keys, PromptTime: o.PromptTime, KeyTime: o.KeyTime,
 					QueueTime: o.QueueTime, Timeout: o.CallTimeout,
-					OnCommand: func(_ string, took time.Duration) { wk.commands = append(wk.commands, took) }}
+					OnCommand: func(took time.Duration) { wk.commands = append(wk.commands, took) }}
 				inFlight.Add(1)
 				t0 := time.Now()
 				res, err := c.Call(runCtx, o.Target)

@@ -85,7 +85,7 @@ type Caller struct {
 	PromptTime, KeyTime, QueueTime time.Duration
 	// OnCommand, when set, is told of each command with the time the server took to send
 	// it: from Asterisk's previous write (the environment or a reply) to its arrival.
-	OnCommand func(name string, took time.Duration)
+	OnCommand func(took time.Duration)
 
 	// Timeout bounds the whole call; default 30 s.
 	Timeout time.Duration
@@ -312,7 +312,7 @@ func (ch *channel) run(conn net.Conn) error {
 		}
 		cmd := Command{Line: line, Args: parseArgs(line), Dead: ch.dead}
 		if ch.c.OnCommand != nil {
-			ch.c.OnCommand(cmd.Name(), time.Since(ch.sent))
+			ch.c.OnCommand(time.Since(ch.sent))
 		}
 		reply := ch.handle(cmd.Args)
 		if ch.c.Mangle != nil {

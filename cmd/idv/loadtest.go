@@ -93,19 +93,20 @@ Traffic goes only to loopback. Examples:
 	if *target == "" {
 		// The demo CRM runs as a process of its own, so that the server's CPU and memory
 		// are idv's alone, as they are with a company CRM elsewhere.
-		crm, err := startChild(ctx, dir, "democrm", func(port string) []string {
-			return []string{"democrm", "-listen", "127.0.0.1:" + port}
+		crm, err := startChild(ctx, dir, "democrm", func(port string) ([]string, error) {
+			return []string{"democrm", "-listen", "127.0.0.1:" + port}, nil
 		})
 		if err != nil {
 			return err
 		}
 		defer crm.stop()
-		srv, err := startChild(ctx, dir, "idv serve", func(port string) []string {
-			args := []string{"serve", "-config", childConfig(dir, port, crm.addr)}
+		srv, err := startChild(ctx, dir, "idv serve", func(port string) ([]string, error) {
+			config, err := childConfig(dir, port, crm.addr)
+			args := []string{"serve", "-config", config}
 			if *cpuprofile != "" {
 				args = append(args, "-cpuprofile", *cpuprofile)
 			}
-			return args
+			return args, err
 		})
 		if err != nil {
 			return err
@@ -133,8 +134,8 @@ Traffic goes only to loopback. Examples:
 		if err := seqs.Save(file); err != nil {
 			return err
 		}
-		bsrv, err := startChild(ctx, dir, "baseline", func(port string) []string {
-			return []string{"loadtest", "-serve-baseline", "127.0.0.1:" + port, "-sequences", file}
+		bsrv, err := startChild(ctx, dir, "baseline", func(port string) ([]string, error) {
+			return []string{"loadtest", "-serve-baseline", "127.0.0.1:" + port, "-sequences", file}, nil
 		})
 		if err != nil {
 			return err
@@ -160,7 +161,7 @@ Traffic goes only to loopback. Examples:
 		fmt.Fprintf(out, "  the server's log and database are kept in %s\n", dir)
 	}
 	if base != nil {
-		printRatios(out, base, sum)
+		sum.PrintRatios(out, base)
 	}
 	if sum.Completed == 0 {
 		return errors.New("no call completed")
@@ -176,32 +177,6 @@ func mixString(mix []loadtest.Scenario) string {
 	return strings.Join(parts, ",")
 }
 
-// printRatios compares idv with the baseline of the same run.
-func printRatios(w io.Writer, base, idv *loadtest.Summary) {
-	us := func(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000) }
-	r := func(a, b time.Duration) string {
-		if b <= 0 {
-			return "—"
-		}
-		return fmt.Sprintf("%.2f", float64(a)/float64(b))
-	}
-	fmt.Fprintln(w, "idv / baseline (same calls, same run)")
-	if b, i := base.CPUPerCall(), idv.CPUPerCall(); b > 0 && i > 0 {
-		fmt.Fprintf(w, "  server CPU / call  %.2f  (baseline %s, idv %s)\n", float64(i)/float64(b), us(b), us(i))
-	}
-	if b := base.CallsPerSecond(); b > 0 && idv.CallsPerSecond() > 0 {
-		fmt.Fprintf(w, "  calls/s            %.2f  (baseline %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
-			idv.CallsPerSecond()/b, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
-	}
-	fmt.Fprintf(w, "  flow p50 / p99     %s / %s\n", r(idv.Flow.P50, base.Flow.P50), r(idv.Flow.P99, base.Flow.P99))
-	fmt.Fprintf(w, "  AGI cmd p50 / p99  %s / %s  (added by idv at p99: %s)\n", r(idv.Command.P50, base.Command.P50),
-		r(idv.Command.P99, base.Command.P99), fmt.Sprintf("%.3fms", float64((idv.Command.P99-base.Command.P99).Microseconds())/1000))
-	if base.MemoryPerCall() > 0 && idv.MemoryPerCall() > 0 {
-		fmt.Fprintf(w, "  memory per call    %.2f  (baseline %.1f KiB, idv %.1f KiB)\n", idv.MemoryPerCall()/base.MemoryPerCall(),
-			base.MemoryPerCall()/1024, idv.MemoryPerCall()/1024)
-	}
-}
-
 // child is a server process the load test started.
 type child struct {
 	cmd    *exec.Cmd
@@ -211,7 +186,7 @@ type child struct {
 
 // startChild starts this binary with args(port) on a free loopback port and waits until
 // the port accepts connections.
-func startChild(ctx context.Context, dir, name string, args func(port string) []string) (*child, error) {
+func startChild(ctx context.Context, dir, name string, args func(port string) ([]string, error)) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -225,7 +200,11 @@ func startChild(ctx context.Context, dir, name string, args func(port string) []
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(self, args(port)...)
+	argv, err := args(port)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, argv...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -340,7 +319,7 @@ func freePort() (string, error) {
 // on port, the demo CRM at crmAddr, SQLite in dir, JSON logs, no web server, and lockout and
 // throttling limits out of reach (the mix replays the same few demo callers; the guard
 // still runs its queries on every call).
-func childConfig(dir, port, crmAddr string) string {
+func childConfig(dir, port, crmAddr string) (string, error) {
 	text := fmt.Sprintf(`[agi]
 listen = "127.0.0.1:%s"
 [log]
@@ -357,8 +336,7 @@ dir = ""
 listen = ""
 `, port, filepath.Join(dir, "idv.db"), crmAddr) + loadSecurity
 	path := filepath.Join(dir, "config.toml")
-	os.WriteFile(path, []byte(text), 0o600)
-	return path
+	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
 // loadSecurity keeps lockout and throttling out of reach of a load run, whose callers
