@@ -35,9 +35,8 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect string
-	// Prepared once: preparing on every record cost a tenth of a call's CPU.
-	upsert *sql.Stmt
-	// stmts holds statements prepared on first use (stmt), by query.
+	// stmts holds statements prepared on first use (stmt), by query: preparing on every
+	// record cost a tenth of a call's CPU.
 	stmts sync.Map
 	// w commits records in groups (writer.go).
 	w       *writer
@@ -83,15 +82,6 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", driver, err)
 	}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{{&s.upsert, upsertSQL}} {
-		if *p.stmt, err = db.PrepareContext(ctx, s.bind(p.sql)); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store %s: %w", driver, err)
-		}
-	}
 	// SQLite has one writer at a time anyway; PostgreSQL takes a few batches at once.
 	writers := 1
 	if driver == Postgres {
@@ -110,9 +100,6 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Close writes the records still queued and closes the database.
 func (s *Store) Close() error {
 	s.stopWriters()
-	if s.upsert != nil {
-		s.upsert.Close()
-	}
 	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
 }

@@ -77,8 +77,9 @@ var ErrClosed = errors.New("store closed")
 // events not yet stored, and returns once that is committed (or ctx ends; the record is
 // then still written when the database allows).
 func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
+	// A copy of the fields; the events are shared: the flow only ever appends to them,
+	// which leaves the first len(Events) that the writer reads as they are.
 	j := job{in: *in, done: make(chan error, 1)}
-	j.in.Events = append([]flow.Event(nil), in.Events...)
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
@@ -179,12 +180,16 @@ func (s *Store) known(id string) (int, bool) {
 func (s *Store) writeBatch(batch []job) (map[string]int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	prepared, err := s.stmt(ctx, upsertSQL)
+	if err != nil {
+		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
 	}
 	defer tx.Rollback()
-	upsert := tx.StmtContext(ctx, s.upsert)
+	upsert := tx.StmtContext(ctx, prepared)
 	stored := make(map[string]int, len(batch))
 	for _, j := range batch {
 		in := &j.in
@@ -216,14 +221,24 @@ func (s *Store) writeBatch(batch []job) (map[string]int, error) {
 // eventsPerInsert bounds the rows of one INSERT statement.
 const eventsPerInsert = 32
 
+// eventInserts are the INSERT statements of 1 to eventsPerInsert events, [1] of them
+// skipping events already stored: written once, not on every record.
+var eventInserts = func() (q [2][eventsPerInsert + 1]string) {
+	for n := 1; n <= eventsPerInsert; n++ {
+		q[0][n] = insertEventSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n-1)
+		q[1][n] = q[0][n] + ` ON CONFLICT (interaction_id, seq) DO NOTHING`
+	}
+	return q
+}()
+
 // insertEvents inserts the interaction's events from index from, several rows per
 // statement (one statement per event was a tenth of a call's CPU).
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, in *flow.Interaction, from int, skipStored bool) error {
 	for from < len(in.Events) {
 		n := min(len(in.Events)-from, eventsPerInsert)
-		q := insertEventSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n-1)
+		q := eventInserts[0][n]
 		if skipStored {
-			q += ` ON CONFLICT (interaction_id, seq) DO NOTHING`
+			q = eventInserts[1][n]
 		}
 		st, err := s.stmt(ctx, q)
 		if err != nil {
