@@ -75,8 +75,8 @@ func (g *Guard) VerifyFailed(ctx context.Context, customer string) (bool, error)
 	return g.VerifyLocked(ctx, customer)
 }
 
-// VerifyPassed implements flow.Guard.
-// Most customers have no failures to clear: a read spares them a write transaction.
+// VerifyPassed implements flow.Guard. Most customers have no failures to clear: a read
+// spares them a write transaction.
 func (g *Guard) VerifyPassed(ctx context.Context, customer string) error {
 	if g.LockoutFailures <= 0 {
 		return nil
@@ -89,7 +89,10 @@ func (g *Guard) VerifyPassed(ctx context.Context, customer string) error {
 	if err := st.QueryRowContext(ctx, customer).Scan(&failures); err != nil || !failures {
 		return err
 	}
-	_, err = g.Store.db.ExecContext(ctx, g.Store.bind(`DELETE FROM guard_events WHERE kind = 'verify_failed' AND key = ?`), customer)
+	if st, err = g.Store.stmt(ctx, `DELETE FROM guard_events WHERE kind = 'verify_failed' AND key = ?`); err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, customer)
 	return err
 }
 

@@ -93,50 +93,55 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err == nil && current == len(migrations) {
 		return nil
 	}
-	create := s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)
-	if _, err := s.db.ExecContext(ctx, create); err != nil {
-		// Two PostgreSQL instances creating it at the same moment: one of them fails on
-		// the table's type; the table is there now.
-		if _, err := s.db.ExecContext(ctx, create); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
 	for {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if s.dialect == Postgres {
-			// Several instances starting at once: one migrates, the others wait for it.
-			if _, err := tx.ExecContext(ctx, `LOCK TABLE schema_migrations IN EXCLUSIVE MODE`); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("migrate: %w", err)
-			}
-		}
-		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if have > len(migrations) {
-			tx.Rollback()
-			return fmt.Errorf("database schema version %d is newer than this idv (%d): upgrade idv", have, len(migrations))
-		}
-		if have == len(migrations) {
-			return tx.Rollback()
-		}
-		v := have + 1
-		if _, err := tx.ExecContext(ctx, s.dialectSQL(migrations[v-1])); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixMilli()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate %d: %w", v, err)
+		done, err := s.migrateOne(ctx)
+		if err != nil || done {
+			return err
 		}
 	}
+}
+
+// migrationLock is the PostgreSQL advisory lock key under which instances migrate.
+const migrationLock = 0x1d5_0001
+
+// migrateOne applies the next migration in a transaction of its own; done is true when
+// there is none left. Instances starting at once on one database take turns: SQLite's
+// transactions are BEGIN IMMEDIATE, PostgreSQL's take an advisory lock first, before
+// even the migrations table is created.
+func (s *Store) migrateOne(ctx context.Context) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return false, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.dialectSQL(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at {INT} NOT NULL)`)); err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	if have > len(migrations) {
+		return false, fmt.Errorf("database schema version %d is newer than this idv (%d): upgrade idv", have, len(migrations))
+	}
+	if have == len(migrations) {
+		return true, nil
+	}
+	v := have + 1
+	if _, err := tx.ExecContext(ctx, s.dialectSQL(migrations[v-1])); err != nil {
+		return false, fmt.Errorf("migrate %d: %w", v, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixMilli()); err != nil {
+		return false, fmt.Errorf("migrate %d: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate %d: %w", v, err)
+	}
+	return false, nil
 }

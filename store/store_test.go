@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,5 +64,33 @@ func testRecord(t *testing.T, driver string) {
 	}
 	if _, err := s.Interaction(ctx, "nope"); err == nil {
 		t.Error("missing interaction found")
+	}
+}
+
+// TestInstancesStartingAtOnceMigrateOnce: several instances opening one new database at
+// the same moment all start, and the schema is migrated once.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			driver, dsn := storetest.DSN(t, driver)
+			var wg sync.WaitGroup
+			stores := make([]*store.Store, 4)
+			errs := make([]error, len(stores))
+			for i := range stores {
+				wg.Go(func() { stores[i], errs[i] = store.Open(context.Background(), driver, dsn) })
+			}
+			wg.Wait()
+			for i, s := range stores {
+				if errs[i] != nil {
+					t.Fatalf("instance %d: %v", i, errs[i])
+				}
+				defer s.Close()
+			}
+			var rows, versions int
+			stores[0].DB().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions)
+			if rows == 0 || rows != versions {
+				t.Errorf("schema_migrations: %d rows for %d versions", rows, versions)
+			}
+		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/idv-project/idv/cluster"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/idv-project/idv/agi"
 	idvari "github.com/idv-project/idv/ari"
+	"github.com/idv-project/idv/cluster"
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/crm/demo"
