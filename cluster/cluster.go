@@ -109,29 +109,16 @@ func (s *Sharer) publish(ctx context.Context) {
 	defer cancel()
 	beat := time.NewTicker(s.Heartbeat)
 	defer beat.Stop()
-	var published uint64
-	first := true
+	published, heartbeat := uint64(0), true // at start: tell the others at once
 	for {
-		heartbeat := first
-		first = false
-		select {
-		case <-ctx.Done():
-			s.withdraw()
-			return
-		case <-changes:
-		case <-beat.C:
-			heartbeat = true
-		}
 		part, version := s.Hub.Part(s.Instance)
-		if version == published && !heartbeat {
-			continue // a change from another instance: nothing of ours to tell
-		}
-		if err := s.write(ctx, part); err != nil {
-			if ctx.Err() == nil {
+		// A change from another instance alone leaves ours as it was: nothing to tell.
+		if version != published || heartbeat {
+			if err := s.write(ctx, part); err == nil {
+				published = version
+			} else if ctx.Err() == nil {
 				s.Log.Error().Err(err).Msg("cluster: could not publish the live state; other instances show it stale")
 			}
-		} else {
-			published = version
 		}
 		t := time.NewTimer(s.MinInterval)
 		select {
@@ -139,6 +126,15 @@ func (s *Sharer) publish(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Stop()
+		select {
+		case <-ctx.Done():
+			s.withdraw()
+			return
+		case <-changes:
+			heartbeat = false
+		case <-beat.C:
+			heartbeat = true
+		}
 	}
 }
 

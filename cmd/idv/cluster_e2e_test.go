@@ -175,6 +175,10 @@ webhook = %q`, hook.URL))
 			t.Errorf("run %+v", r)
 		}
 	}
+
+	// A stops: it withdraws its part, and B's dashboard shows B alone.
+	a.stop()
+	liveUntil(t, b, "", func(v map[string]any) bool { return v["instances"] == float64(1) })
 }
 
 // TestKillingOneInstanceLosesNoRoutedCall: two idv processes on one PostgreSQL; A is
