@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,22 @@ func testRecord(t *testing.T, driver string) {
 	}
 	if _, err := s.Interaction(ctx, "nope"); err == nil {
 		t.Error("missing interaction found")
+	}
+
+	// This store does not know what the one before it stored: a new record after the
+	// restart still stores each event once.
+	in.Events = append(in.Events, flow.Event{At: t0.Add(3 * time.Second), Kind: flow.EventQueue, Name: "support", Result: "CONTINUE"})
+	if err := s.Record(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Interaction(ctx, "01A"); err != nil || len(got.Events) != 4 {
+		t.Errorf("events after the restart: %v (%v), want 4", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(ctx, in); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("record after close: %v", err)
 	}
 }
 

@@ -64,45 +64,6 @@ func TestConcurrentRecordsAreAllCommitted(t *testing.T) {
 	}
 }
 
-// TestRecordAfterRestartAddsOnlyNewEvents: a store that does not know what an earlier
-// process stored (the cache is empty) still stores each event once.
-func TestRecordAfterRestartAddsOnlyNewEvents(t *testing.T) {
-	for _, driver := range storetest.Drivers(t) {
-		t.Run(driver, func(t *testing.T) {
-			ctx := context.Background()
-			driver, dsn := storetest.DSN(t, driver)
-			s, err := store.Open(ctx, driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in := call("01RESTART", time.Now(), 3)
-			if err := s.Record(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
-			s, err = store.Open(ctx, driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			in.Events = append(in.Events, call("x", time.Now(), 2).Events...)
-			if err := s.Record(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Interaction(ctx, in.ID)
-			if err != nil || len(got.Events) != 5 {
-				t.Fatalf("%v events after the restart (%v), want 5", len(got.Events), err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Record(ctx, in); err == nil || !strings.Contains(err.Error(), "store closed") {
-				t.Errorf("record after close: %v", err)
-			}
-		})
-	}
-}
-
 // TestOneBadRecordFailsOnlyItself: PostgreSQL refuses a NUL in text; the calls whose
 // records shared its transaction are still stored.
 func TestOneBadRecordFailsOnlyItself(t *testing.T) {
