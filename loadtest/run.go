@@ -233,7 +233,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		runCtx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	var started, done, failed, inFlight atomic.Int64
+	var started, done, failed, inFlight, peak atomic.Int64
 	workers := make([]*worker, o.Concurrency)
 	var wg sync.WaitGroup
 	begin := time.Now()
@@ -266,7 +266,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				c := agitest.Caller{Script: script, ANI: sc.ANI, Keys: sc.Keys, PromptTime: o.PromptTime, KeyTime: o.KeyTime,
 					QueueTime: o.QueueTime, Timeout: o.CallTimeout,
 					OnCommand: func(took time.Duration) { wk.commands = append(wk.commands, took) }}
-				inFlight.Add(1)
+				// The peak is kept at every start, not sampled: a short run can begin
+				// and end between two samples.
+				for n, p := inFlight.Add(1), peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
 				t0 := time.Now()
 				res, err := c.Call(runCtx, o.Target)
 				took := time.Since(t0)
@@ -320,9 +323,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		case <-tick.C:
 		}
 		n := int(inFlight.Load())
-		if n > s.PeakInFlight {
-			s.PeakInFlight = n
-		}
 		if o.Memory != nil && n > 0 && n >= s.MemAtInFlight {
 			if m, err := o.Memory(); err == nil {
 				s.MemPeak, s.MemAtInFlight = m, n
@@ -334,6 +334,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	s.Elapsed = time.Since(begin)
+	s.PeakInFlight = int(peak.Load())
 	if o.CPU != nil {
 		if cpu, err := o.CPU(); err == nil {
 			s.ServerCPU = cpu - cpu0
