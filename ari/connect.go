@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/CyCoreSystems/ari/v5/client/native"
 	"github.com/rs/zerolog"
@@ -22,7 +23,7 @@ type Options struct {
 // Close races with the client's own reader; it ends with the process.
 func Watch(ctx context.Context, opts Options, o *Observer, log zerolog.Logger) {
 	c := native.New(&native.Options{Application: opts.Application, URL: opts.URL, WebsocketURL: opts.WebsocketURL,
-		Username: opts.User, Password: opts.Password, SubscribeAll: true})
+		WebsocketOrigin: Origin(opts.URL), Username: opts.User, Password: opts.Password})
 	done := make(chan error, 1)
 	go func() { done <- c.Connect() }()
 	log.Info().Str("url", opts.URL).Msg("connecting to ARI")
@@ -37,4 +38,15 @@ func Watch(ctx context.Context, opts Options, o *Observer, log zerolog.Logger) {
 	}
 	log.Info().Str("url", opts.URL).Msg("ARI connected: observing queues")
 	o.Run(ctx, c)
+}
+
+// Origin is the Origin header of idv's ARI websocket: the scheme and host of ARI's URL
+// (http://127.0.0.1:8088), which is what ari.conf's allowed_origins lists. The client's
+// own default, http://localhost/, made Asterisk log a NOTICE at every connect.
+func Origin(ariURL string) string {
+	u, err := url.Parse(ariURL)
+	if err != nil || u.Host == "" {
+		return "http://localhost/"
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -35,6 +35,9 @@ type Interaction struct {
 	QueueStatus string
 	Agent       string // the agent's endpoint that took the call, once known
 	WrapUp      string // the agent's wrap-up code
+	// Wait and Talk are the time in the queue before an agent answered or the caller
+	// left, and the time with the agent: nil until ARI has reported the queue outcome.
+	Wait, Talk *time.Duration
 
 	Events []Event
 }
@@ -81,4 +84,14 @@ func AgentEndpoint(channel string) string {
 		return channel[:i]
 	}
 	return channel
+}
+
+// QueueResult is how the call ended in the queue, once ARI has reported it ("" before).
+func (in *Interaction) QueueResult() QueueResult {
+	for i := len(in.Events) - 1; i >= 0; i-- {
+		if ev := in.Events[i]; ev.Kind == EventAgent {
+			return QueueResult(ev.Result) // the outcome's steps are stored together, the end last
+		}
+	}
+	return ""
 }

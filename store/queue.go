@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/idv-project/idv/ari"
+	"github.com/idv-project/idv/flow"
 )
 
 // observerSeq is where the sequence numbers of the ARI observer's events start, apart
 // from the flow's own (which count from 0), so that neither writer shifts the other.
 const observerSeq = 10000
 
-// QueueOutcome implements ari.Sink: it records the agent, wait and talk time on the
+// QueueOutcome implements the ARI observer's Sink: it records the agent, wait and talk time on the
 // interaction and the queue steps as its events.
-func (s *Store) QueueOutcome(ctx context.Context, id string, o ari.Outcome) error {
+func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store queue outcome %s: %w", id, err)
@@ -45,10 +45,10 @@ func (s *Store) QueueOutcome(ctx context.Context, id string, o ari.Outcome) erro
 	if !o.Answered.IsZero() {
 		steps = append(steps, step{o.Answered.UnixMilli(), o.Agent, "answered", "", o.Wait().Microseconds()})
 	}
-	steps = append(steps, step{o.Ended.UnixMilli(), o.Agent, o.Result, fmt.Sprintf("hangup cause %d %s", o.Cause, o.CauseTxt), 0})
+	steps = append(steps, step{o.Ended.UnixMilli(), o.Agent, string(o.Result), fmt.Sprintf("hangup cause %d %s", o.Cause, o.CauseTxt), 0})
 	for i, st := range steps {
 		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
-			VALUES (?, ?, ?, 'agent', ?, ?, 0, ?, ?, ?, ?)`), id, observerSeq+next+i, st.at, st.name, st.result, st.latencyMicros, st.detail, line, started); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`), id, observerSeq+next+i, st.at, flow.EventAgent, st.name, st.result, st.latencyMicros, st.detail, line, started); err != nil {
 			return fmt.Errorf("store queue outcome %s: %w", id, err)
 		}
 	}

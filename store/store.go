@@ -181,12 +181,13 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	var started int64
 	var ended sql.NullInt64
 	var status, reason, method string
+	var wait, talk sql.NullInt64
 	err := s.db.QueryRowContext(ctx, s.bind(`SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
 		uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
-		verify_attempts, route, queue_status, agent, wrapup FROM interactions WHERE id = ?`), id).Scan(
+		verify_attempts, route, queue_status, agent, wrapup, wait_ms, talk_ms FROM interactions WHERE id = ?`), id).Scan(
 		&in.Line, &in.Script, &started, &ended, &in.ANI, &in.ANIE164, &in.DNIS, &in.Channel, &in.UniqueID,
 		&in.Language, &in.CustomerID, &in.CustomerName, &in.Identifier, &status, &reason, &method,
-		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent, &in.WrapUp)
+		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent, &in.WrapUp, &wait, &talk)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store %s: %w", id, ErrNotFound)
 	}
@@ -197,6 +198,15 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	in.Started = time.UnixMilli(started)
 	if ended.Valid {
 		in.Ended = time.UnixMilli(ended.Int64)
+	}
+	for _, d := range []struct {
+		v   sql.NullInt64
+		set **time.Duration
+	}{{wait, &in.Wait}, {talk, &in.Talk}} {
+		if d.v.Valid {
+			ms := time.Duration(d.v.Int64) * time.Millisecond
+			*d.set = &ms
+		}
 	}
 	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT at, kind, name, result, count, latency_us, detail FROM events
 		WHERE interaction_id = ? ORDER BY seq`), id)

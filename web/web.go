@@ -88,6 +88,9 @@ type interactionJSON struct {
 	Attempts     string     `json:"attempts"`
 	Route        string     `json:"route"`
 	QueueStatus  string     `json:"queue_status"`
+	QueueResult  string     `json:"queue_result,omitempty"` // answered, abandoned, transferred, timeout…
+	WaitMS       *int64     `json:"wait_ms,omitempty"`      // from ARI; absent until known
+	TalkMS       *int64     `json:"talk_ms,omitempty"`
 	Agent        string     `json:"agent,omitempty"`
 	WrapUp       string     `json:"wrapup,omitempty"`
 	Language     string     `json:"language"`
@@ -116,7 +119,14 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	out := interactionJSON{ID: in.ID, Line: in.Line, Started: in.Started, Status: string(in.Status), StatusText: in.Status.DisplayText(),
 		Reason: string(in.Reason), Method: string(in.Method), CustomerID: in.CustomerID, CustomerName: in.CustomerName,
-		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, Agent: in.Agent, WrapUp: in.WrapUp, Language: in.Language}
+		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, QueueResult: string(in.QueueResult()),
+		Agent: in.Agent, WrapUp: in.WrapUp, Language: in.Language}
+	if in.Wait != nil {
+		out.WaitMS = new(in.Wait.Milliseconds())
+	}
+	if in.Talk != nil {
+		out.TalkMS = new(in.Talk.Milliseconds())
+	}
 	if userOf(r).Role == Supervisor {
 		for _, ev := range in.Events {
 			out.Timeline = append(out.Timeline, step{At: ev.At, Kind: string(ev.Kind), Name: ev.Name, Result: ev.Result, LatencyMS: ev.Latency.Milliseconds()})

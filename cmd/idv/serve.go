@@ -144,6 +144,7 @@ type service struct {
 	metrics       *metrics.Metrics
 	live          *live.Hub
 	stopARI       context.CancelFunc
+	ari           *idvari.Observer // nil without [ari]
 	serving       atomic.Bool
 	store         *store.Store
 	client        *crm.Client
@@ -213,8 +214,9 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 	if a := cfg.ARI; a.URL != "" {
 		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		svc.stopARI = stop
+		svc.ari = &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected, AgentState: svc.live.SetAgentState}
 		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
-			Application: a.Application}, &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected, AgentState: svc.live.SetAgentState}, log)
+			Application: a.Application}, svc.ari, log)
 	}
 	sched, err := scheduler(cfg, st, svc.instance, log)
 	if err != nil {
@@ -235,6 +237,10 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		return nil, fmt.Errorf("agi listen: %w", err)
 	}
 	svc.agiAddr = ln.Addr()
+	observers := []agi.Observer{svc.metrics, svc.live}
+	if svc.ari != nil {
+		observers = append(observers, svc.ari) // it follows the calls idv queues
+	}
 	svc.agi = &agi.Server{
 		Runner: &flow.Runner{Directory: client, Recorder: st, Guard: guard(cfg, st), RecordTimeout: cfg.Store.RecordTimeout},
 		Lines:  cfg,
@@ -243,7 +249,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		Log:       log,
 		NewID:     newID,
 		MaskANI:   cfg.MaskANI,
-		Observers: []agi.Observer{svc.metrics, svc.live},
+		Observers: observers,
 		Allow:     cfg.AllowedPeers(),
 		Agents:    svc.live,
 	}
