@@ -300,8 +300,8 @@ var builtinLine = line{
 		TooMany: "idv/too-many-attempts", Unavailable: "idv/service-unavailable", Locked: "idv/locked",
 	},
 	Routes: routes{
-		Verified: "queue:support", Identified: "queue:support", Unidentified: "queue:support",
-		OptedOut: "queue:support", Error: "queue:support",
+		Verified: "queue:support,,,,300", Identified: "queue:support,,,,300", Unidentified: "queue:support,,,,300",
+		OptedOut: "queue:support,,,,300", Error: "queue:support,,,,300",
 	},
 }
 

@@ -21,7 +21,7 @@ func TestShippedConfigLoads(t *testing.T) {
 	if !r.Verify || r.Routes.Verified.String() != "goto:selfservice,s,1" || r.Prompts.Welcome != d.Prompts.Welcome {
 		t.Errorf("retail line = %+v, want it layered on default", r)
 	}
-	if r.Routes.VerifyFailed.String() != "queue:retail" {
+	if r.Routes.VerifyFailed.String() != "queue:retail,,,,300" {
 		t.Errorf("verify_failed = %s, want the unidentified route when unset", r.Routes.VerifyFailed)
 	}
 	if cfg.CRM.ByID.URL != "http://127.0.0.1:8089/customers/{id}" {

@@ -16,7 +16,7 @@ func TestCallCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"▶ idv/welcome", "▶ idv/enter-secret             interrupted (caller pressed 1)", `keys delivered: "1234#"`,
-		"__IDV_STATUS=VERIFIED", "__IDV_CUSTOMER_NAME=佐藤 花子", "__IDV_ATTEMPTS=0/1", "EXEC Queue(support)", "AGISTATUS=SUCCESS",
+		"__IDV_STATUS=VERIFIED", "__IDV_CUSTOMER_NAME=佐藤 花子", "__IDV_ATTEMPTS=0/1", "EXEC Queue(support,,,,300)", "AGISTATUS=SUCCESS",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -194,7 +194,7 @@ func TestHangupAtEveryStep(t *testing.T) {
 	}
 	t.Run("in the queue, after routing", func(t *testing.T) {
 		res, in := h.call(agitest.Caller{ANI: "+81312345679", QueueHangup: true})
-		if in.Reason != flow.ReasonNotRequired || in.Route != "queue:support" || len(res.Apps) != 1 {
+		if in.Reason != flow.ReasonNotRequired || in.Route != "queue:support,,,,300" || len(res.Apps) != 1 {
 			t.Errorf("record %s route %q apps %q: a hang-up after routing keeps the outcome", in.Reason, in.Route, res.Apps)
 		}
 	})
@@ -305,7 +305,7 @@ func TestStoreDownStillRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Var("IDV_STATUS") != "IDENTIFIED" || len(res.Apps) != 1 || res.Apps[0] != "Queue(support)" {
+	if res.Var("IDV_STATUS") != "IDENTIFIED" || len(res.Apps) != 1 || res.Apps[0] != "Queue(support,,,,300)" {
 		t.Errorf("caller not served: %v %v", res.Vars, res.Apps)
 	}
 	if !strings.Contains(h.logs.String(), `"name":"record"`) || !strings.Contains(h.logs.String(), "database is closed") {
@@ -351,7 +351,7 @@ func TestAsteriskFailsMidCall(t *testing.T) {
 				return // closed before idv could tell Asterisk the id
 			}
 			routed := kind == "EXEC" || kind == "GET VARIABLE"
-			if in.Ended.IsZero() || (!routed && in.Reason != flow.ReasonHangup) || (routed && in.Route != "queue:support") {
+			if in.Ended.IsZero() || (!routed && in.Reason != flow.ReasonHangup) || (routed && in.Route != "queue:support,,,,300") {
 				t.Errorf("record %s route %q ended %v", in.Reason, in.Route, in.Ended)
 			}
 			if !routed && !strings.Contains(logs, "connection to asterisk lost") {

@@ -104,7 +104,7 @@ func TestFlowOverFastAGI(t *testing.T) {
 
 func testFlowOverFastAGI(t *testing.T) {
 	h := newHarness(t, "")
-	support := []string{"Queue(support)"}
+	support := []string{"Queue(support,,,,300)"}
 	cases := []struct {
 		name   string
 		caller agitest.Caller

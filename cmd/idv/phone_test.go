@@ -65,7 +65,7 @@ func TestTerminalPhone(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("idv call -i: %v", err)
 	}
-	for _, want := range []string{"⌨ 1", "⌨ #", "♪ [en] idv/welcome", "__IDV_STATUS=VERIFIED", "__IDV_CUSTOMER_NAME=John Smith", "EXEC Queue(support)"} {
+	for _, want := range []string{"⌨ 1", "⌨ #", "♪ [en] idv/welcome", "__IDV_STATUS=VERIFIED", "__IDV_CUSTOMER_NAME=John Smith", "EXEC Queue(support,,,,300)"} {
 		if !strings.Contains(r.seen.String(), want) {
 			t.Errorf("terminal lacks %q:\n%s", want, r.seen.String())
 		}

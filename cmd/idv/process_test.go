@@ -266,7 +266,7 @@ func checkRouted(t *testing.T, st *store.Store, results []*agitest.Result) {
 		}
 		id := res.Var("IDV_INTERACTION")
 		in, err := st.Interaction(context.Background(), id)
-		if err != nil || in.Route != "queue:support" {
+		if err != nil || in.Route != "queue:support,,,,300" {
 			t.Errorf("routed call %s: record %v, %v", id, in, err)
 		}
 		checked++

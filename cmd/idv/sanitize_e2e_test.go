@@ -32,7 +32,7 @@ func TestCRMValuesAreSanitisedBeforeSetVariable(t *testing.T) {
 			t.Errorf("command %q got %q", c.Line, c.Reply)
 		}
 	}
-	if len(res.Apps) != 1 || res.Apps[0] != "Queue(support)" {
+	if len(res.Apps) != 1 || res.Apps[0] != "Queue(support,,,,300)" {
 		t.Errorf("apps = %q", res.Apps)
 	}
 	if in.CustomerName != evil {
