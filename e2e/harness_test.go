@@ -248,7 +248,7 @@ func start(tarball string) (*environment, error) {
 	if e.idv, err = e.startIDV("idv", e.agiAddr, e.webAddr, ariPort); err != nil {
 		return e, err
 	}
-	if err := e.startAgents(4); err != nil {
+	if err := e.startAgents(12); err != nil { // talk beyond the whisper (up to 7 s)
 		return e, err
 	}
 	return e, nil
