@@ -165,9 +165,11 @@ func TestAgentAnswersTalksAndHangsUp(t *testing.T) {
 	e := need(t)
 	t.Parallel()
 	popped := make(chan error, 1)
+	from := logSize(e.ast.full)
 	go func() {
-		// 42 is this test's customer: the whisper line names the call and the agent.
-		line, err := awaitLog(e.ast.full, patience, nil, func(l string) bool {
+		// 42 is this test's customer among the parallel tests: the whisper line names the
+		// call and the agent.
+		line, err := awaitLogFrom(e.ast.full, from, patience, nil, func(l string) bool {
 			return strings.Contains(l, "idv-whisper: ") && strings.Contains(l, "IDV_CUSTOMER_ID=42 ")
 		})
 		if err != nil {

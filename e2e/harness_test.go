@@ -248,7 +248,7 @@ func start(tarball string) (*environment, error) {
 	if e.idv, err = e.startIDV("idv", e.agiAddr, e.webAddr, ariPort); err != nil {
 		return e, err
 	}
-	if err := e.startAgents(12); err != nil { // talk beyond the whisper (up to 7 s)
+	if err := e.startAgents(agentTalk); err != nil {
 		return e, err
 	}
 	return e, nil
@@ -328,8 +328,21 @@ func setKey(text, section, key, value string) (string, error) {
 
 // awaitLog reads a growing log file until a line matches, the process ends, or d passes.
 func awaitLog(path string, d time.Duration, done <-chan struct{}, match func(string) bool) (string, error) {
+	return awaitLogFrom(path, 0, d, done, match)
+}
+
+// logSize is where a log file ends now: awaitLogFrom it reads only what comes next.
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// awaitLogFrom is awaitLog from a byte offset of the file.
+func awaitLogFrom(path string, offset int64, d time.Duration, done <-chan struct{}, match func(string) bool) (string, error) {
 	deadline := time.Now().Add(d)
-	var offset int64
 	var partial string
 	for {
 		f, err := os.Open(path)
@@ -495,14 +508,28 @@ func (e *environment) startAgents(talkSeconds int) error {
 	if err != nil {
 		return err
 	}
+	return e.awaitContacts(fmt.Sprintf("127.0.0.1:%d", e.agentPort))
+}
+
+// agentTalk is how long the agent phones talk, in seconds: beyond the whisper (up to 7 s).
+const agentTalk = 12
+
+// awaitContacts waits until Asterisk reaches agent1..3 at addr.
+func (e *environment) awaitContacts(addr string) error {
 	deadline := time.Now().Add(patience)
 	for {
 		out, _ := e.ast.cli("pjsip show contacts")
-		if strings.Count(out, "Avail") >= 3 {
+		n := 0
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "@"+addr) && strings.Contains(l, "Avail") {
+				n++
+			}
+		}
+		if n == 3 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("agent phones not reachable:\n%s", out)
+			return fmt.Errorf("agent phones at %s not reachable:\n%s", addr, out)
 		}
 		time.Sleep(100 * time.Millisecond) // polling Asterisk's view of the registrations
 	}
