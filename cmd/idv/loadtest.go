@@ -244,46 +244,10 @@ func (c *child) stop() {
 }
 
 // rss reads the child's resident memory from /proc.
-func (c *child) rss() (int64, error) { return procRSS(c.cmd.Process.Pid) }
+func (c *child) rss() (int64, error) { return loadtest.ProcessRSS(c.cmd.Process.Pid) }
 
 // cpu reads the child's CPU time (user and system) from /proc.
-func (c *child) cpu() (time.Duration, error) { return procCPU(c.cmd.Process.Pid) }
-
-// procCPU is utime+stime of /proc/PID/stat, in clock ticks of 10 ms (USER_HZ on Linux).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces; the fields after it are space-separated.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
-}
-
-func procRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
-}
+func (c *child) cpu() (time.Duration, error) { return loadtest.ProcessCPU(c.cmd.Process.Pid) }
 
 // metricsRSS reads process_resident_memory_bytes from a Prometheus endpoint.
 func metricsRSS(url string) func() (int64, error) {
