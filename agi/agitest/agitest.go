@@ -68,8 +68,10 @@ type Caller struct {
 	MissingPrompts []string
 	// Vars are channel variables set before the AGI runs.
 	Vars map[string]string
-	// QueueStatus is the QUEUESTATUS that EXEC Queue leaves (default "CONTINUE": an
-	// agent talked to the caller and the caller goes on in the dialplan).
+	// QueueStatus is the QUEUESTATUS that EXEC Queue leaves when the caller left the
+	// queue unanswered (TIMEOUT, FULL, LEAVEEMPTY, …). Default "": an agent talked to the
+	// caller and hung up first, and Asterisk 22 sets no QUEUESTATUS then (seen on a real
+	// one: the caller goes on in the dialplan with QUEUESTATUS empty).
 	QueueStatus string
 	// QueueHangup makes the caller hang up in the queue (EXEC Queue returns -1).
 	QueueHangup bool

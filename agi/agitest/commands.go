@@ -280,7 +280,9 @@ func (ch *channel) exec(argv []string) []string {
 			ch.hangup() // Queue sets no QUEUESTATUS when the caller leaves
 			return ok(-1)
 		}
-		ch.vars["QUEUESTATUS"] = or(ch.c.QueueStatus, "CONTINUE")
+		if ch.c.QueueStatus != "" {
+			ch.vars["QUEUESTATUS"] = ch.c.QueueStatus
+		}
 		return ok(0)
 	case "playback", "wait", "noop", "set", "verbose", "goto", "gosub", "dial":
 		return ok(0)
