@@ -8,7 +8,8 @@ import (
 
 // finish ends the interaction whatever happened: it names the outcome, sets the channel
 // variables, stores the record before the route is sent (so a routed call always has
-// one), routes, and stores the queue outcome.
+// one), routes, and stores the queue outcome. A goto route is the call's last step, so
+// its record is written once; a queue route's twice (before and after the queue).
 func (s *session) finish(ctx context.Context, err error) {
 	in := s.in
 	switch {
@@ -34,7 +35,11 @@ func (s *session) finish(ctx context.Context, err error) {
 	}
 	route, prompt := s.destination()
 	in.Route = route.String()
-	s.record(ctx) // before the route is sent: a routed call always has its record
+	if route.Kind == RouteQueue {
+		// Before the queue, which may hold the caller for hours: a routed call always
+		// has its record, whatever happens to idv meanwhile.
+		s.record(ctx)
+	}
 	if err := s.play(ctx, prompt, ""); err != nil {
 		s.lost(err)
 		s.resetReason(ctx)
@@ -50,12 +55,19 @@ func (s *session) finish(ctx context.Context, err error) {
 			s.event(Event{Kind: EventError, Name: "queue", Detail: err.Error()})
 		}
 		s.event(Event{Kind: EventQueue, Name: route.QueueArgs, Result: status})
+		s.end(ctx)
 	case RouteGoto:
+		// Nothing of the call happens after the goto: its record is stored once, before
+		// the goto is sent (a routed call always has its record), and again only if the
+		// goto failed.
+		s.end(ctx)
 		if err := s.call.Goto(ctx, route.Context, route.Extension, route.Priority); err != nil {
 			s.event(Event{Kind: EventError, Name: "goto", Detail: err.Error()})
+			s.record(ctx)
 		}
+	default:
+		s.end(ctx)
 	}
-	s.end(ctx)
 }
 
 // setVariables sets the outcome's channel variables (IDV_INTERACTION was set first
