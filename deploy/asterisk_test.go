@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,7 +15,8 @@ import (
 )
 
 // confSections reads an Asterisk .conf file: section name → key/value lines (a name may
-// appear several times, e.g. pjsip.conf's endpoint, aor and auth of one agent).
+// appear several times, e.g. pjsip.conf's endpoint, aor and auth of one agent). Directives
+// (#include, #tryinclude) are left out: confDirectives reads them.
 func confSections(t *testing.T, path string) map[string][][2]string {
 	t.Helper()
 	f, err := os.Open(path)
@@ -30,7 +32,7 @@ func confSections(t *testing.T, path string) map[string][][2]string {
 		if i := strings.Index(line, ";"); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		if line == "" {
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if strings.HasPrefix(line, "[") {
@@ -244,4 +246,187 @@ func confText(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// confLine is one meaningful line of a .conf file: its number, the section it is in, and
+// its text without the comment.
+type confLine struct {
+	n             int
+	section, text string
+}
+
+func confLines(t *testing.T, path string) []confLine {
+	t.Helper()
+	var out []confLine
+	section := ""
+	for i, line := range strings.Split(confText(t, path), "\n") {
+		if j := strings.Index(line, ";"); j >= 0 {
+			line = line[:j]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			section = line[1:strings.Index(line, "]")]
+		}
+		out = append(out, confLine{i + 1, section, line})
+	}
+	return out
+}
+
+// TestSiteOverrides: every shipped .conf that sets a port, an address or what depends on
+// them (ari.conf's allowed origins) includes its NAME_local.conf (#tryinclude, so a missing
+// file is no error) after all those lines, so that a site's values win without editing the
+// shipped file: in the same section, which the local file continues, or at the very end,
+// where the local file opens its own sections (pjsip.conf: [transport-udp](+)).
+func TestSiteOverrides(t *testing.T) {
+	files, _ := filepath.Glob("asterisk/*.conf")
+	addr := regexp.MustCompile(`^(bind|bindaddr|bindport|allowed_origins)\s*=|\d+\.\d+\.\d+\.\d+:\d+`)
+	checked := 0
+	for _, f := range files {
+		lines := confLines(t, f)
+		var last *confLine
+		for i, l := range lines {
+			if addr.MatchString(l.text) {
+				last = &lines[i]
+			}
+		}
+		if last == nil {
+			continue
+		}
+		checked++
+		want := "#tryinclude " + strings.TrimSuffix(filepath.Base(f), ".conf") + "_local.conf"
+		i := slices.IndexFunc(lines, func(l confLine) bool { return l.text == want })
+		if i < 0 {
+			t.Errorf("%s sets %q (line %d) but has no %q", f, last.text, last.n, want)
+			continue
+		}
+		inc := lines[i]
+		switch {
+		case inc.n < last.n:
+			t.Errorf("%s: %s at line %d comes before %q (line %d), which would win", f, want, inc.n, last.text, last.n)
+		case inc.section != last.section && i != len(lines)-1:
+			t.Errorf("%s: %s is in [%s], not in [%s] with %q nor at the end of the file", f, want, inc.section, last.section, last.text)
+		}
+	}
+	if checked < 4 {
+		t.Errorf("only %d files set addresses; pjsip.conf, http.conf, ari.conf and extensions.conf do", checked)
+	}
+}
+
+// TestQueuesEnd: no caller waits for ever. Every Queue() of the dialplan carries a
+// timeout (its 5th argument), and each queue lets callers go when no agent phone is
+// reachable, and rings only agents who are free (one whisper at a time).
+func TestQueuesEnd(t *testing.T) {
+	for _, a := range readDialplan(t).apps {
+		if a.name != "Queue" {
+			continue
+		}
+		args := strings.Split(a.args, ",")
+		if len(args) < 5 {
+			t.Errorf("[%s] Queue(%s) has no timeout: a caller could wait for ever", a.context, a.args)
+		} else if n, err := strconv.Atoi(args[4]); err != nil || n <= 0 {
+			t.Errorf("[%s] Queue(%s): timeout %q", a.context, a.args, args[4])
+		}
+	}
+	for q, kvs := range confSections(t, "asterisk/queues.conf") {
+		if q == "general" {
+			continue
+		}
+		got := map[string]string{}
+		for _, kv := range kvs {
+			got[kv[0]] = kv[1]
+		}
+		if got["ringinuse"] != "no" {
+			t.Errorf("queue %s: ringinuse = %q, want no", q, got["ringinuse"])
+		}
+		leave := strings.Split(got["leavewhenempty"], ",")
+		for _, c := range []string{"unavailable", "invalid", "unknown"} {
+			if !slices.Contains(leave, c) {
+				t.Errorf("queue %s: leavewhenempty = %q lacks %s", q, got["leavewhenempty"], c)
+			}
+		}
+	}
+}
+
+// TestCorrelationLines: the console lines that tie a call's SIP Call-ID to idv's
+// interaction keep the format the real-Asterisk suite (e2e/) parses.
+func TestCorrelationLines(t *testing.T) {
+	want := map[string]string{
+		"idv-hangup": "idv-hangup: CALL_ID=${CHANNEL(pjsip,call-id)} IDV_INTERACTION=${IDV_INTERACTION} IDV_STATUS=${IDV_STATUS} " +
+			"IDV_REASON=${IDV_REASON} IDV_METHOD=${IDV_METHOD} IDV_CUSTOMER_ID=${IDV_CUSTOMER_ID} IDV_ATTEMPTS=${IDV_ATTEMPTS} " +
+			"IDV_LINE=${IDV_LINE} AGISTATUS=${AGISTATUS} QUEUESTATUS=${QUEUESTATUS} LANGUAGE=${CHANNEL(language)}",
+		"idv-whisper": "idv-whisper: IDV_INTERACTION=${IDV_INTERACTION} IDV_STATUS=${IDV_STATUS} IDV_CUSTOMER_ID=${IDV_CUSTOMER_ID} AGENT=${CHANNEL}",
+	}
+	for _, a := range readDialplan(t).apps {
+		if w, ok := want[a.context]; ok && a.exten == "s" && a.name == "NoOp" {
+			if a.args != w {
+				t.Errorf("[%s] NoOp(%s), want NoOp(%s)", a.context, a.args, w)
+			}
+			delete(want, a.context)
+		}
+	}
+	for ctx := range want {
+		t.Errorf("[%s] has no NoOp", ctx)
+	}
+}
+
+// TestAgentPhones: the agents register (no static contact, username identification ahead
+// of the trunk's address), the trunk is found by address only, and agents.csv holds the
+// passwords of pjsip.conf.
+func TestAgentPhones(t *testing.T) {
+	conf := confSections(t, "asterisk/pjsip.conf")
+	get := func(section, key string) []string {
+		var v []string
+		for _, kv := range conf[section] {
+			if kv[0] == key {
+				v = append(v, kv[1])
+			}
+		}
+		return v
+	}
+	if got := get("global", "endpoint_identifier_order"); !slices.Equal(got, []string{"username,ip,anonymous"}) {
+		t.Errorf("[global] endpoint_identifier_order = %v: agents registering from the trunk's address would be taken for it", got)
+	}
+	if got := get("sipp", "identify_by"); !slices.Equal(got, []string{"ip"}) {
+		t.Errorf("[sipp] identify_by = %v: with usernames first, anyone calling himself sipp would be the trunk", got)
+	}
+	passwords := map[string]string{}
+	for name := range conf {
+		if p := get(name, "password"); len(p) == 1 {
+			passwords[name] = p[0]
+		}
+		if c := get(name, "contact"); len(c) > 0 {
+			t.Errorf("[%s] has a static contact %v: agents (and SIPp's phones) register", name, c)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(confText(t, "sipp/agents.csv")), "\n")
+	if lines[0] != "SEQUENTIAL" {
+		t.Errorf("agents.csv starts with %q, want SEQUENTIAL", lines[0])
+	}
+	csvRe := regexp.MustCompile(`^(\w+);\[authentication username=(\w+) password=(\S+)\]$`)
+	var agents []string
+	for _, l := range lines[1:] {
+		m := csvRe.FindStringSubmatch(l)
+		if m == nil || m[1] != m[2] || passwords[m[1]] != m[3] {
+			t.Errorf("agents.csv: %q does not match pjsip.conf's %v", l, passwords)
+			continue
+		}
+		agents = append(agents, m[1])
+	}
+	members := map[string]bool{}
+	for _, kvs := range confSections(t, "asterisk/queues.conf") {
+		for _, kv := range kvs {
+			if kv[0] == "member" {
+				iface, _, _ := strings.Cut(kv[1], ",")
+				members[strings.TrimPrefix(iface, "PJSIP/")] = true
+			}
+		}
+	}
+	for m := range members {
+		if !slices.Contains(agents, m) {
+			t.Errorf("queue member %s has no SIPp phone in agents.csv", m)
+		}
+	}
 }
