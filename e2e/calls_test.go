@@ -112,7 +112,7 @@ func TestShippedCallers(t *testing.T) {
 		{"caller-ani-verified.xml", "1000", []string{"IDV_STATUS=VERIFIED", "IDV_REASON=OK", "IDV_METHOD=ANI", "IDV_CUSTOMER_ID=100234", "IDV_ATTEMPTS=0/1", "LANGUAGE=ja"}, ""},
 		{"caller-identifier.xml", "2000", []string{"IDV_STATUS=IDENTIFIED", "IDV_REASON=NOT_REQUIRED", "IDV_METHOD=DTMF", "IDV_CUSTOMER_ID=100235", "IDV_ATTEMPTS=1/0"}, "answered"},
 		{"caller-opt-out.xml", "2000", []string{"IDV_STATUS=UNIDENTIFIED", "IDV_REASON=OPTED_OUT", "IDV_METHOD=NONE", "IDV_CUSTOMER_ID="}, "answered"},
-		{"caller-wrong-secret.xml", "1000", []string{"IDV_STATUS=IDENTIFIED", "IDV_REASON=VERIFY_FAILED", "IDV_METHOD=ANI", "IDV_CUSTOMER_ID=100234", "IDV_ATTEMPTS=0/3"}, "answered"},
+		{"caller-wrong-secret.xml", "1000", []string{"IDV_STATUS=IDENTIFIED", "IDV_REASON=VERIFY_FAILED", "IDV_METHOD=ANI", "IDV_CUSTOMER_ID=100238", "IDV_ATTEMPTS=0/3", "LANGUAGE=en"}, "answered"},
 		{"caller-hangup.xml", "1000", []string{"IDV_STATUS=UNIDENTIFIED", "IDV_REASON=HANGUP", "AGISTATUS=HANGUP"}, ""},
 	} {
 		t.Run(sc.file, func(t *testing.T) {

@@ -29,7 +29,8 @@ import (
 var env *environment
 
 // skipMessage says how to run the suite; printed when IDV_ASTERISK is not set.
-// IDV_E2E_KEEP=1 keeps the processes' folder (logs, databases, Asterisk) for a look after.
+// IDV_E2E_KEEP=1 keeps the processes' folder (logs, databases, Asterisk) for a look after;
+// IDV_E2E_CPUPROFILE=FILE has idv write its CPU profile there.
 const skipMessage = "real-Asterisk suite skipped: set IDV_ASTERISK to an Asterisk 22 tarball (e.g. IDV_ASTERISK=/path/asterisk-22.10.1-bookworm-amd64.tar.xz go test ./e2e/...); it needs sipp (apt-get install sip-tester) and asterisk-core-sounds-en-wav"
 
 // patience bounds every wait for something the real processes do. Calls last seconds
@@ -301,7 +302,11 @@ func (e *environment) startIDV(name, agi, web string, ariPort int) (*proc, error
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	p, err := e.spawn(name, filepath.Join(e.dir, name+".log"), nil, e.idvBin, "serve", "-config", path)
+	args := []string{"serve", "-config", path}
+	if prof := os.Getenv("IDV_E2E_CPUPROFILE"); prof != "" && name == "idv" {
+		args = append(args, "-cpuprofile", prof) // written when the suite stops idv
+	}
+	p, err := e.spawn(name, filepath.Join(e.dir, name+".log"), nil, e.idvBin, args...)
 	if err != nil {
 		return nil, err
 	}

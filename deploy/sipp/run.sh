@@ -19,8 +19,9 @@
 # SIP INFO (application/dtmf-relay). The agent phones (agents.xml) register with the
 # passwords of agents.csv, which must be pjsip.conf's, and answer Asterisk's qualify
 # OPTIONS and calls (agent.xml). Every SIPp answers INFO and UPDATE in a call (-aa).
-# The wrong-PIN callers lock their customer out (idv's [security] verify_lockout_failures)
-# within two calls, and the verified callers with it: run idv with the lockout off (0).
+# The wrong-PIN callers are a customer of their own (John Smith): idv's lockout
+# ([security] verify_lockout_failures) locks him after two such calls and the rest hear
+# "locked" instead, which ends the same way; the other callers are not affected.
 # Needs: sipp (Debian: apt-get install sip-tester). SIPp listens on 127.0.0.1: the agent
 # port and 5070-5074 (callers); media on 16000+ (callers) and 17000+ (agents).
 set -euo pipefail
