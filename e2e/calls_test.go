@@ -12,8 +12,8 @@ import (
 )
 
 // The tests that change the shared environment (pause the agents, stop the CRM, point the
-// dialplan elsewhere) are not parallel: Go runs them one after the other before the
-// parallel ones, so no other call sees the change.
+// dialplan elsewhere, measure the load) are not parallel: Go runs them one after the
+// other before the parallel ones, so no other call sees the change.
 
 // A caller who hangs up while waiting in the queue is recorded as abandoned, with the
 // wait, from idv's queue entry and ARI's hang-up (every agent is paused meanwhile).
@@ -73,6 +73,7 @@ func TestCRMDownIsBackendUnavailable(t *testing.T) {
 // Asterisk tries B, and the caller goes through the IVR once.
 func TestSecondInstanceTakesOverWhenTheFirstIsDown(t *testing.T) {
 	e := need(t)
+	t.Parallel() // extension 4000 and instance A are this test's alone
 	idvA, _ := e.ast.cli("dialplan show globals")
 	m := regexp.MustCompile(`IDV_A=(\S+)`).FindStringSubmatch(idvA)
 	if m == nil {
