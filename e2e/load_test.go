@@ -96,10 +96,12 @@ func TestLoadThroughAsterisk(t *testing.T) {
 CPU per call (ms)        idv run   bare zaf/agi run
   FastAGI server         %7.2f   %7.2f     idv / bare = %.2f× (ARI observation included)
   Asterisk               %7.2f   %7.2f     idv = %.1f %% of Asterisk's CPU for the same calls
+  idv connected to ARI             %7.2f     while the bare server took the calls: ARI cost of calls idv does not handle
 wall time                %6.0fs   %6.0fs
 `, int(n), loadRate, loadVerified, loadQueued,
 		perCall(idvRun.serverCPU), perCall(baseRun.serverCPU), float64(idvRun.serverCPU)/float64(max(baseRun.serverCPU, 1)),
 		perCall(idvRun.asteriskCPU), perCall(baseRun.asteriskCPU), 100*float64(idvRun.serverCPU)/float64(max(idvRun.asteriskCPU, 1)),
+		perCall(baseRun.idvCPU),
 		idvRun.wall.Seconds(), baseRun.wall.Seconds())
 	t.Log("\n" + report)
 	if path := os.Getenv("IDV_E2E_REPORT"); path != "" {
@@ -110,6 +112,7 @@ wall time                %6.0fs   %6.0fs
 type loadResult struct {
 	calls                  []ended
 	serverCPU, asteriskCPU time.Duration
+	idvCPU                 time.Duration // idv's, whichever server took the calls
 	wall                   time.Duration
 }
 
@@ -121,6 +124,7 @@ func (e *environment) loadRun(t *testing.T, name string, server *proc, verified,
 		t.Fatal(err)
 	}
 	a0, _ := loadtest.ProcessCPU(e.ast.cmd.Process.Pid)
+	i0, _ := loadtest.ProcessCPU(e.idv.cmd.Process.Pid)
 	begin := time.Now()
 	var wg sync.WaitGroup
 	tags := make([]string, 2)
@@ -149,7 +153,8 @@ func (e *environment) loadRun(t *testing.T, name string, server *proc, verified,
 	wall := time.Since(begin)
 	s1, _ := loadtest.ProcessCPU(server.cmd.Process.Pid)
 	a1, _ := loadtest.ProcessCPU(e.ast.cmd.Process.Pid)
-	return loadResult{calls: calls, serverCPU: s1 - s0, asteriskCPU: a1 - a0, wall: wall}
+	i1, _ := loadtest.ProcessCPU(e.idv.cmd.Process.Pid)
+	return loadResult{calls: calls, serverCPU: s1 - s0, asteriskCPU: a1 - a0, idvCPU: i1 - i0, wall: wall}
 }
 
 // placeAsync runs a SIPp caller scenario n times at rate calls/s (rounded to calls per
