@@ -202,13 +202,15 @@ func (s *Server) serveConn(conn net.Conn) {
 		return
 	}
 
-	id := s.NewID()
-	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
 	script := flow.Script(sess.Request.Script)
 	if script == "agent" && s.Agents != nil {
-		s.agentConnected(ctx, sess, log)
+		// The agent's channel carries the caller's interaction; it has none of its own
+		// (a second "interaction" key in its log lines would contradict the first).
+		s.agentConnected(ctx, sess, log.With().Str("channel", sess.Env["channel"]).Logger())
 		return
 	}
+	id := s.NewID()
+	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
 	switch script {
 	case flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify:
 	default:

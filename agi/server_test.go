@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi"
+	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/flow"
 )
 
@@ -193,5 +194,47 @@ func TestAllowList(t *testing.T) {
 	conn.Close()
 	if len(got) != 0 || !strings.Contains(logs.String(), "peer not in agi.allow") {
 		t.Errorf("sent %q; log:\n%s", got, logs)
+	}
+}
+
+type agentsFunc func(ctx context.Context, interaction, agent string) error
+
+func (f agentsFunc) AgentConnected(ctx context.Context, interaction, agent string) error {
+	return f(ctx, interaction, agent)
+}
+
+// The queue member gosub's /agent script: its log line names the caller's interaction, and
+// only that one (the agent's channel has no interaction of its own).
+func TestAgentConnectLogsTheCallersInteraction(t *testing.T) {
+	logs := &lockedBuffer{}
+	connected := make(chan string, 1)
+	srv := &agi.Server{
+		Runner: &flow.Runner{Recorder: nopRecorder{}},
+		Lines:  oneLine{&flow.Line{Name: "default"}},
+		Log:    zerolog.New(logs),
+		NewID:  func() string { return "01NEWID" },
+		Agents: agentsFunc(func(_ context.Context, id, agent string) error { connected <- id + " " + agent; return nil }),
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	vars := map[string]string{"IDV_INTERACTION": "01CALLER"}
+	if _, err := (agitest.Caller{Script: "agent", Channel: "PJSIP/agent1-00000007", Vars: vars}).Call(context.Background(), ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-connected; got != "01CALLER PJSIP/agent1" {
+		t.Errorf("agent connected: %q", got)
+	}
+	srv.Shutdown(context.Background())
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(line, "01NEWID") || strings.Count(line, `"interaction"`) > 1 {
+			t.Errorf("log line %s", line)
+		}
+	}
+	if !strings.Contains(logs.String(), `"interaction":"01CALLER"`) {
+		t.Errorf("no log line names the caller's interaction:\n%s", logs)
 	}
 }
