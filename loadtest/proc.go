@@ -46,4 +46,3 @@ func ProcessRSS(pid int) (int64, error) {
 	}
 	return 0, errors.New("no VmRSS in /proc status")
 }
-
