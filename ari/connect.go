@@ -30,13 +30,13 @@ func Watch(ctx context.Context, opts Options, o *Observer, log zerolog.Logger) {
 	select {
 	case err := <-done:
 		if err != nil {
-			log.Error().Err(err).Msg("ARI: giving up (check ari.user and ari.password)")
+			log.Error().Err(err).Msg("ARI: not connecting (ari.user and ari.password must be set)")
 			return
 		}
 	case <-ctx.Done():
 		return
 	}
-	log.Info().Str("url", opts.URL).Msg("ARI connected: observing queues")
+	log.Info().Str("url", opts.URL).Str("application", opts.Application).Msg("ARI connected: observing queues")
 	o.Run(ctx, c)
 }
 

@@ -8,8 +8,9 @@ import (
 
 // finish ends the interaction whatever happened: it names the outcome, sets the channel
 // variables, stores the record before the route is sent (so a routed call always has
-// one), routes, and stores the queue outcome. A goto route is the call's last step, so
-// its record is written once; a queue route's twice (before and after the queue).
+// one), routes, and records QUEUESTATUS (the wait, agent and talk come later from ARI).
+// A goto route is the call's last step, so its record is written once; a queue route's
+// twice (before and after the queue).
 func (s *session) finish(ctx context.Context, err error) {
 	in := s.in
 	switch {

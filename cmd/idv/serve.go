@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -216,7 +217,7 @@ func start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*servic
 		svc.stopARI = stop
 		svc.ari = &idvari.Observer{Sink: st, Log: log, Answered: svc.live.AgentConnected, AgentState: svc.live.SetAgentState}
 		go idvari.Watch(actx, idvari.Options{URL: a.URL, WebsocketURL: a.WebsocketURL, User: a.User, Password: a.Password,
-			Application: a.Application}, svc.ari, log)
+			Application: ariApplication(a.Application, driver, svc.instance)}, svc.ari, log)
 	}
 	sched, err := scheduler(cfg, st, svc.instance, log)
 	if err != nil {
@@ -342,4 +343,20 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// ariApplication is the ARI application name of this instance. Instances sharing
+// PostgreSQL each need their own: Asterisk delivers an application's events to the last
+// websocket that registered the name, and each instance follows only the calls it
+// queued. A single instance keeps the configured name.
+func ariApplication(name, driver, instance string) string {
+	if driver != store.Postgres {
+		return name
+	}
+	return name + "-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, instance)
 }
