@@ -12,9 +12,9 @@ import (
 	"os/signal"
 	"reflect"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"syscall"
-	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
