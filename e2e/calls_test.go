@@ -219,6 +219,9 @@ func TestIdentifyThenVerifyStepUp(t *testing.T) {
 // idv's ARI connection is accepted without a NOTICE about its Origin.
 func TestARIOriginAllowed(t *testing.T) {
 	e := need(t)
+	if _, err := awaitLog(e.ast.full, 0, nil, func(l string) bool { return strings.Contains(l, "Creating Stasis app 'idv'") }); err != nil {
+		t.Fatalf("idv's ARI application never registered: %v", err)
+	}
 	if l, err := awaitLog(e.ast.full, 0, nil, func(l string) bool { return strings.Contains(l, "Origin") }); err == nil {
 		t.Errorf("Asterisk complained about the Origin: %s", l)
 	}
