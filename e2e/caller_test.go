@@ -235,18 +235,7 @@ Content-Length: 0
 		case "hangup":
 			req("BYE", "", "")
 		case "bye":
-			b.WriteString(`  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-`)
+			b.WriteString("  <recv request=\"BYE\"/>\n  <send><![CDATA[\n" + sipOK + "]]></send>\n")
 		default:
 			t.Fatalf("unknown step %q", s)
 		}
@@ -258,3 +247,14 @@ Content-Length: 0
 	}
 	return path
 }
+
+// sipOK answers the request just received, in a SIPp scenario.
+const sipOK = `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+`

@@ -34,26 +34,10 @@ Content-Length: 0
   <recv request="NOTIFY" optional="true" next="notify"/>
   <recv request="BYE"/>
   <send next="done"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+` + sipOK + `]]></send>
   <label id="notify"/>
   <send next="after_refer"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+` + sipOK + `]]></send>
   <label id="talk"/>
 `
 
