@@ -16,7 +16,6 @@ package ari
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -100,9 +99,8 @@ func (o *Observer) AGICommand(command string, took time.Duration) {}
 // and Queue()'s return marks the exit from the queue.
 func (o *Observer) Step(in *flow.Interaction, ev flow.Event) {
 	switch {
-	case ev.Kind == flow.EventRoute && strings.HasPrefix(ev.Name, "queue:"):
-		queue, _, _ := strings.Cut(strings.TrimPrefix(ev.Name, "queue:"), ",")
-		o.enter(in.ID, in.UniqueID, queue, ev.At)
+	case ev.Kind == flow.EventRoute && flow.QueueOf(ev.Name) != "":
+		o.enter(in.ID, in.UniqueID, flow.QueueOf(ev.Name), ev.At)
 	case ev.Kind == flow.EventQueue:
 		o.mu.Lock()
 		if c := o.calls[in.UniqueID]; c != nil && c.interaction == in.ID {

@@ -79,3 +79,13 @@ func TestAgentEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// The queue a route names, as reports, the live views and the ARI observer read it.
+func TestQueueOf(t *testing.T) {
+	for route, want := range map[string]string{"queue:support": "support", "queue:retail,,,,300": "retail",
+		"goto:selfservice,s,1": "", "continue": "", "": ""} {
+		if got := QueueOf(route); got != want {
+			t.Errorf("QueueOf(%q) = %q, want %q", route, got, want)
+		}
+	}
+}

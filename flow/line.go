@@ -170,3 +170,14 @@ func validDialplanToken(s string) bool {
 	}
 	return true
 }
+
+// QueueOf is the queue a route string names ("queue:support,,,,300" → "support"), "" for
+// a route to anything else.
+func QueueOf(route string) string {
+	q, ok := strings.CutPrefix(route, "queue:")
+	if !ok {
+		return ""
+	}
+	q, _, _ = strings.Cut(q, ",")
+	return q
+}

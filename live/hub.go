@@ -182,9 +182,9 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 		c.Step = "routing"
 		c.Status, c.Reason = ev.Name, ev.Result
 		c.StatusText = flow.Status(ev.Name).DisplayText()
-	case ev.Kind == flow.EventRoute && strings.HasPrefix(ev.Name, "queue:"):
+	case ev.Kind == flow.EventRoute && flow.QueueOf(ev.Name) != "":
 		c.State, c.QueuedAt = "queue", h.now()
-		c.Queue, _, _ = strings.Cut(strings.TrimPrefix(ev.Name, "queue:"), ",")
+		c.Queue = flow.QueueOf(ev.Name)
 	}
 	if ev.Kind == flow.EventCRM && ev.Detail != "" {
 		st.CRMErrors++

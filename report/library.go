@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/idv-project/idv/flow"
 )
 
 // outcome buckets an interaction for the outcomes report.
@@ -228,7 +230,7 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 	q, a := counter{}, counter{}
 	known := false
 	for _, r := range d.groups {
-		name := queueOf(r.route)
+		name := flow.QueueOf(r.route)
 		if name == "" {
 			continue
 		}

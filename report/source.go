@@ -34,16 +34,6 @@ type group struct {
 
 func (g *group) start() time.Time { return time.UnixMilli(g.bucket * bucketMS) }
 
-// queue is the queue a route named, "" for other routes.
-func queueOf(route string) string {
-	q, ok := strings.CutPrefix(route, "queue:")
-	if !ok {
-		return ""
-	}
-	q, _, _ = strings.Cut(q, ",")
-	return q
-}
-
 // eventGroup counts events of the selected interactions by line, kind, name, result and
 // latency in whole milliseconds.
 type eventGroup struct {
