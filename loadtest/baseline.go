@@ -101,6 +101,21 @@ func ServeBaseline(ln net.Listener, seqs Sequences) error {
 	}
 }
 
+// ListenAndServeBaseline serves the baseline on addr with the sequences Save wrote to
+// file, until ctx is done: the process the load test starts for its -baseline run.
+func ListenAndServeBaseline(ctx context.Context, addr, file string) error {
+	seqs, err := LoadSequences(file)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer context.AfterFunc(ctx, func() { ln.Close() })()
+	return ServeBaseline(ln, seqs)
+}
+
 func isNetError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne)

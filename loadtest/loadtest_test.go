@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,23 @@ func TestMix(t *testing.T) {
 	}
 	if def, _ := ParseMix(""); len(def) != len(DefaultMix) {
 		t.Errorf("default mix: %v", def)
+	}
+}
+
+// TestMixStringIsWhatParseMixReads: the mix in the run's header can be given back to
+// -mix to play the same calls.
+func TestMixStringIsWhatParseMixReads(t *testing.T) {
+	for _, s := range []string{"ani-verified=3,opt-out=1", "hangup=0,dtmf=7"} {
+		mix, err := ParseMix(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mixString(mix); got != s {
+			t.Errorf("mixString(ParseMix(%q)) = %q", s, got)
+		}
+	}
+	def, err := ParseMix(mixString(DefaultMix))
+	if err != nil || !slices.Equal(def, DefaultMix) {
+		t.Errorf("the default mix written out reads back as %v, %v", def, err)
 	}
 }

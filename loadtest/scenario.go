@@ -6,6 +6,10 @@
 // Each call is an agitest.Caller, so the wire is the one Asterisk speaks. Prompt
 // playback, typing and queue time are simulated with configurable durations: zero for a
 // throughput run, real values for a concurrency run.
+//
+// Run plays one load against one server; Drive is a whole `idv loadtest`, which starts
+// idv serve, the demo CRM and the baseline server as processes of their own when asked,
+// and compares the runs.
 package loadtest
 
 import (
@@ -65,6 +69,15 @@ func ParseMix(s string) ([]Scenario, error) {
 		return nil, fmt.Errorf("mix %q: the weights add up to 0", s)
 	}
 	return mix, nil
+}
+
+// mixString writes a mix as ParseMix reads it.
+func mixString(mix []Scenario) string {
+	parts := make([]string, len(mix))
+	for i, sc := range mix {
+		parts[i] = fmt.Sprintf("%s=%d", sc.Name, sc.Weight)
+	}
+	return strings.Join(parts, ",")
 }
 
 // Names lists the scenarios ParseMix knows.

@@ -5,7 +5,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/idv-project/idv/loadtest"
 )
+
+// loadSecurity is the [security] table of the idv serve a load test starts, for the
+// in-process benchmarks (bench_test.go) to run under the same limits.
+const loadSecurity = loadtest.SecurityTOML
 
 // TestLoadtestCommand runs `idv loadtest -baseline` as a user would: it starts its own
 // idv serve and demo CRM, plays the default mix against the baseline and idv, and prints
