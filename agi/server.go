@@ -1,6 +1,8 @@
 // Package agi is idv's FastAGI server: it accepts Asterisk's connections
-// (AGI(agi://host:4573/idv?line=retail)), reads the agi_* environment, and runs the
-// flow over the AGI commands of github.com/zaf/agi, one goroutine per call.
+// (AGI(agi://host:4573/idv?line=retail)), reads the agi_* environment, and hands each call
+// to a Handler as a Session, which speaks the AGI commands of github.com/zaf/agi with
+// deadlines and hang-up tracking and implements flow.Call. It knows nothing of the
+// business flow.
 package agi
 
 import (
@@ -10,56 +12,69 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"github.com/idv-project/idv/flow"
 )
 
-// Observer sees calls, steps and AGI round trips (metrics and the live views implement
-// it). id is the interaction id.
-type Observer interface {
-	CallStarted(id, line, script string)
-	CallEnded(id string, in *flow.Interaction)
-	Step(in *flow.Interaction, ev flow.Event)
-	AGICommand(command string, took time.Duration)
+// Handler answers one FastAGI request. ServeAGI runs on the call's own goroutine; ctx
+// ends when the server's shutdown deadline cuts the call. When ServeAGI returns, the
+// server closes the connection, and Asterisk goes on in the dialplan.
+type Handler interface {
+	ServeAGI(ctx context.Context, s *Session)
 }
 
-// AgentConnect is told when the /agent script runs on an agent's channel (the queue
-// member gosub), i.e. when a call reaches an agent, where ARI does not say so.
-type AgentConnect interface {
-	AgentConnected(ctx context.Context, interaction, agent string) error
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, s *Session)
+
+// ServeAGI calls f.
+func (f HandlerFunc) ServeAGI(ctx context.Context, s *Session) { f(ctx, s) }
+
+// Mux sends each request to the handler of its script, the path of the AGI URL
+// (agi://host:4573/SCRIPT?query), in the manner of net/http's ServeMux. A script
+// nobody handles is logged and answered FAILURE, so that the dialplan falls back.
+type Mux struct {
+	Log      zerolog.Logger
+	handlers map[string]Handler
 }
 
-// LineResolver picks the service line of a call: the ?line= parameter, else the first
-// AGI argument, else a DNIS match, else the default line. It returns the line it chose
-// and, when a named line does not exist, an error to log next to the fallback line.
-type LineResolver interface {
-	ResolveLine(name, dnid, extension string) (*flow.Line, error)
+// Handle routes script to h.
+func (m *Mux) Handle(script string, h Handler) {
+	if m.handlers == nil {
+		m.handlers = map[string]Handler{}
+	}
+	m.handlers[script] = h
 }
 
-// Server serves FastAGI connections.
+// ServeAGI implements Handler.
+func (m *Mux) ServeAGI(ctx context.Context, s *Session) {
+	if h, ok := m.handlers[s.Request.Script]; ok {
+		h.ServeAGI(ctx, s)
+		return
+	}
+	scripts := make([]string, 0, len(m.handlers))
+	for name := range m.handlers {
+		scripts = append(scripts, name)
+	}
+	slices.Sort(scripts)
+	m.Log.Error().Str("channel", s.Env["channel"]).Str("script", s.Request.Script).Strs("want", scripts).
+		Msg("unknown agi script; answering FAILURE so the dialplan falls back")
+	if err := s.Fail(); err != nil {
+		m.Log.Warn().Err(err).Msg("could not send FAILURE")
+	}
+}
+
+// Server serves FastAGI connections: it checks the peer, reads the environment, and hands
+// each call to Handler on a goroutine of its own.
 type Server struct {
-	Runner   *flow.Runner
-	Lines    LineResolver
+	Handler  Handler
 	Timeouts Timeouts
 	Log      zerolog.Logger
-	// NewID makes interaction ids.
-	NewID func() string
-	// MaskANI hides digits of the calling number in logs.
-	MaskANI func(string) string
-	// Observers are told of every call and step.
-	Observers []Observer
 	// Allow, when not empty, lists the networks Asterisk may connect from; other peers are
 	// closed at once and logged.
 	Allow []netip.Prefix
-	// Agents is told of /agent requests; nil refuses them.
-	Agents AgentConnect
-
-	reloaded atomic.Pointer[routing]
 
 	mu     sync.Mutex
 	lns    map[net.Listener]struct{}
@@ -67,25 +82,6 @@ type Server struct {
 	cancel context.CancelFunc
 	ctx    context.Context
 	closed bool
-}
-
-// routing is what a configuration reload replaces.
-type routing struct {
-	runner *flow.Runner
-	lines  LineResolver
-}
-
-// Reload makes new calls use runner and lines; calls in progress finish with what they
-// started with.
-func (s *Server) Reload(runner *flow.Runner, lines LineResolver) {
-	s.reloaded.Store(&routing{runner: runner, lines: lines})
-}
-
-func (s *Server) routing() routing {
-	if r := s.reloaded.Load(); r != nil {
-		return *r
-	}
-	return routing{runner: s.Runner, lines: s.Lines}
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -201,67 +197,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		log.Error().Err(err).Msg("agi connection refused: bad environment")
 		return
 	}
-
-	script := flow.Script(sess.Request.Script)
-	if script == "agent" && s.Agents != nil {
-		// The agent's channel carries the caller's interaction; it has none of its own
-		// (a second "interaction" key in its log lines would contradict the first).
-		s.agentConnected(ctx, sess, log.With().Str("channel", sess.Env["channel"]).Logger())
-		return
-	}
-	id := s.NewID()
-	log = log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
-	switch script {
-	case flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify:
-	default:
-		log.Error().Str("script", sess.Request.Script).Msg("unknown agi script; answering FAILURE so the dialplan falls back (want idv, identify or verify)")
-		if err := sess.Fail(); err != nil {
-			log.Warn().Err(err).Msg("could not send FAILURE")
-		}
-		return
-	}
-	name := sess.Request.Query.Get("line")
-	if name == "" && len(sess.Request.Args) > 0 {
-		name = sess.Request.Args[0]
-	}
-	rt := s.routing()
-	line, lerr := rt.lines.ResolveLine(name, sess.Env["dnid"], sess.Env["extension"])
-	if lerr != nil {
-		log.Error().Err(lerr).Str("using_line", line.Name).Msg("unknown service line")
-	}
-	log = log.With().Str("line", line.Name).Logger()
-	sess.OnPromptFailed = func(prompt string) {
-		log.Error().Str("prompt", prompt).Msg("asterisk could not play prompt on a live channel (missing sound file?); continuing")
-	}
-	ani := sess.Env["callerid"]
-	maskedANI := ani
-	if s.MaskANI != nil {
-		maskedANI = s.MaskANI(ani)
-	}
-	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
-		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
-
-	observe := func(in *flow.Interaction, ev flow.Event) {
-		logEvent(log, ev)
-		for _, o := range s.Observers {
-			o.Step(in, ev)
-		}
-	}
-	sess.onCommand = func(command string, took time.Duration) {
-		for _, o := range s.Observers {
-			o.AGICommand(command, took)
-		}
-	}
-	for _, o := range s.Observers {
-		o.CallStarted(id, line.Name, string(script))
-	}
-	req := flow.Request{ID: id, Script: script, Line: line, ANI: ani, Presentation: sess.Env.Presentation(),
-		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
-		Observe: observe}
-	in := s.run(ctx, rt.runner, sess, req, log)
-	for _, o := range s.Observers {
-		o.CallEnded(id, in)
-	}
+	s.serve(ctx, sess, log)
 	if ctx.Err() != nil {
 		// Cut by the shutdown deadline: FAILURE hands the caller to the dialplan's
 		// AGISTATUS fallback (Asterisk reads it after the command in progress).
@@ -269,75 +205,19 @@ func (s *Server) serveConn(conn net.Conn) {
 			log.Warn().Err(err).Msg("could not hand the cut call to the fallback")
 		}
 	}
-	if in == nil {
-		return
-	}
-	log.Info().Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
-		Str("customer_id", in.CustomerID).Str("attempts", in.Attempts()).Str("route", in.Route).
-		Str("queue_status", in.QueueStatus).Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
 }
 
-// agentConnected is the /agent script: on the agent's channel, IDV_INTERACTION (inherited
-// from the caller) names the call that reached this agent.
-func (s *Server) agentConnected(ctx context.Context, sess *Session, log zerolog.Logger) {
-	id, _, err := sess.Variable(ctx, flow.VarInteraction)
-	agent := flow.AgentEndpoint(sess.Env["channel"])
-	switch {
-	case err != nil:
-		log.Warn().Err(err).Msg("agent connect: reading IDV_INTERACTION")
-	case id == "":
-		log.Info().Str("agent", agent).Msg("agent connect: the call carries no IDV_INTERACTION")
-	default:
-		if err := s.Agents.AgentConnected(ctx, id, agent); err != nil {
-			log.Error().Err(err).Str("interaction", id).Msg("agent connect")
-			return
-		}
-		log.Info().Str("interaction", id).Str("agent", agent).Msg("call connected to agent")
-	}
-}
-
-// run runs the flow and turns a panic into FAILURE, so a bug of ours still hands the
-// call back to the dialplan's fallback.
-func (s *Server) run(ctx context.Context, runner *flow.Runner, sess *Session, req flow.Request, log zerolog.Logger) (in *flow.Interaction) {
+// serve runs the handler and turns a panic into FAILURE, so that a bug of ours still
+// hands the call back to the dialplan's fallback.
+func (s *Server) serve(ctx context.Context, sess *Session, log zerolog.Logger) {
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error().Interface("panic", p).Str("stack", string(debug.Stack())).Msg("flow panicked; answering FAILURE so the dialplan falls back")
+			log.Error().Interface("panic", p).Str("channel", sess.Env["channel"]).Str("stack", string(debug.Stack())).
+				Msg("agi handler panicked; answering FAILURE so the dialplan falls back")
 			if err := sess.Fail(); err != nil {
 				log.Warn().Err(err).Msg("could not send FAILURE")
 			}
-			in = nil
 		}
 	}()
-	return runner.Run(ctx, sess, req)
-}
-
-// logEvent writes one line per step of a call; the logger carries the interaction id.
-// Events never hold secret digits, only their count.
-func logEvent(log zerolog.Logger, ev flow.Event) {
-	var e *zerolog.Event
-	switch {
-	case ev.Kind == flow.EventError:
-		e = log.Error()
-	case ev.Kind == flow.EventCRM && ev.Detail != "", ev.Kind == flow.EventHangup:
-		e = log.Warn()
-	default:
-		e = log.Info()
-	}
-	e = e.Str("step", string(ev.Kind))
-	if ev.Name != "" {
-		e = e.Str("name", ev.Name)
-	}
-	if ev.Result != "" {
-		e = e.Str("result", ev.Result)
-	}
-	if ev.Kind == flow.EventDigits {
-		e = e.Int("digits", ev.Count)
-	}
-	if ev.Latency > 0 {
-		e = e.Dur("latency", ev.Latency)
-	}
-	if ev.Detail != "" {
-		e = e.Str("detail", ev.Detail)
-	}
-	e.Msg(string(ev.Kind))
+	s.Handler.ServeAGI(ctx, sess)
 }

@@ -71,8 +71,8 @@ type Session struct {
 	// OnPromptFailed is told when Asterisk could not play a prompt on a live channel
 	// (usually a missing sound file); the flow carries on.
 	OnPromptFailed func(prompt string)
-	// onCommand, when set, is told each command's round trip.
-	onCommand func(command string, took time.Duration)
+	// OnCommand, when set, is told each command's round trip.
+	OnCommand func(command string, took time.Duration)
 }
 
 // newSession reads the environment from conn and prepares the command channel.
@@ -124,26 +124,43 @@ type ProtocolError struct {
 func (e *ProtocolError) Error() string { return fmt.Sprintf("agi %s: %v", e.Command, e.Err) }
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
-// do sends one command through zaf/agi with deadlines and classifies its error.
-func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+// do sends one command through zaf/agi with deadlines and classifies its error. The
+// reply is awaited until the reply timeout plus wait, or ctx's deadline if sooner; when
+// ctx ends first the command is abandoned, and with it the connection, since Asterisk's
+// late reply would answer the next command.
+func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
 	now := time.Now()
+	deadline := now.Add(s.timeouts.Reply + wait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	if err := s.conn.SetWriteDeadline(now.Add(s.timeouts.Write)); err != nil {
 		return zagi.Reply{}, connLost{err}
 	}
-	if err := s.conn.SetReadDeadline(now.Add(s.timeouts.Reply + wait)); err != nil {
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
 		return zagi.Reply{}, connLost{err}
 	}
-	// A cut (server shutdown) sets a past deadline after cancelling ctx; checking ctx only
-	// now makes sure the deadlines just set cannot undo it.
+	// A cut (server shutdown) sets a past deadline after cancelling s.ctx; checking it
+	// only now makes sure the deadlines just set cannot undo it.
 	if s.ctx.Err() != nil {
 		return zagi.Reply{}, ErrShutdown
 	}
+	if err := ctx.Err(); err != nil {
+		return zagi.Reply{}, fmt.Errorf("agi %s: %w", name, err)
+	}
+	if done := ctx.Done(); done != nil && done != s.ctx.Done() {
+		stop := context.AfterFunc(ctx, s.cut)
+		defer stop()
+	}
 	r, err := cmd()
-	if s.onCommand != nil {
-		s.onCommand(name, time.Since(now))
+	if s.OnCommand != nil {
+		s.OnCommand(name, time.Since(now))
 	}
 	if err != nil && s.ctx.Err() != nil {
 		return r, ErrShutdown
+	}
+	if err != nil && ctx.Err() != nil {
+		return r, connLost{fmt.Errorf("%s abandoned: %w", name, ctx.Err())}
 	}
 	switch {
 	case err == nil && s.replies.hungUp:
@@ -163,6 +180,9 @@ func (s *Session) do(name string, wait time.Duration, cmd func() (zagi.Reply, er
 	return r, &ProtocolError{Command: name, Err: err}
 }
 
+// cut ends any read or write on the connection at once.
+func (s *Session) cut() { s.conn.SetDeadline(time.Unix(1, 0)) }
+
 func isNetError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne)
@@ -170,7 +190,7 @@ func isNetError(err error) bool {
 
 // Answer implements flow.Call.
 func (s *Session) Answer(ctx context.Context) error {
-	r, err := s.do("ANSWER", 0, s.agi.Answer)
+	r, err := s.do(ctx, "ANSWER", 0, s.agi.Answer)
 	if err == nil && r.Res < 0 {
 		return fmt.Errorf("agi ANSWER: result %d: %w", r.Res, flow.ErrHangup)
 	}
@@ -180,14 +200,14 @@ func (s *Session) Answer(ctx context.Context) error {
 // Play implements flow.Call. A prompt Asterisk cannot play on a live channel (result -1
 // while CHANNEL STATUS still answers) is reported to OnPromptFailed and skipped.
 func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error) {
-	r, err := s.do("STREAM FILE", s.timeouts.Playback, func() (zagi.Reply, error) {
+	r, err := s.do(ctx, "STREAM FILE", s.timeouts.Playback, func() (zagi.Reply, error) {
 		return s.agi.StreamFile(prompt, escape)
 	})
 	if err != nil {
 		return 0, err
 	}
 	if r.Res < 0 {
-		if err := s.probe(); err != nil {
+		if err := s.probe(ctx); err != nil {
 			return 0, err
 		}
 		if s.OnPromptFailed != nil {
@@ -200,15 +220,15 @@ func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error)
 
 // probe tells a hang-up from another failure: on a dead channel CHANNEL STATUS is
 // refused with 511.
-func (s *Session) probe() error {
-	_, err := s.do("CHANNEL STATUS", 0, func() (zagi.Reply, error) { return s.agi.ChannelStatus() })
+func (s *Session) probe(ctx context.Context) error {
+	_, err := s.do(ctx, "CHANNEL STATUS", 0, func() (zagi.Reply, error) { return s.agi.ChannelStatus() })
 	return err
 }
 
 // WaitDigit implements flow.Call.
 func (s *Session) WaitDigit(ctx context.Context, timeout time.Duration) (rune, error) {
 	ms := int(timeout / time.Millisecond)
-	r, err := s.do("WAIT FOR DIGIT", timeout, func() (zagi.Reply, error) { return s.agi.WaitForDigit(ms) })
+	r, err := s.do(ctx, "WAIT FOR DIGIT", timeout, func() (zagi.Reply, error) { return s.agi.WaitForDigit(ms) })
 	if err != nil {
 		return 0, err
 	}
@@ -257,7 +277,7 @@ func SanitizeValue(v string) string {
 // reaches the agent's channel, and its value is sanitised. After a hang-up Asterisk still
 // sets it, and SetVariable reports the hang-up.
 func (s *Session) SetVariable(ctx context.Context, name, value string) error {
-	_, err := s.do("SET VARIABLE", 0, func() (zagi.Reply, error) {
+	_, err := s.do(ctx, "SET VARIABLE", 0, func() (zagi.Reply, error) {
 		return s.agi.SetVariable("__"+name, SanitizeValue(value))
 	})
 	return err
@@ -265,7 +285,7 @@ func (s *Session) SetVariable(ctx context.Context, name, value string) error {
 
 // SetLanguage implements flow.Call with SET VARIABLE CHANNEL(language).
 func (s *Session) SetLanguage(ctx context.Context, lang string) error {
-	_, err := s.do("SET VARIABLE", 0, func() (zagi.Reply, error) {
+	_, err := s.do(ctx, "SET VARIABLE", 0, func() (zagi.Reply, error) {
 		return s.agi.SetVariable("CHANNEL(language)", SanitizeValue(lang))
 	})
 	return err
@@ -273,7 +293,7 @@ func (s *Session) SetLanguage(ctx context.Context, lang string) error {
 
 // Variable implements flow.Call.
 func (s *Session) Variable(ctx context.Context, name string) (string, bool, error) {
-	r, err := s.do("GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
+	r, err := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
 	if err != nil {
 		return "", false, err
 	}
@@ -283,7 +303,7 @@ func (s *Session) Variable(ctx context.Context, name string) (string, bool, erro
 // Queue implements flow.Call with EXEC Queue and returns QUEUESTATUS. A -1 result is
 // the caller hanging up in the queue or after talking to an agent.
 func (s *Session) Queue(ctx context.Context, args string) (string, error) {
-	r, err := s.do("EXEC Queue", s.timeouts.Queue, func() (zagi.Reply, error) { return s.agi.Exec("Queue", args) })
+	r, err := s.do(ctx, "EXEC Queue", s.timeouts.Queue, func() (zagi.Reply, error) { return s.agi.Exec("Queue", args) })
 	if err != nil && !errors.Is(err, flow.ErrHangup) {
 		return "", err
 	}
@@ -291,7 +311,7 @@ func (s *Session) Queue(ctx context.Context, args string) (string, error) {
 		return "", &ProtocolError{Command: "EXEC Queue", Err: errors.New("asterisk has no Queue application (app_queue not loaded)")}
 	}
 	// GET VARIABLE works on a dead channel: read QUEUESTATUS whether or not the caller left.
-	v, verr := s.do("GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable("QUEUESTATUS") })
+	v, verr := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable("QUEUESTATUS") })
 	if verr != nil && !errors.Is(verr, flow.ErrHangup) {
 		return "", verr
 	}
@@ -315,7 +335,7 @@ func (s *Session) Goto(ctx context.Context, context, extension, priority string)
 		{"SET PRIORITY", func() (zagi.Reply, error) { return s.agi.SetPriority(priority) }},
 	}
 	for _, st := range steps {
-		if _, err := s.do(st.name, 0, st.cmd); err != nil {
+		if _, err := s.do(ctx, st.name, 0, st.cmd); err != nil {
 			return err
 		}
 	}

@@ -13,11 +13,11 @@ func TestShippedConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cfg.Lines["default"]
+	d := cfg.Lines.ByName["default"]
 	if !d.ANILookup || d.IdentifyAttempts != 3 || d.VerifyAttempts != 3 || d.OptOutKey != '*' || d.Terminator != '#' {
 		t.Errorf("default line = %+v, want the documented defaults", d)
 	}
-	r := cfg.Lines["retail"]
+	r := cfg.Lines.ByName["retail"]
 	if !r.Verify || r.Routes.Verified.String() != "goto:selfservice,s,1" || r.Prompts.Welcome != d.Prompts.Welcome {
 		t.Errorf("retail line = %+v, want it layered on default", r)
 	}
@@ -42,8 +42,8 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, l := range shipped.Lines {
-		if b := bare.Lines[name]; b == nil || !reflect.DeepEqual(b, l) {
+	for name, l := range shipped.Lines.ByName {
+		if b := bare.Lines.ByName[name]; b == nil || !reflect.DeepEqual(b, l) {
 			t.Errorf("line %s differs between config.toml and the built-in defaults:\n%+v\n%+v", name, l, b)
 		}
 	}
@@ -124,12 +124,12 @@ func TestResolveLine(t *testing.T) {
 		{"silver", "2000", "", "silver"},
 	}
 	for _, tc := range cases {
-		l, err := cfg.ResolveLine(tc.name, tc.dnid, tc.exten)
+		l, err := cfg.Lines.Resolve(tc.name, tc.dnid, tc.exten)
 		if err != nil || l.Name != tc.want {
 			t.Errorf("ResolveLine(%q, %q, %q) = %s, %v; want %s", tc.name, tc.dnid, tc.exten, l.Name, err, tc.want)
 		}
 	}
-	l, err := cfg.ResolveLine("bronze", "2000", "")
+	l, err := cfg.Lines.Resolve("bronze", "2000", "")
 	if l.Name != "default" || err == nil || !strings.Contains(err.Error(), "bronze") {
 		t.Errorf("unknown line: %s, %v; want default and an error naming it", l.Name, err)
 	}
@@ -140,27 +140,8 @@ func TestDurationsAndLayering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Lines["gold"].FirstDigitTimeout != 2500*time.Millisecond || cfg.Lines["gold"].Verify {
-		t.Errorf("gold = %+v: want the default's timeout and its own verify", cfg.Lines["gold"])
-	}
-}
-
-func TestMask(t *testing.T) {
-	cases := []struct {
-		in      string
-		visible int
-		want    string
-	}{
-		{"+81312345678", 4, "+*******5678"},
-		{"0312345678", 0, "**********"},
-		{"0312345678", -1, "0312345678"},
-		{"anonymous", 4, "anonymous"},
-		{"12", 4, "12"},
-	}
-	for _, tc := range cases {
-		if got := Mask(tc.in, tc.visible); got != tc.want {
-			t.Errorf("Mask(%q, %d) = %q, want %q", tc.in, tc.visible, got, tc.want)
-		}
+	if cfg.Lines.ByName["gold"].FirstDigitTimeout != 2500*time.Millisecond || cfg.Lines.ByName["gold"].Verify {
+		t.Errorf("gold = %+v: want the default's timeout and its own verify", cfg.Lines.ByName["gold"])
 	}
 }
 

@@ -21,7 +21,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if cfg.Lines["default"] == nil {
+		if cfg.Lines.ByName["default"] == nil {
 			t.Fatal("accepted a configuration without a default line")
 		}
 	})

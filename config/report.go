@@ -16,6 +16,50 @@ import (
 // or a descriptor such as "@daily"; CRON_TZ=Asia/Tokyo may lead.
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// Report is historical reporting: rendering and schedules.
+type Report struct {
+	Timezone  string     `toml:"timezone"`
+	Font      string     `toml:"font"`
+	SMTP      SMTP       `toml:"smtp"`
+	Schedules []Schedule `toml:"schedule"`
+
+	location *time.Location
+}
+
+// Location is report.timezone loaded.
+func (r Report) Location() *time.Location {
+	if r.location == nil {
+		return time.Local
+	}
+	return r.location
+}
+
+// SMTP is the mail server scheduled reports are sent through.
+type SMTP struct {
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+	From     string `toml:"from"`
+	// StartTLS: "required" (default), "opportunistic" or "none".
+	StartTLS string `toml:"starttls"`
+}
+
+// Schedule runs a report at cron times and delivers it.
+type Schedule struct {
+	Name      string   `toml:"name"`
+	Cron      string   `toml:"cron"`
+	Report    string   `toml:"report"`
+	Range     string   `toml:"range"`
+	Formats   []string `toml:"formats"`
+	Lines     []string `toml:"lines"`
+	Queues    []string `toml:"queues"`
+	Statuses  []string `toml:"statuses"`
+	Directory string   `toml:"directory"`
+	Email     []string `toml:"email"`
+	Webhook   string   `toml:"webhook"`
+}
+
 func (c *Config) checkReport() error {
 	loc, err := time.LoadLocation(c.Report.Timezone)
 	if err != nil {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/netip"
 	"os"
 	"strings"
 )
@@ -31,17 +30,4 @@ func (c *Config) resolveSecrets() error {
 		}
 	}
 	return nil
-}
-
-// AllowedPeers is agi.allow as networks.
-func (c *Config) AllowedPeers() []netip.Prefix {
-	var out []netip.Prefix
-	for _, a := range c.AGI.Allow {
-		if p, err := netip.ParsePrefix(a); err == nil {
-			out = append(out, p.Masked())
-		} else if ip, err := netip.ParseAddr(a); err == nil {
-			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
-		}
-	}
-	return out
 }

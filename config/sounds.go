@@ -8,6 +8,25 @@ import (
 	"strings"
 )
 
+// Sounds says where idv finds the prompts to check them at start-up, and in which
+// languages they must exist. Asterisk plays them from its own sounds directory.
+type Sounds struct {
+	Dir       string   `toml:"dir"`
+	Languages []string `toml:"languages"`
+}
+
+func (c *Config) checkSoundLanguages() error {
+	if len(c.Sounds.Languages) == 0 {
+		return c.fail("sounds.languages", "must list at least one language, e.g. [\"en\"]")
+	}
+	for _, l := range c.Sounds.Languages {
+		if !validLanguage(l) {
+			return c.fail("sounds.languages", "%q is not a language code such as \"en\" or \"pt_BR\"", l)
+		}
+	}
+	return nil
+}
+
 // SoundFormats are the file extensions Asterisk can play a prompt from.
 var SoundFormats = []string{"wav", "ulaw", "alaw", "gsm", "sln", "sln16", "g722", "wav16"}
 
@@ -31,13 +50,13 @@ func (c *Config) CheckSounds() error {
 		return c.fail("sounds.dir", "%q is not a directory (set sounds.dir = \"\" when the prompts are only on the Asterisk host)", dir)
 	}
 	var missing []string
-	lines := make([]string, 0, len(c.Lines))
-	for n := range c.Lines {
+	lines := make([]string, 0, len(c.Lines.ByName))
+	for n := range c.Lines.ByName {
 		lines = append(lines, n)
 	}
 	sort.Strings(lines)
 	for _, n := range lines {
-		names := c.Lines[n].Prompts.Names()
+		names := c.Lines.ByName[n].Prompts.Names()
 		keys := make([]string, 0, len(names))
 		for k := range names {
 			keys = append(keys, k)

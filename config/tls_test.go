@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/idv-project/idv/crm"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -64,7 +65,11 @@ func TestCRMMutualTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := cfg.Client().FindByPhone(context.Background(), "+81312345678")
+			client, err := crm.New(cfg.CRM.Settings())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := client.FindByPhone(context.Background(), "+81312345678")
 			if tc.ok && (err != nil || len(got) != 1) {
 				t.Errorf("= %v, %v", got, err)
 			}

@@ -6,6 +6,24 @@ import (
 	"strings"
 )
 
+// Web is idv's HTTP server (reports and interactions API, metrics, health).
+type Web struct {
+	Listen      string    `toml:"listen"`
+	WrapUpCodes []string  `toml:"wrapup_codes"`
+	CRMLink     string    `toml:"crm_link"`
+	Open        bool      `toml:"open"`
+	ProxyHeader string    `toml:"proxy_user_header"`
+	Users       []WebUser `toml:"user"`
+}
+
+// WebUser is someone who may sign in to the web server.
+type WebUser struct {
+	Name           string `toml:"name"`
+	PasswordBcrypt string `toml:"password_bcrypt"`
+	Role           string `toml:"role"`
+	Agent          string `toml:"agent"`
+}
+
 func (c *Config) checkWeb() error {
 	w := c.Web
 	if w.Listen == "" {

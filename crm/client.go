@@ -7,6 +7,7 @@ package crm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -24,26 +25,26 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
-// Endpoint is one operation of the back end. The toml tags are config.toml's keys for it
-// ([crm.by_phone], [crm.by_id], [crm.verify]).
+// Endpoint is one operation of the back end: where to send the request and where the
+// answer's fields are.
 type Endpoint struct {
-	Method string `toml:"method"`
+	Method string
 	// URL is a template: {phone}, {id} are replaced, path-escaped.
-	URL string `toml:"url"`
+	URL string
 	// Headers are sent as they are (e.g. an API key).
-	Headers map[string]string `toml:"headers"`
+	Headers map[string]string
 	// Body is a template: {phone}, {id}, {pin} are replaced, JSON-string-escaped.
-	Body string `toml:"body"`
+	Body string
 	// ListPath is where the list of customers is in the answer ("" = the answer is one
 	// customer object).
-	ListPath string `toml:"list_path"`
+	ListPath string
 	// IDPath, NamePath, VerifyRequiredPath and LanguagePath map a customer object.
-	IDPath             string `toml:"id_path"`
-	NamePath           string `toml:"name_path"`
-	VerifyRequiredPath string `toml:"verify_required_path"`
-	LanguagePath       string `toml:"language_path"`
+	IDPath             string
+	NamePath           string
+	VerifyRequiredPath string
+	LanguagePath       string
 	// VerifiedPath maps a verification answer to true/false.
-	VerifiedPath string `toml:"verified_path"`
+	VerifiedPath string
 }
 
 // Auth is how the client authenticates: a bearer token or a user and password.
@@ -194,7 +195,7 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	if ep.Body != "" {
 		body = strings.NewReader(expand(ep.Body, vars, jsonEscape))
 	}
-	req, err := http.NewRequestWithContext(ctx, or(ep.Method, http.MethodGet), u, body)
+	req, err := http.NewRequestWithContext(ctx, cmp.Or(ep.Method, http.MethodGet), u, body)
 	if err != nil {
 		return nil, 0, &Error{Op: op, kind: "config", Err: errors.New("bad method or URL template")}
 	}
@@ -346,13 +347,6 @@ func expand(tmpl string, vars map[string]string, esc func(string) string) string
 func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ReferenceEndpoints are the endpoints of design.md's reference API under base.

@@ -108,7 +108,7 @@ role = "agent"
 agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
 	defer func() { testWeb = "open = true" }()
 	h := newHarness(t, "")
-	base := "http://" + h.svc.webAddr.String()
+	base := "http://" + h.svc.WebAddr().String()
 	shots := os.Getenv("IDV_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -180,7 +180,7 @@ agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
 		t.Fatal(err)
 	}
 	waitText(t, ann, "#idle", "Waiting for a call")
-	in, ierr := h.svc.store.Interaction(context.Background(), vars["IDV_INTERACTION"])
+	in, ierr := h.svc.Store.Interaction(context.Background(), vars["IDV_INTERACTION"])
 	if ierr != nil || in.WrapUp != "follow-up" || in.Agent != "PJSIP/agent1" {
 		t.Errorf("record agent %q wrap-up %q (%v)", in.Agent, in.WrapUp, ierr)
 	}
@@ -220,7 +220,7 @@ func TestPagesEscapeCRMValues(t *testing.T) {
 	defer crm.Close()
 	h := newHarness(t, crm.URL)
 	ann := tab(t, actx, "x", "y") // the harness's web is open on loopback: everyone is a supervisor
-	base := "http://" + h.svc.webAddr.String()
+	base := "http://" + h.svc.WebAddr().String()
 	if err := chromedp.Do(ann, chromedp.Navigate(base+"/#/agent?agent=PJSIP/agent1")); err != nil {
 		t.Fatal(err)
 	}

@@ -6,15 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
-	"golang.org/x/term"
-
-	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/phone"
 )
 
 func call(args []string) error { return callTo(os.Stdout, args) }
@@ -59,50 +53,9 @@ Examples:
 	if *line != "" {
 		s += "?line=" + *line
 	}
-	texts := promptTexts(*sounds)
-	c := agitest.Caller{Script: s, ANI: *ani, CallerName: *name, Presentation: *pres, DNID: *dnid,
-		Keys: *keys, Language: *lang, Timeout: 30 * time.Minute}
-	if *customer != "" {
-		c.Vars = map[string]string{"IDV_CUSTOMER_ID": *customer}
-	}
-	if *interactive {
-		restore, keypad, err := openKeypad(out)
-		if err != nil {
-			return err
-		}
-		defer restore()
-		out = crlf{out}
-		c.Keypad = keypad
-	}
-	c.OnPrompt = func(file, lang string) {
-		text := texts[lang][file]
-		fmt.Fprintf(out, "  ♪ [%s] %-24s %s\n", lang, file, text)
-		if *play {
-			playSound(filepath.Join(*sounds, lang, file+".wav"))
-		}
-	}
-	if *trace {
-		c.Trace = func(dir, l string) {
-			who := "asterisk → idv"
-			if dir == ">" {
-				who = "idv → asterisk"
-			}
-			fmt.Fprintf(out, "  %s  %s\n", who, l)
-		}
-	}
-	if *interactive {
-		fmt.Fprintf(out, "calling agi://%s/%s from %q — type 0-9 * # on the keypad, h hangs up\n", *addr, s, *ani)
-	} else {
-		fmt.Fprintf(out, "calling agi://%s/%s from %q, typing %q\n", *addr, s, *ani, *keys)
-	}
-	res, err := c.Call(context.Background(), *addr)
-	if res != nil {
-		printCall(out, res)
-	}
-	if err != nil {
-		return err
-	}
-	return expect.check(res)
+	return phone.Call{Addr: *addr, Script: s, ANI: *ani, Name: *name, Presentation: *pres, DNID: *dnid, Keys: *keys,
+		Language: *lang, Customer: *customer, Sounds: *sounds, Trace: *trace, Play: *play, Interactive: *interactive,
+		Expect: expect}.Place(context.Background(), out)
 }
 
 // expectations are -expect VAR=VALUE flags.
@@ -115,24 +68,6 @@ func (e *expectations) Set(v string) error {
 		return fmt.Errorf("want VAR=VALUE, got %q", v)
 	}
 	*e = append(*e, v)
-	return nil
-}
-
-func (e expectations) check(r *agitest.Result) error {
-	var failed []string
-	for _, x := range e {
-		name, want, _ := strings.Cut(x, "=")
-		got := r.Var(name)
-		if name == "AGISTATUS" {
-			got = r.AGIStatus
-		}
-		if got != want {
-			failed = append(failed, fmt.Sprintf("%s=%q, expected %q", name, got, want))
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("call did not end as expected: %s", strings.Join(failed, "; "))
-	}
 	return nil
 }
 
@@ -173,102 +108,4 @@ func withoutFlag(args []string, name string) []string {
 		}
 	}
 	return out
-}
-
-// promptTexts reads sounds/text/<lang>.tsv: language → prompt file name → text.
-func promptTexts(dir string) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	files, _ := filepath.Glob(filepath.Join(dir, "text", "*.tsv"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		lang := strings.TrimSuffix(filepath.Base(f), ".tsv")
-		out[lang] = map[string]string{}
-		for _, l := range strings.Split(string(data), "\n") {
-			if name, text, ok := strings.Cut(l, "\t"); ok && !strings.HasPrefix(name, "#") {
-				out[lang]["idv/"+name] = text
-			}
-		}
-	}
-	return out
-}
-
-func playSound(path string) {
-	if p, err := exec.LookPath("play"); err == nil {
-		cmd := exec.Command(p, "-q", path)
-		if cmd.Start() == nil {
-			go cmd.Wait()
-		}
-	}
-}
-
-// openKeypad reads keys from the terminal as they are pressed.
-func openKeypad(out io.Writer) (restore func(), keys <-chan rune, err error) {
-	ch := make(chan rune, 64)
-	restore = func() {}
-	fd := int(os.Stdin.Fd())
-	if term.IsTerminal(fd) {
-		state, err := term.MakeRaw(fd)
-		if err != nil {
-			return nil, nil, fmt.Errorf("terminal: %w", err)
-		}
-		restore = func() { term.Restore(fd, state) }
-	}
-	go func() {
-		r := bufio.NewReader(os.Stdin)
-		for {
-			b, err := r.ReadByte()
-			if err != nil {
-				ch <- '!'
-				return
-			}
-			switch {
-			case b >= '0' && b <= '9' || b == '*' || b == '#':
-				fmt.Fprintf(out, "  ⌨ %c\r\n", b)
-				ch <- rune(b)
-			case b == 'h' || b == 'q' || b == 3 || b == 4: // h, q, Ctrl-C, Ctrl-D
-				fmt.Fprint(out, "  ☎ hang up\r\n")
-				ch <- '!'
-				return
-			}
-		}
-	}()
-	return restore, ch, nil
-}
-
-// crlf ends lines with CR LF, for a terminal in raw mode.
-type crlf struct{ w io.Writer }
-
-func (c crlf) Write(p []byte) (int, error) {
-	_, err := c.w.Write([]byte(strings.ReplaceAll(string(p), "\n", "\r\n")))
-	return len(p), err
-}
-
-func printCall(w io.Writer, r *agitest.Result) {
-	fmt.Fprintln(w, "\nprompts:")
-	for _, p := range r.Prompts {
-		extra := ""
-		if p.Key != 0 {
-			extra = fmt.Sprintf(" (caller pressed %c)", p.Key)
-		}
-		fmt.Fprintf(w, "  ▶ %-28s %s%s\n", p.File, p.Result, extra)
-	}
-	fmt.Fprintf(w, "keys delivered: %q\n", r.Typed)
-	fmt.Fprintln(w, "\nchannel variables:")
-	names := make([]string, 0, len(r.Vars))
-	for n := range r.Vars {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %s%s=%s\n", r.Inherit[n], n, r.Vars[n])
-	}
-	fmt.Fprintln(w, "\nroute:")
-	for _, a := range r.Apps {
-		fmt.Fprintf(w, "  EXEC %s\n", a)
-	}
-	fmt.Fprintf(w, "  dialplan continues at %s,%s,%s\n", r.Context, r.Extension, r.Priority)
-	fmt.Fprintf(w, "  AGISTATUS=%s%s\n", r.AGIStatus, map[bool]string{true: " (caller hung up)"}[r.HungUp])
 }

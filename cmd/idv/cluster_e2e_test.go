@@ -43,7 +43,7 @@ func liveUntil(t *testing.T, h *harness, query string, ok func(map[string]any) b
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+h.svc.webAddr.String()+"/api/live"+query, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+h.svc.WebAddr().String()+"/api/live"+query, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -128,27 +128,27 @@ webhook = %q`, hook.URL))
 	<-done
 	waitState := func(h *harness, want string) {
 		t.Helper()
-		changes, cancel := h.svc.live.Subscribe()
+		changes, cancel := h.svc.Live.Subscribe()
 		defer cancel()
 		timeout := time.After(30 * time.Second)
 		for {
-			if _, ag := h.svc.live.Pop("PJSIP/agent1"); ag.State == want {
+			if _, ag := h.svc.Live.Pop("PJSIP/agent1"); ag.State == want {
 				return
 			}
 			select {
 			case <-changes:
 			case <-timeout:
-				_, ag := h.svc.live.Pop("PJSIP/agent1")
+				_, ag := h.svc.Live.Pop("PJSIP/agent1")
 				t.Fatalf("agent state %q, want %q", ag.State, want)
 			}
 		}
 	}
 	waitState(b, "wrap-up")
-	if err := b.svc.live.WrapUp(context.Background(), id, "PJSIP/agent1", "resolved"); err != nil {
+	if err := b.svc.Live.WrapUp(context.Background(), id, "PJSIP/agent1", "resolved"); err != nil {
 		t.Fatal(err)
 	}
 	waitState(a, "idle")
-	if got, err := a.svc.store.Interaction(context.Background(), id); err != nil || got.WrapUp != "resolved" {
+	if got, err := a.svc.Store.Interaction(context.Background(), id); err != nil || got.WrapUp != "resolved" {
 		t.Errorf("wrap-up via B: %v %v", got, err)
 	}
 
@@ -157,13 +157,13 @@ webhook = %q`, hook.URL))
 	var wg sync.WaitGroup
 	for _, h := range []*harness{a, b} {
 		wg.Go(func() {
-			if err := h.svc.scheduler.Tick(context.Background(), now); err != nil {
+			if err := h.svc.Scheduler.Tick(context.Background(), now); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	runs, err := a.svc.store.Runs(context.Background(), "shared")
+	runs, err := a.svc.Store.Runs(context.Background(), "shared")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/idv-project/idv/app"
 	"io"
 	"net"
 	"net/http"
@@ -117,7 +118,7 @@ crm_budget = "100ms"`)
 				attempts: attempts, apps: []string{"Queue(fallback)"}, prompts: []string{"idv/service-unavailable"}})
 			var crmEvent *flow.Event
 			for i := range in.Events {
-				if in.Events[i].Kind == flow.EventCRM && in.Events[i].Result == tc.crmResult {
+				if in.Events[i].Kind == flow.EventCRM && string(in.Events[i].Result) == tc.crmResult {
 					crmEvent = &in.Events[i]
 				}
 			}
@@ -250,7 +251,7 @@ func TestDeadCRMTripsTheBreaker(t *testing.T) {
 		}
 		for _, ev := range in.Events {
 			if ev.Kind == flow.EventCRM {
-				results = append(results, ev.Result)
+				results = append(results, string(ev.Result))
 			}
 		}
 	}
@@ -300,7 +301,7 @@ func TestLockoutAcrossCalls(t *testing.T) {
 // routed, and the log says the record could not be written.
 func TestStoreDownStillRoutes(t *testing.T) {
 	h := newHarness(t, "")
-	h.svc.store.DB().Close()
+	h.svc.Store.Close()
 	res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), h.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -462,14 +463,14 @@ func TestReadOnlyAndFullStore(t *testing.T) {
 				cfg.Store.Path = first.db + "?_pragma=max_page_count(" + pageCount(t, first.db) + ")"
 			}
 			logs := &syncBuffer{}
-			svc, err := start(context.Background(), cfg, newLogger(cfg.Log, logs))
+			svc, err := app.Start(context.Background(), cfg, app.NewLogger(cfg.Log, logs))
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer svc.shutdown(time.Second)
+			defer svc.Shutdown()
 			// A full database may still have room in its pages: call until it has none.
 			for i := 0; i < 60 && !strings.Contains(logs.String(), tc.logs); i++ {
-				res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), svc.agiAddr.String())
+				res, err := agitest.Caller{ANI: "+81312345679"}.Call(context.Background(), svc.AGIAddr().String())
 				if err != nil {
 					t.Fatal(err)
 				}

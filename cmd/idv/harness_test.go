@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/idv-project/idv/app"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func (b *syncBuffer) String() string {
 // as cmd/idv wires it from a config file.
 type harness struct {
 	t    testing.TB
-	svc  *service
+	svc  *app.App
 	addr string
 	logs *syncBuffer
 	db   string
@@ -131,18 +132,18 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	svc, err := start(context.Background(), cfg, newLogger(cfg.Log, logs))
+	svc, err := app.Start(context.Background(), cfg, app.NewLogger(cfg.Log, logs))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, svc: svc, addr: svc.agiAddr.String(), logs: logs, db: db}
+	h := &harness{t: t, svc: svc, addr: svc.AGIAddr().String(), logs: logs, db: db}
 	t.Cleanup(h.stop)
 	return h
 }
 
 func (h *harness) stop() {
 	if h.svc != nil {
-		h.svc.shutdown(config.Defaults().AGI.ShutdownTimeout)
+		h.svc.Shutdown()
 		h.svc = nil
 	}
 }
@@ -160,7 +161,7 @@ func (h *harness) call(c agitest.Caller) (*agitest.Result, *flow.Interaction) {
 	}
 	// The server closes the connection after its last write to the store, so the record
 	// is complete once the stand-in has seen the connection end.
-	in, err := h.svc.store.Interaction(context.Background(), id)
+	in, err := h.svc.Store.Interaction(context.Background(), id)
 	if err != nil {
 		h.t.Fatalf("record of %s: %v", id, err)
 	}

@@ -59,7 +59,7 @@ would at start-up, and exits non-zero with the file, the key and the reason.`)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines), cfg.Sounds.Languages, cfg.SoundsDir())
+	fmt.Printf("%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.SoundsDir())
 	return nil
 }
 

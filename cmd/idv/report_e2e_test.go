@@ -31,7 +31,7 @@ func TestReportsFromRealCalls(t *testing.T) {
 		h.call(c)
 	}
 	today := time.Now().Format("2006-01-02")
-	url := fmt.Sprintf("http://%s/api/reports/outcomes?from=%s&to=%s&format=xlsx", h.svc.webAddr, today, today)
+	url := fmt.Sprintf("http://%s/api/reports/outcomes?from=%s&to=%s&format=xlsx", h.svc.WebAddr(), today, today)
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestReportsFromRealCalls(t *testing.T) {
 
 	for _, bad := range []string{"/api/reports/sales?from=" + today + "&to=" + today, "/api/reports/outcomes?from=" + today,
 		"/api/reports/outcomes?range=yesterday&format=docx"} {
-		resp, err := http.Get("http://" + h.svc.webAddr.String() + bad)
+		resp, err := http.Get("http://" + h.svc.WebAddr().String() + bad)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ range = "today"
 formats = ["csv", "xlsx"]
 directory = %q`, dir))
 	h.call(agitest.Caller{ANI: "+81312345679"})
-	if err := h.svc.scheduler.Tick(t.Context(), time.Now().Add(time.Minute)); err != nil {
+	if err := h.svc.Scheduler.Tick(t.Context(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "every-minute_outcomes_*"))

@@ -94,7 +94,7 @@ func reportAndMetricLeaks(t *testing.T, h *harness, pin string) []string {
 	today := time.Now().Format("2006-01-02")
 	for _, def := range report.Library {
 		for _, format := range []string{"csv", "xlsx", "pdf"} {
-			resp, err := http.Get(fmt.Sprintf("http://%s/api/reports/%s?from=%s&to=%s&format=%s", h.svc.webAddr, def.Name, today, today, format))
+			resp, err := http.Get(fmt.Sprintf("http://%s/api/reports/%s?from=%s&to=%s&format=%s", h.svc.WebAddr(), def.Name, today, today, format))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func reportAndMetricLeaks(t *testing.T, h *harness, pin string) []string {
 			}
 		}
 	}
-	resp, err := http.Get("http://" + h.svc.webAddr.String() + "/metrics")
+	resp, err := http.Get("http://" + h.svc.WebAddr().String() + "/metrics")
 	if err == nil {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

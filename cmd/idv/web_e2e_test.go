@@ -18,7 +18,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	h.call(agitest.Caller{ANI: "+81312345678", Keys: "1234#"})
 	h.call(agitest.Caller{ANI: "anonymous", Keys: "*"})
 	get := func(path string) string {
-		resp, err := http.Get("http://" + h.svc.webAddr.String() + path)
+		resp, err := http.Get("http://" + h.svc.WebAddr().String() + path)
 		if err != nil {
 			t.Fatal(err)
 		}

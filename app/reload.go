@@ -1,0 +1,75 @@
+package app
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/crm"
+)
+
+// restart classifies every key of config.toml: true when only a restart applies it,
+// false when Reload makes new calls use it. A test checks that every key of the schema
+// is here, so that a new key must be classified.
+//
+// What reloads is what a call runs by — its line, prompts, routes, back end and security
+// limits; what needs a restart is what listens, stores or runs beside the calls. The
+// lines are built with privacy.record_identifier and sounds.languages, so those two
+// reload with them.
+var restart = map[string]bool{
+	"agi.listen": true, "agi.allow": true, "agi.env_timeout": true, "agi.reply_timeout": true,
+	"agi.playback_timeout": true, "agi.queue_timeout": true, "agi.write_timeout": true, "agi.shutdown_timeout": true,
+	"log.level": true, "log.format": true,
+	"privacy.ani_visible_digits": true, "privacy.record_identifier": false,
+	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": true,
+	"democrm.enabled": true, "democrm.listen": true,
+	"crm.base_url": false, "crm.request_timeout": false, "crm.breaker_failures": false, "crm.breaker_open": false,
+	"crm.auth.bearer": false, "crm.auth.user": false, "crm.auth.password": false,
+	"crm.tls.ca_file": false, "crm.tls.cert_file": false, "crm.tls.key_file": false, "crm.tls.server_name": false,
+	"sounds.dir": false, "sounds.languages": false,
+	"report.timezone": true, "report.font": true, "report.smtp.host": true, "report.smtp.port": true,
+	"report.smtp.user": true, "report.smtp.password": true, "report.smtp.from": true, "report.smtp.starttls": true,
+	"report.schedule": true,
+	"web.listen":      true, "web.wrapup_codes": true, "web.crm_link": true, "web.open": true,
+	"web.proxy_user_header": true, "web.user": true,
+	"ari.url": true, "ari.websocket_url": true, "ari.user": true, "ari.password": true, "ari.application": true,
+	"security.verify_lockout_failures": false, "security.verify_lockout_window": false,
+	"security.identify_per_ani": false, "security.identify_global": false, "security.identify_window": false,
+	"lines": false,
+}
+
+func init() {
+	for _, ep := range []string{"by_phone", "by_id", "verify"} {
+		for _, k := range []string{"method", "url", "headers", "body", "list_path", "id_path", "name_path",
+			"verify_required_path", "language_path", "verified_path"} {
+			restart["crm."+ep+"."+k] = false
+		}
+	}
+}
+
+// Reload makes new calls use next's lines, prompts, routes, back end and security
+// limits; calls in progress finish with what they started with. The keys that need a
+// restart keep their running values, and the log names each one that changed. It
+// returns the configuration now in force.
+func (a *App) Reload(next *config.Config) (*config.Config, error) {
+	changed := config.Changed(a.cfg, next)
+	for _, key := range changed {
+		if restart[key] {
+			a.log.Warn().Str("key", key).Msg("changed in the configuration file; it takes effect at the next restart")
+			config.Keep(next, a.cfg, key)
+		}
+	}
+	client := a.client
+	if slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "crm.") }) {
+		c, err := crm.New(next.CRM.Settings())
+		if err != nil {
+			return a.cfg, err
+		}
+		client = c
+	}
+	a.calls.Use(a.rules(next, client))
+	a.client, a.cfg = client, next
+	a.log.Info().Str("config", next.File).Int("lines", len(next.Lines.ByName)).Str("crm", next.CRM.BaseURL).
+		Strs("changed", changed).Msg("configuration reloaded")
+	return next, nil
+}

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/crm/demo"
+)
+
+// TestEveryKeyIsClassified: each key of config.toml says whether a reload applies it or
+// only a restart does; a new key fails here until it is classified.
+func TestEveryKeyIsClassified(t *testing.T) {
+	keys := config.Keys()
+	for _, k := range keys {
+		if _, ok := restart[k]; !ok {
+			t.Errorf("config key %s is not classified in restart (reload or restart?)", k)
+		}
+	}
+	for k := range restart {
+		if !slices.Contains(keys, k) {
+			t.Errorf("restart classifies %s, which config.toml does not have", k)
+		}
+	}
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestReloadAppliesWhatItSays: privacy.record_identifier reaches the next call at once,
+// and the log does not claim it needs a restart; agi.listen keeps its running value and
+// the log names it.
+func TestReloadAppliesWhatItSays(t *testing.T) {
+	crmAddr := startDemoCRM(t)
+	db := filepath.Join(t.TempDir(), "idv.db")
+	text := func(record bool, listen string) string {
+		return fmt.Sprintf(`[agi]
+listen = %q
+[log]
+format = "json"
+[privacy]
+record_identifier = %t
+[store]
+path = %q
+[democrm]
+enabled = false
+[crm]
+base_url = %q
+[sounds]
+dir = ""
+[web]
+listen = ""
+[lines.default]
+ani_lookup = false
+`, listen, record, db, "http://"+crmAddr)
+	}
+	cfg, err := config.Parse("t.toml", text(false, "127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	a, err := Start(context.Background(), cfg, zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	identifier := func() string {
+		t.Helper()
+		res, err := agitest.Caller{ANI: "anonymous", Keys: "100235#"}.Call(context.Background(), a.AGIAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := a.Store.Interaction(context.Background(), res.Var("IDV_INTERACTION"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in.Identifier
+	}
+	if got := identifier(); got != "" {
+		t.Fatalf("identifier %q recorded with record_identifier = false", got)
+	}
+	next, err := config.Parse("t.toml", text(true, "127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := a.Reload(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := identifier(); got != "100235" {
+		t.Errorf("after the reload the identifier recorded is %q, want 100235", got)
+	}
+	if running.AGI.Listen != "127.0.0.1:0" {
+		t.Errorf("agi.listen in force after the reload: %q, want the running value", running.AGI.Listen)
+	}
+	l := logs.String()
+	if !strings.Contains(l, `"key":"agi.listen"`) || strings.Contains(l, `"key":"privacy.record_identifier"`) {
+		t.Errorf("the reload's log does not say what needs a restart:\n%s", l)
+	}
+}
+
+func startDemoCRM(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(demo.New(demo.Seed).Handler())
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}

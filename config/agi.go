@@ -1,0 +1,62 @@
+package config
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// AGI is the FastAGI listener.
+type AGI struct {
+	Listen          string        `toml:"listen"`
+	Allow           []string      `toml:"allow"`
+	EnvTimeout      time.Duration `toml:"env_timeout"`
+	ReplyTimeout    time.Duration `toml:"reply_timeout"`
+	PlaybackTimeout time.Duration `toml:"playback_timeout"`
+	QueueTimeout    time.Duration `toml:"queue_timeout"`
+	WriteTimeout    time.Duration `toml:"write_timeout"`
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+}
+
+// Log is how idv logs.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+func (c *Config) checkAGI() error {
+	if c.AGI.Listen == "" {
+		return c.fail("agi.listen", "must be host:port, e.g. \"0.0.0.0:4573\"")
+	}
+	for _, a := range c.AGI.Allow {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			if _, err := netip.ParseAddr(a); err != nil {
+				return c.fail("agi.allow", "%q is neither an address nor a network such as \"10.0.0.0/8\"", a)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkLog() error {
+	if !slices.Contains([]string{"trace", "debug", "info", "warn", "error"}, c.Log.Level) {
+		return c.fail("log.level", "%q is not one of trace, debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"auto", "json", "console"}, c.Log.Format) {
+		return c.fail("log.format", "%q is not one of auto, json, console", c.Log.Format)
+	}
+	return nil
+}
+
+// AllowedPeers is agi.allow as networks.
+func (c *Config) AllowedPeers() []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range c.AGI.Allow {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			out = append(out, p.Masked())
+		} else if ip, err := netip.ParseAddr(a); err == nil {
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+		}
+	}
+	return out
+}

@@ -1,0 +1,30 @@
+package config
+
+import "strings"
+
+// ARI is Asterisk's REST interface, which idv observes for queue waits, agents and talk
+// times. An empty url leaves it off.
+type ARI struct {
+	URL          string `toml:"url"`
+	WebsocketURL string `toml:"websocket_url"`
+	User         string `toml:"user"`
+	Password     string `toml:"password"`
+	Application  string `toml:"application"`
+}
+
+func (c *Config) checkARI() error {
+	a := &c.ARI
+	if a.URL == "" {
+		return nil
+	}
+	if !strings.HasPrefix(a.URL, "http://") && !strings.HasPrefix(a.URL, "https://") {
+		return c.fail("ari.url", "%q must be http(s)://host:8088/ari", a.URL)
+	}
+	if a.User == "" || a.Password == "" {
+		return c.fail("ari.user", "ARI needs the user and password of ari.conf")
+	}
+	if a.WebsocketURL == "" {
+		a.WebsocketURL = "ws" + strings.TrimPrefix(strings.TrimSuffix(a.URL, "/"), "http") + "/events"
+	}
+	return nil
+}

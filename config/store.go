@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Privacy says what of the caller's data idv may keep.
+type Privacy struct {
+	ANIVisibleDigits int  `toml:"ani_visible_digits"`
+	RecordIdentifier bool `toml:"record_identifier"`
+}
+
+// Store is the database of interaction records.
+type Store struct {
+	Driver        string        `toml:"driver"`
+	Path          string        `toml:"path"`
+	DSN           string        `toml:"dsn"`
+	RecordTimeout time.Duration `toml:"record_timeout"`
+}
+
+// Open names what store.Open needs: the driver and, for it, the path or the DSN.
+func (s Store) Open() (driver, dsn string) {
+	if s.Driver == "postgres" {
+		return s.Driver, s.DSN
+	}
+	return s.Driver, s.Path
+}
+
+// DemoCRM runs the reference CRM inside idv serve.
+type DemoCRM struct {
+	Enabled bool   `toml:"enabled"`
+	Listen  string `toml:"listen"`
+}
+
+// Security is lockout and throttling, kept in the database across calls and instances.
+type Security struct {
+	LockoutFailures int           `toml:"verify_lockout_failures"`
+	LockoutWindow   time.Duration `toml:"verify_lockout_window"`
+	PerANI          int           `toml:"identify_per_ani"`
+	Global          int           `toml:"identify_global"`
+	IdentifyWindow  time.Duration `toml:"identify_window"`
+}
+
+func (c *Config) checkStore() error {
+	if c.Privacy.ANIVisibleDigits < -1 {
+		return c.fail("privacy.ani_visible_digits", "must be -1 (show all) or a number of trailing digits to show")
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+		if c.Store.Path == "" {
+			return c.fail("store.path", "must name the SQLite database file")
+		}
+	case "postgres":
+		if !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") && !strings.Contains(c.Store.DSN, "=") {
+			return c.fail("store.dsn", "must be a PostgreSQL connection string, e.g. \"postgres://idv:secret@db:5432/idv\"")
+		}
+	default:
+		return c.fail("store.driver", "%q is not supported (sqlite, postgres)", c.Store.Driver)
+	}
+	if c.DemoCRM.Enabled && c.DemoCRM.Listen == "" {
+		return c.fail("democrm.listen", "must be host:port when democrm.enabled is true")
+	}
+	if s := c.Security; s.LockoutFailures < 0 || s.PerANI < 0 || s.Global < 0 || s.LockoutWindow <= 0 || s.IdentifyWindow <= 0 {
+		return c.fail("security", "counts must be 0 (off) or more and windows positive durations")
+	}
+	return nil
+}

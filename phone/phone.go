@@ -1,0 +1,210 @@
+// Package phone is idv call: it acts as Asterisk and a caller at once, places one call
+// against a running idv serve through agitest, and shows it as it happens — each prompt
+// with its text, the keys, the channel variables set and the route. With a keypad it is
+// a terminal phone.
+package phone
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/idv-project/idv/agi/agitest"
+)
+
+// Call is one call to place.
+type Call struct {
+	// Addr is idv's FastAGI address; Script the AGI script with its query, e.g.
+	// "idv?line=retail".
+	Addr, Script string
+	// ANI, Name, Presentation and DNID are the caller as Asterisk gives it.
+	ANI, Name    string
+	Presentation int
+	DNID         string
+	// Keys is what the caller types (agitest.Caller's Keys); Language the channel's.
+	Keys, Language string
+	// Customer, for the verify script, is IDV_CUSTOMER_ID already on the channel.
+	Customer string
+	// Sounds is the directory with text/<lang>.tsv, to show what each prompt says.
+	Sounds string
+	// Trace prints every AGI line; Play plays each prompt with sox's play; Interactive
+	// reads the keys from the terminal as they are pressed.
+	Trace, Play, Interactive bool
+	// Expect lists VAR=VALUE the call must leave.
+	Expect []string
+}
+
+// Place places the call, prints it to out, and fails when it did not leave what Expect
+// lists.
+func (o Call) Place(ctx context.Context, out io.Writer) error {
+	texts := promptTexts(o.Sounds)
+	c := agitest.Caller{Script: o.Script, ANI: o.ANI, CallerName: o.Name, Presentation: o.Presentation, DNID: o.DNID,
+		Keys: o.Keys, Language: o.Language, Timeout: 30 * time.Minute}
+	if o.Customer != "" {
+		c.Vars = map[string]string{"IDV_CUSTOMER_ID": o.Customer}
+	}
+	if o.Interactive {
+		restore, keypad, err := openKeypad(out)
+		if err != nil {
+			return err
+		}
+		defer restore()
+		out = crlf{out}
+		c.Keypad = keypad
+	}
+	c.OnPrompt = func(file, lang string) {
+		text := texts[lang][file]
+		fmt.Fprintf(out, "  ♪ [%s] %-24s %s\n", lang, file, text)
+		if o.Play {
+			playSound(filepath.Join(o.Sounds, lang, file+".wav"))
+		}
+	}
+	if o.Trace {
+		c.Trace = func(dir, l string) {
+			who := "asterisk → idv"
+			if dir == ">" {
+				who = "idv → asterisk"
+			}
+			fmt.Fprintf(out, "  %s  %s\n", who, l)
+		}
+	}
+	if o.Interactive {
+		fmt.Fprintf(out, "calling agi://%s/%s from %q — type 0-9 * # on the keypad, h hangs up\n", o.Addr, o.Script, o.ANI)
+	} else {
+		fmt.Fprintf(out, "calling agi://%s/%s from %q, typing %q\n", o.Addr, o.Script, o.ANI, o.Keys)
+	}
+	res, err := c.Call(ctx, o.Addr)
+	if res != nil {
+		printCall(out, res)
+	}
+	if err != nil {
+		return err
+	}
+	return check(o.Expect, res)
+}
+
+// check fails when the call did not leave every VAR=VALUE of expect.
+func check(expect []string, r *agitest.Result) error {
+	var failed []string
+	for _, x := range expect {
+		name, want, _ := strings.Cut(x, "=")
+		got := r.Var(name)
+		if name == "AGISTATUS" {
+			got = r.AGIStatus
+		}
+		if got != want {
+			failed = append(failed, fmt.Sprintf("%s=%q, expected %q", name, got, want))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("call did not end as expected: %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// promptTexts reads sounds/text/<lang>.tsv: language → prompt file name → text.
+func promptTexts(dir string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	files, _ := filepath.Glob(filepath.Join(dir, "text", "*.tsv"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lang := strings.TrimSuffix(filepath.Base(f), ".tsv")
+		out[lang] = map[string]string{}
+		for _, l := range strings.Split(string(data), "\n") {
+			if name, text, ok := strings.Cut(l, "\t"); ok && !strings.HasPrefix(name, "#") {
+				out[lang]["idv/"+name] = text
+			}
+		}
+	}
+	return out
+}
+
+func playSound(path string) {
+	if p, err := exec.LookPath("play"); err == nil {
+		cmd := exec.Command(p, "-q", path)
+		if cmd.Start() == nil {
+			go cmd.Wait()
+		}
+	}
+}
+
+// openKeypad reads keys from the terminal as they are pressed.
+func openKeypad(out io.Writer) (restore func(), keys <-chan rune, err error) {
+	ch := make(chan rune, 64)
+	restore = func() {}
+	fd := int(os.Stdin.Fd())
+	if term.IsTerminal(fd) {
+		state, err := term.MakeRaw(fd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("terminal: %w", err)
+		}
+		restore = func() { term.Restore(fd, state) }
+	}
+	go func() {
+		r := bufio.NewReader(os.Stdin)
+		for {
+			b, err := r.ReadByte()
+			if err != nil {
+				ch <- '!'
+				return
+			}
+			switch {
+			case b >= '0' && b <= '9' || b == '*' || b == '#':
+				fmt.Fprintf(out, "  ⌨ %c\r\n", b)
+				ch <- rune(b)
+			case b == 'h' || b == 'q' || b == 3 || b == 4: // h, q, Ctrl-C, Ctrl-D
+				fmt.Fprint(out, "  ☎ hang up\r\n")
+				ch <- '!'
+				return
+			}
+		}
+	}()
+	return restore, ch, nil
+}
+
+// crlf ends lines with CR LF, for a terminal in raw mode.
+type crlf struct{ w io.Writer }
+
+func (c crlf) Write(p []byte) (int, error) {
+	_, err := c.w.Write([]byte(strings.ReplaceAll(string(p), "\n", "\r\n")))
+	return len(p), err
+}
+
+func printCall(w io.Writer, r *agitest.Result) {
+	fmt.Fprintln(w, "\nprompts:")
+	for _, p := range r.Prompts {
+		extra := ""
+		if p.Key != 0 {
+			extra = fmt.Sprintf(" (caller pressed %c)", p.Key)
+		}
+		fmt.Fprintf(w, "  ▶ %-28s %s%s\n", p.File, p.Result, extra)
+	}
+	fmt.Fprintf(w, "keys delivered: %q\n", r.Typed)
+	fmt.Fprintln(w, "\nchannel variables:")
+	names := make([]string, 0, len(r.Vars))
+	for n := range r.Vars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s%s=%s\n", r.Inherit[n], n, r.Vars[n])
+	}
+	fmt.Fprintln(w, "\nroute:")
+	for _, a := range r.Apps {
+		fmt.Fprintf(w, "  EXEC %s\n", a)
+	}
+	fmt.Fprintf(w, "  dialplan continues at %s,%s,%s\n", r.Context, r.Extension, r.Priority)
+	fmt.Fprintf(w, "  AGISTATUS=%s%s\n", r.AGIStatus, map[bool]string{true: " (caller hung up)"}[r.HungUp])
+}
