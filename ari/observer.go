@@ -104,7 +104,7 @@ func (o *Observer) Step(in *flow.Interaction, ev flow.Event) {
 	case ev.Kind == flow.EventQueue:
 		o.mu.Lock()
 		if c := o.calls[in.UniqueID]; c != nil && c.interaction == in.ID {
-			c.exited, c.status = ev.At, ev.Result
+			c.exited, c.status = ev.At, string(ev.Result)
 		}
 		o.mu.Unlock()
 	}

@@ -3,7 +3,6 @@ package flow
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // finish ends the interaction whatever happened: it names the outcome, sets the channel
@@ -28,7 +27,10 @@ func (s *session) finish(ctx context.Context, err error) {
 	if in.Status == StatusUnidentified {
 		in.CustomerID, in.CustomerName, in.Method = "", "", MethodNone
 	}
-	s.event(Event{Kind: EventOutcome, Name: string(in.Status), Result: string(in.Reason)})
+	// A hang-up or failure above keeps the phase it happened in; from here on the call
+	// is being routed.
+	s.phase = PhaseRouting
+	s.event(Event{Kind: EventOutcome, Name: string(in.Status), Result: Result(in.Reason)})
 
 	if !s.setVariables(ctx) || s.script != ScriptIDV {
 		s.end(ctx)
@@ -50,12 +52,13 @@ func (s *session) finish(ctx context.Context, err error) {
 	s.event(Event{Kind: EventRoute, Name: in.Route})
 	switch route.Kind {
 	case RouteQueue:
+		s.phase = PhaseQueue
 		status, err := s.call.Queue(ctx, route.QueueArgs)
 		in.QueueStatus = status
 		if err != nil && !errors.Is(err, ErrHangup) {
 			s.event(Event{Kind: EventError, Name: "queue", Detail: err.Error()})
 		}
-		s.event(Event{Kind: EventQueue, Name: route.QueueArgs, Result: status})
+		s.event(Event{Kind: EventQueue, Name: route.QueueArgs, Result: Result(status)})
 		s.end(ctx)
 	case RouteGoto:
 		// Nothing of the call happens after the goto: its record is stored once, before
@@ -140,7 +143,7 @@ func (s *session) end(ctx context.Context) {
 func (s *session) record(ctx context.Context) {
 	timeout := s.r.RecordTimeout
 	if timeout <= 0 {
-		timeout = 2 * time.Second
+		timeout = DefaultRecordTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()

@@ -42,39 +42,12 @@ type Interaction struct {
 	Events []Event
 }
 
+// Outcome buckets the interaction for the live tiles and the reports.
+func (in *Interaction) Outcome() Outcome { return OutcomeOf(in.Status, in.Reason) }
+
 // Attempts is the IDV_ATTEMPTS value, e.g. "2/1".
 func (in *Interaction) Attempts() string {
 	return fmt.Sprintf("%d/%d", in.IdentifyAttempts, in.VerifyAttempts)
-}
-
-// EventKind names a step event.
-type EventKind string
-
-// Kinds of step event.
-const (
-	EventStart    EventKind = "start"
-	EventANI      EventKind = "ani" // the calling number was not looked up: withheld or invalid
-	EventPrompt   EventKind = "prompt"
-	EventDigits   EventKind = "digits"
-	EventCRM      EventKind = "crm"
-	EventOutcome  EventKind = "outcome"
-	EventRoute    EventKind = "route"
-	EventQueue    EventKind = "queue"
-	EventHangup   EventKind = "hangup"
-	EventError    EventKind = "error"
-	EventLanguage EventKind = "language"
-	EventGuard    EventKind = "guard" // lockout or throttling stopped a step
-)
-
-// Event is one step of an interaction. It never holds the digits of a secret.
-type Event struct {
-	At      time.Time
-	Kind    EventKind
-	Name    string        // prompt file, CRM operation, route, entry kind ("identifier", "secret")
-	Result  string        // e.g. "played", "interrupted", "found", "not_found", "timeout", "http_500"
-	Count   int           // number of digits received
-	Latency time.Duration // CRM round trip
-	Detail  string        // free text for errors; never secret digits
 }
 
 // AgentEndpoint is the endpoint of an agent's channel, as Interaction.Agent holds it:

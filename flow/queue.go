@@ -1,13 +1,10 @@
 package flow
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
-
-// EventAgent is a queue step that ARI reports after the flow has ended: the call
-// entered the queue, an agent answered, the call ended (Result is a QueueResult).
-const EventAgent EventKind = "agent"
 
 // QueueResult says how a queued call ended.
 type QueueResult string
@@ -35,6 +32,25 @@ type QueueOutcome struct {
 	Result   QueueResult
 	Cause    int // Asterisk's hang-up cause of the caller's channel
 	CauseTxt string
+}
+
+// ResultEntered is the Result of the EventAgent step that says the call entered the
+// queue; the steps after it have QueueResults.
+const ResultEntered Result = "entered"
+
+// Events are the steps ARI adds to the record after the flow: the call entered the queue
+// (PhaseQueue), an agent answered (PhaseAgent, Latency is the wait) if one did, the call
+// ended (Result is o.Result; PhaseAgent after an answer, else PhaseQueue).
+func (o QueueOutcome) Events() []Event {
+	evs := []Event{{At: o.Entered, Kind: EventAgent, Phase: PhaseQueue, Name: o.Queue, Result: ResultEntered}}
+	end := PhaseQueue
+	if !o.Answered.IsZero() {
+		end = PhaseAgent
+		evs = append(evs, Event{At: o.Answered, Kind: EventAgent, Phase: PhaseAgent, Name: o.Agent,
+			Result: Result(QueueAnswered), Latency: o.Wait()})
+	}
+	return append(evs, Event{At: o.Ended, Kind: EventAgent, Phase: end, Name: o.Agent, Result: Result(o.Result),
+		Detail: fmt.Sprintf("hangup cause %d %s", o.Cause, o.CauseTxt)})
 }
 
 // Wait is the time in the queue before an agent answered or the caller left.

@@ -69,7 +69,7 @@ const (
 // Run takes one call through the flow and returns its record. It always ends with the
 // variables set and, for ScriptIDV, the call routed — unless the caller hung up.
 func (r *Runner) Run(ctx context.Context, call Call, req Request) *Interaction {
-	s := &session{r: r, call: call, line: req.Line, script: req.Script, observe: req.Observe}
+	s := &session{r: r, call: call, line: req.Line, script: req.Script, observe: req.Observe, phase: PhaseWelcome}
 	s.in = &Interaction{
 		ID: req.ID, Line: req.Line.Name, Script: string(req.Script), Started: r.now(),
 		ANI: req.ANI, DNIS: req.DNIS, Channel: req.Channel, UniqueID: req.UniqueID,
@@ -107,6 +107,7 @@ type session struct {
 	script   Script
 	in       *Interaction
 	observe  func(*Interaction, Event)
+	phase    Phase // the step the call is in, set on every event
 	crmSpent time.Duration
 	// callerKey is the calling number the per-number identify limit counts, "" when it
 	// is withheld: withheld callers are many people, not one.
@@ -114,7 +115,7 @@ type session struct {
 }
 
 func (s *session) event(ev Event) {
-	ev.At = s.r.now()
+	ev.At, ev.Phase = s.r.now(), s.phase
 	s.in.Events = append(s.in.Events, ev)
 	if s.observe != nil {
 		s.observe(s.in, ev)
@@ -145,6 +146,7 @@ func (s *session) run(ctx context.Context, req Request) error {
 	if err := s.play(ctx, s.line.Prompts.Welcome, ""); err != nil {
 		return err
 	}
+	s.phase = PhaseIdentify
 	c, err := s.identifyByANI(ctx, req)
 	if err != nil {
 		return err
@@ -187,7 +189,7 @@ func (s *session) customerLanguage(ctx context.Context, lang string) error {
 		return nil
 	}
 	if !slices.Contains(s.line.Languages, lang) {
-		s.event(Event{Kind: EventLanguage, Name: lang, Result: "no_prompts"})
+		s.event(Event{Kind: EventLanguage, Name: lang, Result: ResultNoPrompts})
 		return nil
 	}
 	return s.setLanguage(ctx, lang)
@@ -199,12 +201,12 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 		return nil, nil
 	}
 	if ANIWithheld(req.ANI, req.Presentation) {
-		s.event(Event{Kind: EventANI, Result: "withheld"})
+		s.event(Event{Kind: EventANI, Result: ResultWithheld})
 		return nil, nil
 	}
 	s.in.ANIE164 = NormalizeANI(req.ANI, s.line.Region)
 	if s.in.ANIE164 == "" {
-		s.event(Event{Kind: EventANI, Result: "invalid"})
+		s.event(Event{Kind: EventANI, Result: ResultInvalid})
 		return nil, nil
 	}
 	if s.line.MinAttestation != "" {
@@ -218,18 +220,18 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 		}
 	}
 	var found []Customer
-	err := s.crm(ctx, "by_phone", func(ctx context.Context) (string, error) {
+	err := s.crm(ctx, OpByPhone, func(ctx context.Context) (Result, error) {
 		var err error
 		found, err = s.r.Directory.FindByPhone(ctx, s.in.ANIE164)
 		switch {
 		case err != nil:
 			return "", err
 		case len(found) == 0:
-			return "not_found", nil
+			return ResultNotFound, nil
 		case len(found) > 1:
-			return "several", nil
+			return ResultSeveral, nil
 		}
-		return "found", nil
+		return ResultFound, nil
 	})
 	if err != nil || len(found) != 1 {
 		return nil, err
@@ -240,20 +242,20 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 
 // attested reads Asterisk's STIR/SHAKEN result for the call (res_stir_shaken's
 // STIR_SHAKEN function) and says whether the calling number may be trusted.
-func (s *session) attested(ctx context.Context) (bool, string, error) {
+func (s *session) attested(ctx context.Context) (bool, Result, error) {
 	count, _, err := s.call.Variable(ctx, "STIR_SHAKEN(count)")
 	if err != nil {
 		return false, "", err
 	}
 	if count == "" || count == "0" {
-		return false, "not_attested", nil
+		return false, ResultNotAttested, nil
 	}
 	result, _, err := s.call.Variable(ctx, "STIR_SHAKEN(0,verify_result)")
 	if err != nil {
 		return false, "", err
 	}
 	if !strings.Contains(strings.ToLower(result), "success") {
-		return false, "attestation_unverified", nil
+		return false, ResultAttestationUnverified, nil
 	}
 	level, _, err := s.call.Variable(ctx, "STIR_SHAKEN(0,attest_level)")
 	if err != nil {
@@ -262,7 +264,7 @@ func (s *session) attested(ctx context.Context) (bool, string, error) {
 	level = strings.ToUpper(strings.TrimSpace(level))
 	// A is the strongest: the carrier knows the caller and their right to the number.
 	if level == "" || level > s.line.MinAttestation {
-		return false, "attestation_" + strings.ToLower(cmp.Or(level, "none")), nil
+		return false, Result("attestation_" + strings.ToLower(cmp.Or(level, "none"))), nil
 	}
 	return true, "", nil
 }
@@ -274,7 +276,7 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 	typed := false
 	for s.in.IdentifyAttempts < s.line.IdentifyAttempts {
 		s.in.IdentifyAttempts++
-		e, err := s.collect(ctx, "identifier", prompts, s.line.IDMinDigits, s.line.IDMaxDigits, s.line.OptOutKey)
+		e, err := s.collect(ctx, EntryIdentifier, prompts, s.line.IDMinDigits, s.line.IDMaxDigits, s.line.OptOutKey)
 		if err != nil {
 			return nil, err
 		}
@@ -295,21 +297,21 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 			if err != nil {
 				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
 			} else if !ok {
-				s.event(Event{Kind: EventGuard, Name: "identify", Result: "rate_limited"})
+				s.event(Event{Kind: EventGuard, Name: "identify", Result: ResultRateLimited})
 				s.in.Reason = ReasonLocked
 				return nil, nil
 			}
 		}
 		var c *Customer
 		if e.result == entryDigits {
-			err = s.crm(ctx, "by_id", func(ctx context.Context) (string, error) {
+			err = s.crm(ctx, OpByID, func(ctx context.Context) (Result, error) {
 				var err error
 				if c, err = s.r.Directory.FindByID(ctx, e.digits); err != nil {
 					return "", err
 				} else if c == nil {
-					return "not_found", nil
+					return ResultNotFound, nil
 				}
-				return "found", nil
+				return ResultFound, nil
 			})
 			if err != nil {
 				return nil, err
@@ -355,6 +357,7 @@ func (s *session) stepUp(ctx context.Context) error {
 
 // verify is steps 6 and 7 for an identified customer.
 func (s *session) verify(ctx context.Context, id string) error {
+	s.phase = PhaseVerify
 	p := s.line.Prompts
 	prompts := []string{p.EnterSecret}
 	g := s.r.Guard
@@ -363,7 +366,7 @@ func (s *session) verify(ctx context.Context, id string) error {
 	}
 	for s.in.VerifyAttempts < s.line.VerifyAttempts {
 		s.in.VerifyAttempts++
-		e, err := s.collect(ctx, "secret", prompts, s.line.SecretMinDigits, s.line.SecretMaxDigits, 0)
+		e, err := s.collect(ctx, EntrySecret, prompts, s.line.SecretMinDigits, s.line.SecretMaxDigits, 0)
 		if err != nil {
 			return err
 		}
@@ -374,12 +377,12 @@ func (s *session) verify(ctx context.Context, id string) error {
 		verdict := Rejected
 		if e.result == entryDigits {
 			secret := NewSecret(e.digits)
-			err = s.crm(ctx, "verify", func(ctx context.Context) (string, error) {
+			err = s.crm(ctx, OpVerify, func(ctx context.Context) (Result, error) {
 				var err error
 				if verdict, err = s.r.Directory.Verify(ctx, id, secret); err != nil {
 					return "", err
 				}
-				return [...]string{"rejected", "verified", "locked"}[verdict], nil
+				return [...]Result{ResultRejected, ResultVerified, ResultLocked}[verdict], nil
 			})
 			if err != nil {
 				return err
@@ -415,7 +418,7 @@ func (s *session) lockout(locked bool, err error) bool {
 		return false
 	}
 	if locked {
-		s.event(Event{Kind: EventGuard, Name: "verify", Result: "lockout"})
+		s.event(Event{Kind: EventGuard, Name: "verify", Result: ResultLockout})
 		s.in.Reason = ReasonLocked
 	}
 	return locked
@@ -423,10 +426,10 @@ func (s *session) lockout(locked bool, err error) bool {
 
 // crm runs one back-end operation inside what is left of the call's budget and records
 // it. Any failure ends the flow with errBackend.
-func (s *session) crm(ctx context.Context, op string, do func(context.Context) (string, error)) error {
+func (s *session) crm(ctx context.Context, op string, do func(context.Context) (Result, error)) error {
 	left := s.line.CRMBudget - s.crmSpent
 	if left <= 0 {
-		s.event(Event{Kind: EventCRM, Name: op, Result: "budget_exhausted"})
+		s.event(Event{Kind: EventCRM, Name: op, Result: ResultBudgetExhausted})
 		return errBackend
 	}
 	cctx, cancel := context.WithTimeout(ctx, left)
@@ -438,7 +441,7 @@ func (s *session) crm(ctx context.Context, op string, do func(context.Context) (
 	if err != nil {
 		ev := Event{Kind: EventCRM, Name: op, Result: errorKind(err), Latency: took, Detail: err.Error()}
 		if cctx.Err() != nil && ctx.Err() == nil {
-			ev.Result = "budget_exhausted"
+			ev.Result = ResultBudgetExhausted
 		}
 		s.event(ev)
 		return errBackend
@@ -448,13 +451,16 @@ func (s *session) crm(ctx context.Context, op string, do func(context.Context) (
 }
 
 // errorKind reads the kind of a back-end error ("timeout", "http_500", ...) where the
-// adapter gives one.
-func errorKind(err error) string {
+// adapter gives one (the contract is on Directory). A kind that reads as an answer would
+// count a failure as one, so it is taken for no kind.
+func errorKind(err error) Result {
 	var k interface{ Kind() string }
 	if errors.As(err, &k) {
-		return k.Kind()
+		if r := Result(k.Kind()); r != "" && !r.IsAnswer() {
+			return r
+		}
 	}
-	return "error"
+	return ResultError
 }
 
 func (s *session) play(ctx context.Context, prompt, escape string) error {
@@ -463,7 +469,7 @@ func (s *session) play(ctx context.Context, prompt, escape string) error {
 	}
 	_, err := s.call.Play(ctx, prompt, escape)
 	if err == nil {
-		s.event(Event{Kind: EventPrompt, Name: prompt, Result: "played"})
+		s.event(Event{Kind: EventPrompt, Name: prompt, Result: ResultPlayed})
 	}
 	return err
 }
@@ -499,9 +505,9 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 		if key, err = s.call.Play(ctx, p, escape); err != nil {
 			return entry{}, err
 		}
-		result := "played"
+		result := ResultPlayed
 		if key != 0 {
-			result = "interrupted"
+			result = ResultInterrupted
 		}
 		s.event(Event{Kind: EventPrompt, Name: p, Result: result})
 		if key != 0 {
@@ -514,20 +520,20 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 		}
 	}
 	var b strings.Builder
-	end := "timeout"
+	end := ResultTimeout
 	for key != 0 {
 		if optOut != 0 && key == optOut {
-			s.event(Event{Kind: EventDigits, Name: what, Result: "opt_out", Count: b.Len()})
+			s.event(Event{Kind: EventDigits, Name: what, Result: ResultOptOut, Count: b.Len()})
 			return entry{result: entryOptOut}, nil
 		}
 		if key == s.line.Terminator {
-			end = "terminator"
+			end = ResultTerminator
 			break
 		}
 		if key >= '0' && key <= '9' {
 			b.WriteRune(key)
 			if b.Len() >= max {
-				end = "max_length"
+				end = ResultMaxLength
 				break
 			}
 		}
@@ -538,9 +544,9 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 	e := entry{digits: b.String()}
 	switch {
 	case b.Len() == 0:
-		e.result, end = entryNone, "no_input"
+		e.result, end = entryNone, ResultNoInput
 	case b.Len() < min:
-		e.result, end = entryShort, "too_short"
+		e.result, end = entryShort, ResultTooShort
 	}
 	s.event(Event{Kind: EventDigits, Name: what, Result: end, Count: b.Len()})
 	return e, nil

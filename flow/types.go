@@ -44,6 +44,41 @@ const (
 	ReasonHangup             Reason = "HANGUP"
 )
 
+// Outcome is the bucket an interaction counts in on the live tiles and in the reports.
+// Routes are chosen per outcome too, with VERIFY_FAILED and LOCKED apart (Routes).
+type Outcome string
+
+// Outcomes, in the order the tiles and reports show them.
+const (
+	OutcomeVerified     Outcome = "verified"
+	OutcomeIdentified   Outcome = "identified"
+	OutcomeUnidentified Outcome = "unidentified"
+	OutcomeOptedOut     Outcome = "opted_out"
+	OutcomeError        Outcome = "error" // BACKEND_UNAVAILABLE: a failure of ours or of the back end
+)
+
+// Outcomes lists every outcome in the order of the constants.
+func Outcomes() []Outcome {
+	return []Outcome{OutcomeVerified, OutcomeIdentified, OutcomeUnidentified, OutcomeOptedOut, OutcomeError}
+}
+
+// OutcomeOf buckets a status and reason, e.g. a stored interaction's. The reason goes
+// first: a caller who opted out, or whom a failure routed, counts as such whatever the
+// status says.
+func OutcomeOf(s Status, r Reason) Outcome {
+	switch {
+	case r == ReasonBackendUnavailable:
+		return OutcomeError
+	case r == ReasonOptedOut:
+		return OutcomeOptedOut
+	case s == StatusVerified:
+		return OutcomeVerified
+	case s == StatusIdentified:
+		return OutcomeIdentified
+	}
+	return OutcomeUnidentified
+}
+
 // Method says how the caller was identified (IDV_METHOD).
 type Method string
 
@@ -122,6 +157,21 @@ type Call interface {
 }
 
 // Directory is the company's customer back end.
+//
+// An answer — customers found or not, a verdict — comes with a nil error. An error means
+// there is no answer: the flow stops asking and routes the caller with
+// BACKEND_UNAVAILABLE. The CRM event records what went wrong as its Result, read from
+// the error: an error with a method
+//
+//	Kind() string
+//
+// anywhere in its chain (errors.As) names the kind of failure — "timeout", "connect",
+// "http_503", "bad_json", "circuit_open", … as crm.Error does. A kind is lower case
+// without spaces (it becomes a metric label) and never one of an answer's results
+// (Result.IsAnswer); an error without a kind, or with such a kind, is recorded as
+// ResultError, and a request cut short by the call's CRM budget as
+// ResultBudgetExhausted whatever its kind. The error's message goes to Event.Detail: it
+// must not carry the secret.
 type Directory interface {
 	// FindByPhone returns every customer with this E.164 number.
 	FindByPhone(ctx context.Context, e164 string) ([]Customer, error)

@@ -17,21 +17,21 @@ import (
 
 // Call is a call as the live views show it.
 type Call struct {
-	ID           string    `json:"id"`
-	Line         string    `json:"line"`
-	State        string    `json:"state"` // ivr, queue, agent
-	Step         string    `json:"step"`  // welcome, identify, verify, routing
-	Status       string    `json:"status"`
-	StatusText   string    `json:"status_text"`
-	Reason       string    `json:"reason"`
-	Method       string    `json:"method"`
-	CustomerID   string    `json:"customer_id"`
-	CustomerName string    `json:"customer_name"`
-	Attempts     string    `json:"attempts"`
-	Queue        string    `json:"queue,omitempty"`
-	Agent        string    `json:"agent,omitempty"`
-	Started      time.Time `json:"started"`
-	QueuedAt     time.Time `json:"queued_at,omitzero"`
+	ID           string     `json:"id"`
+	Line         string     `json:"line"`
+	State        string     `json:"state"` // ivr, queue, agent
+	Step         flow.Phase `json:"step"`  // the IVR phase: welcome, identify, verify, routing
+	Status       string     `json:"status"`
+	StatusText   string     `json:"status_text"`
+	Reason       string     `json:"reason"`
+	Method       string     `json:"method"`
+	CustomerID   string     `json:"customer_id"`
+	CustomerName string     `json:"customer_name"`
+	Attempts     string     `json:"attempts"`
+	Queue        string     `json:"queue,omitempty"`
+	Agent        string     `json:"agent,omitempty"`
+	Started      time.Time  `json:"started"`
+	QueuedAt     time.Time  `json:"queued_at,omitzero"`
 }
 
 // Agent is an agent's state: idle, on a call, wrap-up.
@@ -57,21 +57,22 @@ type Tiles struct {
 
 // Snapshot is the whole live state.
 type Snapshot struct {
-	At         time.Time      `json:"at"`
-	InIVR      map[string]int `json:"in_ivr"`
-	InQueue    map[string]int `json:"in_queue"`
-	Longest    map[string]int `json:"longest_wait_s"`
-	WithAgents int            `json:"with_agents"`
-	Calls      []Call         `json:"calls"`
-	Last15     Tiles          `json:"last_15_minutes"`
-	Today      Tiles          `json:"today"`
-	Agents     []Agent        `json:"agents"`
+	At         time.Time          `json:"at"`
+	InIVR      map[flow.Phase]int `json:"in_ivr"`
+	InQueue    map[string]int     `json:"in_queue"`
+	Longest    map[string]int     `json:"longest_wait_s"`
+	WithAgents int                `json:"with_agents"`
+	Calls      []Call             `json:"calls"`
+	Last15     Tiles              `json:"last_15_minutes"`
+	Today      Tiles              `json:"today"`
+	Agents     []Agent            `json:"agents"`
 	// Instances counts the idv instances whose calls are shown (1 without peers).
 	Instances int `json:"instances"`
 }
 
-// Recorder persists what agents do (store.Store implements it).
-type Recorder interface {
+// AgentRecorder stores on the interaction what its agent does: who took the call, the
+// wrap-up code they picked (store.Store implements it).
+type AgentRecorder interface {
 	SetAgent(ctx context.Context, id, agent string) error
 	SetWrapUp(ctx context.Context, id, code string) error
 }
@@ -83,7 +84,7 @@ type ended struct {
 
 // Hub is the live state. Its zero value is not usable; call New.
 type Hub struct {
-	Recorder Recorder
+	Recorder AgentRecorder
 	Now      func() time.Time
 	Location *time.Location
 
@@ -102,7 +103,7 @@ type Hub struct {
 }
 
 // New returns an empty hub.
-func New(rec Recorder, loc *time.Location) *Hub {
+func New(rec AgentRecorder, loc *time.Location) *Hub {
 	return &Hub{Recorder: rec, Location: loc, calls: map[string]*Call{}, agents: map[string]*Agent{},
 		subs: map[chan struct{}]struct{}{}, stats: map[string]*Tiles{}}
 }
@@ -146,13 +147,14 @@ func (h *Hub) CallStarted(id, line, script string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.calls[id] = &Call{ID: id, Line: line, State: "ivr", Step: "welcome", Status: string(flow.StatusUnidentified),
+	h.calls[id] = &Call{ID: id, Line: line, State: "ivr", Step: flow.PhaseWelcome, Status: string(flow.StatusUnidentified),
 		StatusText: flow.StatusUnidentified.DisplayText(), Method: string(flow.MethodNone), Started: h.now()}
 	h.stats[id] = &Tiles{}
 	h.changed()
 }
 
-// Step implements agi.Observer.
+// Step implements agi.Observer. The call's IVR step is the phase the flow says the event
+// happened in, whatever the line's prompts are named.
 func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -161,33 +163,26 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 		return
 	}
 	c.CustomerID, c.CustomerName, c.Method, c.Attempts = in.CustomerID, in.CustomerName, string(in.Method), in.Attempts()
-	switch {
-	case ev.Kind == flow.EventCRM && ev.Name == "by_phone":
-		c.Step = "identify"
-		st.ANILookups++
-		if ev.Result == "found" {
-			st.ANIHits++
-		}
-	case ev.Kind == flow.EventCRM || ev.Kind == flow.EventDigits:
-		if ev.Name == "verify" || ev.Name == "secret" {
-			c.Step = "verify"
-		} else {
-			c.Step = "identify"
-		}
-	case ev.Kind == flow.EventPrompt && strings.Contains(ev.Name, "secret"):
-		c.Step = "verify"
-	case ev.Kind == flow.EventPrompt && (strings.Contains(ev.Name, "enter-id") || strings.Contains(ev.Name, "not-found")):
-		c.Step = "identify"
-	case ev.Kind == flow.EventOutcome:
-		c.Step = "routing"
-		c.Status, c.Reason = ev.Name, ev.Result
-		c.StatusText = flow.Status(ev.Name).DisplayText()
-	case ev.Kind == flow.EventRoute && flow.QueueOf(ev.Name) != "":
-		c.State, c.QueuedAt = "queue", h.now()
-		c.Queue = flow.QueueOf(ev.Name)
+	if ev.Phase.InIVR() {
+		c.Step = ev.Phase
 	}
-	if ev.Kind == flow.EventCRM && ev.Detail != "" {
-		st.CRMErrors++
+	switch ev.Kind {
+	case flow.EventCRM:
+		if ev.Name == flow.OpByPhone {
+			st.ANILookups++
+			if ev.Result == flow.ResultFound {
+				st.ANIHits++
+			}
+		}
+		if !ev.Result.IsAnswer() {
+			st.CRMErrors++
+		}
+	case flow.EventOutcome:
+		c.Status, c.Reason, c.StatusText = string(in.Status), string(in.Reason), in.Status.DisplayText()
+	case flow.EventRoute:
+		if q := flow.QueueOf(ev.Name); q != "" {
+			c.State, c.QueuedAt, c.Queue = "queue", h.now(), q
+		}
 	}
 	h.changed()
 }
@@ -211,14 +206,14 @@ func (h *Hub) CallEnded(id string, in *flow.Interaction) {
 		t.ANILookups, t.ANIHits, t.CRMErrors = st.ANILookups, st.ANIHits, st.CRMErrors
 	}
 	if in != nil {
-		switch {
-		case in.Reason == flow.ReasonBackendUnavailable:
+		switch in.Outcome() {
+		case flow.OutcomeError:
 			t.Errors = 1
-		case in.Reason == flow.ReasonOptedOut:
+		case flow.OutcomeOptedOut:
 			t.OptedOut = 1
-		case in.Status == flow.StatusVerified:
+		case flow.OutcomeVerified:
 			t.Verified = 1
-		case in.Status == flow.StatusIdentified:
+		case flow.OutcomeIdentified:
 			t.Identified = 1
 		default:
 			t.Unidentified = 1
@@ -336,7 +331,7 @@ func (h *Hub) Snapshot() Snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	s := Snapshot{At: now, InIVR: map[string]int{"welcome": 0, "identify": 0, "verify": 0, "routing": 0},
+	s := Snapshot{At: now, InIVR: map[flow.Phase]int{flow.PhaseWelcome: 0, flow.PhaseIdentify: 0, flow.PhaseVerify: 0, flow.PhaseRouting: 0},
 		InQueue: map[string]int{}, Longest: map[string]int{}}
 	for _, c := range h.calls {
 		s.tally(*c)

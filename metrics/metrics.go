@@ -68,15 +68,13 @@ func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 	switch ev.Kind {
 	case flow.EventCRM:
 		if ev.Latency > 0 {
-			m.crm.WithLabelValues(ev.Name, ev.Result).Observe(ev.Latency.Seconds())
+			m.crm.WithLabelValues(ev.Name, string(ev.Result)).Observe(ev.Latency.Seconds())
 		}
-		switch ev.Result {
-		case "found", "not_found", "several", "verified", "rejected", "locked":
-		default:
-			m.crmErrs.WithLabelValues(ev.Name, ev.Result).Inc()
+		if !ev.Result.IsAnswer() {
+			m.crmErrs.WithLabelValues(ev.Name, string(ev.Result)).Inc()
 		}
 	case flow.EventPrompt, flow.EventDigits, flow.EventRoute, flow.EventHangup, flow.EventError, flow.EventANI, flow.EventLanguage, flow.EventGuard:
-		result := ev.Result
+		result := string(ev.Result)
 		if ev.Kind == flow.EventRoute {
 			result, _, _ = strings.Cut(ev.Name, ":")
 		}

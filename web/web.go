@@ -129,7 +129,7 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	if userOf(r).Role == Supervisor {
 		for _, ev := range in.Events {
-			out.Timeline = append(out.Timeline, step{At: ev.At, Kind: string(ev.Kind), Name: ev.Name, Result: ev.Result, LatencyMS: ev.Latency.Milliseconds()})
+			out.Timeline = append(out.Timeline, step{At: ev.At, Kind: string(ev.Kind), Name: ev.Name, Result: string(ev.Result), LatencyMS: ev.Latency.Milliseconds()})
 		}
 	}
 	if !in.Ended.IsZero() {
