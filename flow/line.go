@@ -54,7 +54,9 @@ type Line struct {
 }
 
 // Prompts are the sound files the flow plays, as Asterisk names them (no extension).
-// An empty prompt is skipped.
+// An empty prompt is skipped. There is no goodbye: no call ends in the flow — each
+// leaves it for a queue or the dialplan, and the dialplan says goodbye where the call
+// really ends (after the queue, after self-service).
 type Prompts struct {
 	Welcome     string
 	EnterID     string
@@ -68,7 +70,6 @@ type Prompts struct {
 	TooMany     string
 	Unavailable string
 	Locked      string
-	Goodbye     string
 }
 
 // Names lists every prompt with its config key, for start-up checks.
@@ -78,7 +79,6 @@ func (p Prompts) Names() map[string]string {
 		"no_input": p.NoInput, "not_found": p.NotFound, "enter_secret": p.EnterSecret,
 		"secret_wrong": p.SecretWrong, "verified": p.Verified, "transfer": p.Transfer,
 		"too_many_attempts": p.TooMany, "unavailable": p.Unavailable, "locked": p.Locked,
-		"goodbye": p.Goodbye,
 	}
 }
 

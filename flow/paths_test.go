@@ -47,7 +47,7 @@ func pathsLine() *Line {
 			Welcome: "welcome", EnterID: "enter-id", OptOutHint: "opt-out-hint", NoInput: "no-input",
 			NotFound: "not-found", EnterSecret: "enter-secret", SecretWrong: "secret-wrong",
 			Verified: "verified", Transfer: "transfer", TooMany: "too-many", Unavailable: "unavailable",
-			Locked: "locked", Goodbye: "goodbye",
+			Locked: "locked",
 		},
 		Routes: Routes{
 			Verified:     route("goto:selfservice,s,1"),
