@@ -224,12 +224,18 @@ func (h *Hub) CallEnded(id string, in *flow.Interaction) {
 	h.changed()
 }
 
-// trim drops ended calls from before today.
+// trim drops ended calls that count neither today nor in the last 15 minutes.
 func (h *Hub) trim() {
-	start := h.today()
-	i := sort.Search(len(h.done), func(i int) bool { return !h.done[i].at.Before(start) })
+	keep := h.today()
+	if recent := h.now().Add(-last15); recent.Before(keep) {
+		keep = recent // just after midnight
+	}
+	i := sort.Search(len(h.done), func(i int) bool { return !h.done[i].at.Before(keep) })
 	h.done = h.done[i:]
 }
+
+// last15 is the period of the recent tiles.
+const last15 = 15 * time.Minute
 
 func (h *Hub) today() time.Time {
 	loc := h.Location
@@ -368,15 +374,19 @@ func (s *Snapshot) tally(c Call) {
 }
 
 // tiles sums this instance's ended calls of today and of the last 15 minutes; h.mu is
-// held.
-func (h *Hub) tiles(now time.Time) (today, last15 Tiles) {
+// held. Calls of an earlier day stay out of today even when no call has ended since
+// midnight to trim them.
+func (h *Hub) tiles(now time.Time) (today, recent Tiles) {
+	start := h.today()
 	for _, d := range h.done {
-		add(&today, d.tiles)
-		if now.Sub(d.at) <= 15*time.Minute {
-			add(&last15, d.tiles)
+		if !d.at.Before(start) {
+			add(&today, d.tiles)
+		}
+		if now.Sub(d.at) <= last15 {
+			add(&recent, d.tiles)
 		}
 	}
-	return today, last15
+	return today, recent
 }
 
 func add(t *Tiles, d Tiles) {
