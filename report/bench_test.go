@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/store/storetest"
@@ -23,39 +25,52 @@ func benchRows() int {
 	return 20000
 }
 
-// fill writes n interactions, each with a CRM event, in one transaction.
+// fill writes n interactions, each with a CRM event, through the store's Record from
+// many goroutines at once, so that group commit writes them in few transactions.
 func fill(b *testing.B, st *store.Store, n int, start time.Time) {
 	ctx := context.Background()
-	tx, err := st.DB().BeginTx(ctx, nil)
-	if err != nil {
-		b.Fatal(err)
+	statuses := []flow.Status{flow.StatusVerified, flow.StatusIdentified, flow.StatusUnidentified}
+	reasons := []flow.Reason{flow.ReasonOK, flow.ReasonNotRequired, flow.ReasonNotFound}
+	methods := []flow.Method{flow.MethodANI, flow.MethodDTMF, flow.MethodNone}
+	results := []flow.Result{flow.ResultFound, flow.ResultNotFound, flow.ResultTimeout}
+	next := make(chan int)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 512 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				at := start.Add(time.Duration(i) * 30 * 24 * time.Hour / time.Duration(n))
+				k := i % 3
+				route := "queue:support"
+				if i%5 == 0 {
+					route = "goto:selfservice,s,1"
+				}
+				in := &flow.Interaction{ID: fmt.Sprintf("01B%09d", i), Line: []string{"retail", "default"}[i%2], Script: "idv",
+					Started: at, Ended: at.Add(40 * time.Second), ANI: "+*******5678", DNIS: "1000", Channel: "PJSIP/x",
+					UniqueID: "u", Language: "ja", CustomerID: fmt.Sprint(100000 + i%5000), CustomerName: "佐藤 花子",
+					Status: statuses[k], Reason: reasons[k], Method: methods[k], IdentifyAttempts: k, VerifyAttempts: k % 2,
+					Route: route, Events: []flow.Event{{At: at, Kind: flow.EventCRM, Name: flow.OpByPhone, Result: results[i%3],
+						Latency: time.Duration(1000+i%50000) * time.Microsecond}}}
+				if err := st.Record(ctx, in); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
 	}
-	ins, _ := tx.Prepare(store.Bind(st.Driver(), `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164, dnis,
-		channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
-		verify_attempts, route, queue_status) VALUES (?, ?, 'idv', ?, ?, '+*******5678', '', '1000', 'PJSIP/x', 'u', 'ja', ?, ?, '', ?, ?, ?, ?, ?, ?, '')`))
-	ev, _ := tx.Prepare(store.Bind(st.Driver(), `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
-		VALUES (?, 0, ?, 'crm', 'by_phone', ?, 0, ?, '', ?, ?)`))
-	statuses := []string{"VERIFIED", "IDENTIFIED", "UNIDENTIFIED"}
-	reasons := []string{"OK", "NOT_REQUIRED", "NOT_FOUND"}
-	methods := []string{"ANI", "DTMF", "NONE"}
 	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("01B%09d", i)
-		at := start.Add(time.Duration(i) * 30 * 24 * time.Hour / time.Duration(n)).UnixMilli()
-		k := i % 3
-		route := "queue:support"
-		if i%5 == 0 {
-			route = "goto:selfservice,s,1"
-		}
-		if _, err := ins.Exec(id, []string{"retail", "default"}[i%2], at, at+40000, fmt.Sprint(100000+i%5000), "佐藤 花子",
-			statuses[k], reasons[k], methods[k], k, k%2, route); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := ev.Exec(id, at, []string{"found", "not_found", "timeout"}[i%3], 1000+i%50000, []string{"retail", "default"}[i%2], at); err != nil {
-			b.Fatal(err)
-		}
+		next <- i
 	}
-	if err := tx.Commit(); err != nil {
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
 		b.Fatal(err)
+	default:
 	}
 }
 
@@ -70,12 +85,11 @@ func BenchmarkReports(b *testing.B) {
 		t0 := time.Now()
 		fill(b, st, n, start)
 		b.Logf("%s: %d interactions written in %s", driver, n, time.Since(t0).Round(time.Millisecond))
-		src := report.NewSource(st)
 		f := report.Filter{From: start, To: start.AddDate(0, 1, 0), Location: tokyo}
 		for _, def := range report.Library {
 			b.Run(fmt.Sprintf("%s/%s/%d", driver, def.Name, n), func(b *testing.B) {
 				for b.Loop() {
-					r, err := def.Run(context.Background(), src, f, time.Now())
+					r, err := def.Run(context.Background(), st, f, time.Now())
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -8,18 +8,19 @@ import (
 	"time"
 
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/store"
 )
 
 // outcome buckets an interaction for the outcomes report.
-func outcome(r *group) string {
+func outcome(r store.ReportGroup) string {
 	switch {
-	case r.reason == "BACKEND_UNAVAILABLE":
+	case r.Reason == "BACKEND_UNAVAILABLE":
 		return "error"
-	case r.reason == "OPTED_OUT":
+	case r.Reason == "OPTED_OUT":
 		return "opted_out"
-	case r.status == "VERIFIED":
+	case r.Status == "VERIFIED":
 		return "verified"
-	case r.status == "IDENTIFIED":
+	case r.Status == "IDENTIFIED":
 		return "identified"
 	}
 	return "unidentified"
@@ -54,16 +55,16 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 	byLine, byDay, byHour := counter{}, counter{}, counter{}
 	for _, r := range d.groups {
 		o := outcome(r)
-		at := r.start().In(loc)
+		at := r.Start.In(loc)
 		day, hour := at.Format("2006-01-02"), fmt.Sprintf("%02d:00", at.Hour())
 		for _, c := range []struct {
 			c counter
 			k string
-		}{{byLine, r.line}, {byDay, day}, {byHour, hour}} {
-			c.c.add(c.k, "calls", r.n)
-			c.c.add(c.k, o, r.n)
-			if r.reason == "HANGUP" {
-				c.c.add(c.k, "hangup", r.n)
+		}{{byLine, r.Line}, {byDay, day}, {byHour, hour}} {
+			c.c.add(c.k, "calls", r.N)
+			c.c.add(c.k, o, r.N)
+			if r.Reason == "HANGUP" {
+				c.c.add(c.k, "hangup", r.N)
 			}
 		}
 	}
@@ -78,20 +79,20 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 func methods(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
 	for _, r := range d.groups {
-		c.add(r.line, "calls", r.n)
-		c.add(r.line, "method_"+r.method, r.n)
+		c.add(r.Line, "calls", r.N)
+		c.add(r.Line, "method_"+string(r.Method), r.N)
 	}
 	for _, ev := range d.events {
 		switch {
-		case ev.kind == "crm" && ev.name == "by_phone":
-			c.add(ev.line, "ani_lookups", ev.n)
-			if ev.result == "found" {
-				c.add(ev.line, "ani_hits", ev.n)
+		case ev.Kind == "crm" && ev.Name == "by_phone":
+			c.add(ev.Line, "ani_lookups", ev.N)
+			if ev.Result == "found" {
+				c.add(ev.Line, "ani_hits", ev.N)
 			}
-		case ev.kind == "ani" && ev.result == "withheld":
-			c.add(ev.line, "withheld", ev.n)
-		case ev.kind == "ani" && ev.result == "invalid":
-			c.add(ev.line, "invalid", ev.n)
+		case ev.Kind == "ani" && ev.Result == "withheld":
+			c.add(ev.Line, "withheld", ev.N)
+		case ev.Kind == "ani" && ev.Result == "invalid":
+			c.add(ev.Line, "invalid", ev.N)
 		}
 	}
 	t := Table{Title: "By service line", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"By ANI", Int}, {"By DTMF", Int},
@@ -114,11 +115,11 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 	reasons := counter{}
 	maxAttempts := 0
 	for _, r := range d.groups {
-		ident[r.identifyAttempts] += r.n
-		verify[r.verifyAttempts] += r.n
-		maxAttempts = max(maxAttempts, r.identifyAttempts, r.verifyAttempts)
-		reasons.add(r.line, r.reason, r.n)
-		reasons.add(r.line, "calls", r.n)
+		ident[r.IdentifyAttempts] += r.N
+		verify[r.VerifyAttempts] += r.N
+		maxAttempts = max(maxAttempts, r.IdentifyAttempts, r.VerifyAttempts)
+		reasons.add(r.Line, string(r.Reason), r.N)
+		reasons.add(r.Line, "calls", r.N)
 	}
 	dist := Table{Title: "Attempts used per call", Columns: []Column{{"Attempts", Text}, {"Identify", Int}, {"Verify", Int}},
 		Chart: &Chart{Title: "Attempts used", Series: []int{1, 2}}}
@@ -143,14 +144,14 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 func containment(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
 	for _, r := range d.groups {
-		c.add(r.line, "calls", r.n)
+		c.add(r.Line, "calls", r.N)
 		switch {
-		case r.reason == "HANGUP" && r.route == "":
-			c.add(r.line, "ivr_hangup", r.n)
-		case strings.HasPrefix(r.route, "queue:"):
-			c.add(r.line, "agents", r.n)
+		case r.Reason == "HANGUP" && r.Route == "":
+			c.add(r.Line, "ivr_hangup", r.N)
+		case strings.HasPrefix(r.Route, "queue:"):
+			c.add(r.Line, "agents", r.N)
 		default:
-			c.add(r.line, "self", r.n)
+			c.add(r.Line, "self", r.N)
 		}
 	}
 	t := Table{Title: "Self-service vs agents", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"Self-service", Int},
@@ -174,25 +175,25 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
 	kinds := map[string]bool{}
 	for _, ev := range d.events {
-		if ev.kind != "crm" {
+		if ev.Kind != "crm" {
 			continue
 		}
-		c.add(ev.name, "calls", ev.n)
-		switch ev.result {
+		c.add(ev.Name, "calls", ev.N)
+		switch ev.Result {
 		case "found", "not_found", "several", "verified", "rejected", "locked":
-			c.add(ev.name, "ok", ev.n)
+			c.add(ev.Name, "ok", ev.N)
 		default:
-			c.add(ev.name, "err:"+ev.result, ev.n)
-			c.add(ev.name, "errors", ev.n)
-			kinds[ev.result] = true
+			c.add(ev.Name, "err:"+string(ev.Result), ev.N)
+			c.add(ev.Name, "errors", ev.N)
+			kinds[string(ev.Result)] = true
 		}
-		if ev.result == "budget_exhausted" && ev.latencyMS == 0 {
+		if ev.Result == "budget_exhausted" && ev.LatencyMS == 0 {
 			continue // refused before a request was sent
 		}
-		if lat[ev.name] == nil {
-			lat[ev.name] = histogram{}
+		if lat[ev.Name] == nil {
+			lat[ev.Name] = histogram{}
 		}
-		lat[ev.name][ev.latencyMS] += ev.n
+		lat[ev.Name][ev.LatencyMS] += ev.N
 	}
 	t := Table{Title: "Per endpoint", Columns: []Column{{"Endpoint", Text}, {"Calls", Int}, {"Errors", Int}, {"Error rate", Percent},
 		{"p50 ms", Millis}, {"p95 ms", Millis}, {"p99 ms", Millis}, {"Max ms", Millis}},
@@ -230,31 +231,31 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 	q, a := counter{}, counter{}
 	known := false
 	for _, r := range d.groups {
-		name := flow.QueueOf(r.route)
+		name := flow.QueueOf(r.Route)
 		if name == "" {
 			continue
 		}
-		q.add(name, "offered", r.n)
+		q.add(name, "offered", r.N)
 		switch {
-		case r.agent != "":
-			q.add(name, "answered", r.n)
-		case r.queueStatus == "" && r.reason == "HANGUP", r.queueStatus == "ABANDON":
-			q.add(name, "abandoned", r.n)
-		case r.queueStatus != "" && r.queueStatus != "CONTINUE":
-			q.add(name, "left:"+r.queueStatus, r.n)
+		case r.Agent != "":
+			q.add(name, "answered", r.N)
+		case r.QueueStatus == "" && r.Reason == "HANGUP", r.QueueStatus == "ABANDON":
+			q.add(name, "abandoned", r.N)
+		case r.QueueStatus != "" && r.QueueStatus != "CONTINUE":
+			q.add(name, "left:"+r.QueueStatus, r.N)
 		}
-		if r.waitN > 0 {
+		if r.WaitN > 0 {
 			known = true
-			q.add(name, "wait_ms", r.waitSum)
-			q.add(name, "waits", r.waitN)
+			q.add(name, "wait_ms", r.WaitSum)
+			q.add(name, "waits", r.WaitN)
 		}
-		if r.talkN > 0 {
-			q.add(name, "talk_ms", r.talkSum)
-			q.add(name, "talks", r.talkN)
+		if r.TalkN > 0 {
+			q.add(name, "talk_ms", r.TalkSum)
+			q.add(name, "talks", r.TalkN)
 		}
-		if r.agent != "" {
-			a.add(r.agent, "answered", r.n)
-			a.add(r.agent, "talk_ms", r.talkSum)
+		if r.Agent != "" {
+			a.add(r.Agent, "answered", r.N)
+			a.add(r.Agent, "talk_ms", r.TalkSum)
 		}
 	}
 	avg := func(m map[string]int64, sum, n string) float64 {
@@ -301,34 +302,34 @@ func detail(_ context.Context, d *data) ([]Table, error) {
 	}
 	for _, r := range d.rows {
 		var dur float64
-		if !r.ended.IsZero() {
-			dur = float64(r.ended.Sub(r.started).Milliseconds())
+		if !r.Ended.IsZero() {
+			dur = float64(r.Ended.Sub(r.Started).Milliseconds())
 		}
-		t.Rows = append(t.Rows, []any{r.id, r.started.In(loc), r.line, r.ani, r.status, r.reason, r.method, r.customerID,
-			r.customerName, fmt.Sprintf("%d/%d", r.identifyAttempts, r.verifyAttempts), r.route, r.queueStatus, r.agent,
-			r.wrapup, dur, timeline(r)})
+		t.Rows = append(t.Rows, []any{r.ID, r.Started.In(loc), r.Line, r.ANI, string(r.Status), string(r.Reason), string(r.Method),
+			r.CustomerID, r.CustomerName, fmt.Sprintf("%d/%d", r.IdentifyAttempts, r.VerifyAttempts), r.Route, r.QueueStatus,
+			r.Agent, r.WrapUp, dur, timeline(r)})
 	}
 	return []Table{t}, nil
 }
 
 // timeline is an interaction's steps in a line: "+0.0s prompt idv/welcome; +0.4s crm by_phone found 12ms; …".
-func timeline(r *row) string {
+func timeline(r store.DetailRow) string {
 	var b strings.Builder
-	for i, ev := range r.events {
+	for i, ev := range r.Events {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "+%.1fs %s", ev.at.Sub(r.started).Seconds(), ev.kind)
-		for _, s := range []string{ev.name, ev.result} {
+		fmt.Fprintf(&b, "+%.1fs %s", ev.At.Sub(r.Started).Seconds(), ev.Kind)
+		for _, s := range []string{ev.Name, string(ev.Result)} {
 			if s != "" {
 				b.WriteString(" " + s)
 			}
 		}
-		if ev.kind == "digits" {
-			fmt.Fprintf(&b, " (%d)", ev.count)
+		if ev.Kind == "digits" {
+			fmt.Fprintf(&b, " (%d)", ev.Count)
 		}
-		if ev.latency > 0 {
-			fmt.Fprintf(&b, " %dms", ev.latency.Round(time.Millisecond).Milliseconds())
+		if ev.Latency > 0 {
+			fmt.Fprintf(&b, " %dms", ev.Latency.Round(time.Millisecond).Milliseconds())
 		}
 	}
 	return b.String()

@@ -134,11 +134,11 @@ func Find(name string) (Definition, error) {
 }
 
 // Run builds the report from the records in src.
-func (d Definition) Run(ctx context.Context, src *Source, f Filter, now time.Time) (*Report, error) {
+func (d Definition) Run(ctx context.Context, src Source, f Filter, now time.Time) (*Report, error) {
 	if !f.From.Before(f.To) {
 		return nil, fmt.Errorf("report %s: the period is empty (from %s to %s)", d.Name, f.From, f.To)
 	}
-	data, err := src.load(ctx, f, d.needs)
+	data, err := load(ctx, src, f, d.needs)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", d.Name, err)
 	}

@@ -51,9 +51,9 @@ func generate(n int, start time.Time) *generated {
 		if lookup {
 			g.lookups[line]++
 			hit := rng.IntN(3) > 0
-			res := "not_found"
+			res := flow.ResultNotFound
 			if hit {
-				res = "found"
+				res = flow.ResultFound
 				g.aniHits[line]++
 			}
 			in.Events = append(in.Events, flow.Event{At: at, Kind: flow.EventCRM, Name: "by_phone", Result: res, Latency: time.Duration(5+rng.IntN(50)) * time.Millisecond})
@@ -99,7 +99,6 @@ func testReports(t *testing.T, driver string) {
 	// A record outside the period must not count.
 	st.Record(ctx, &flow.Interaction{ID: "01OUTSIDE", Line: "retail", Script: "idv", Started: start.Add(-time.Hour),
 		Status: flow.StatusVerified, Reason: flow.ReasonOK, Method: flow.MethodANI})
-	src := report.NewSource(st)
 	f := report.Filter{From: start, To: start.AddDate(0, 0, 3), Location: tokyo}
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, tokyo)
 	run := func(name string, f report.Filter) *report.Report {
@@ -107,7 +106,7 @@ func testReports(t *testing.T, driver string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := d.Run(ctx, src, f, now)
+		r, err := d.Run(ctx, st, f, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,7 +47,7 @@ type Runs interface {
 // Scheduler runs schedules. Tick does the work; Run calls Tick at each due time.
 type Scheduler struct {
 	Schedules []*Schedule
-	Source    *Source
+	Source    Source
 	Runs      Runs
 	Owner     string // this instance, in the run log
 	Location  *time.Location

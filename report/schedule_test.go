@@ -75,7 +75,7 @@ func TestSchedulesCatchUpAndDeliverOnce(t *testing.T) {
 			dir := t.TempDir()
 			t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo)
 			sched := func(owner string, started time.Time, d ...report.Delivery) *report.Scheduler {
-				return &report.Scheduler{Schedules: []*report.Schedule{daily(t, "daily", d...)}, Source: report.NewSource(st), Runs: st,
+				return &report.Scheduler{Schedules: []*report.Schedule{daily(t, "daily", d...)}, Source: st, Runs: st,
 					Owner: owner, Location: tokyo, Log: zerolog.Nop(), Started: started, MaxCatchUp: 10}
 			}
 			a := sched("a", t0, report.Directory{Path: dir})
@@ -148,7 +148,7 @@ func TestFailedDeliveryIsLoggedAndRetried(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	s := &report.Scheduler{Schedules: []*report.Schedule{daily(t, "hook", report.Webhook{URL: hook.URL})}, Source: report.NewSource(st),
+	s := &report.Scheduler{Schedules: []*report.Schedule{daily(t, "hook", report.Webhook{URL: hook.URL})}, Source: st,
 		Runs: st, Owner: "a", Location: tokyo, Log: zerolog.Nop(), Started: time.Date(2026, 11, 4, 0, 0, 0, 0, tokyo)}
 	now := time.Date(2026, 11, 4, 8, 0, 0, 0, tokyo)
 	if err := s.Tick(ctx, now); err != nil {
@@ -179,7 +179,7 @@ func TestWebhookAndMailDeliveries(t *testing.T) {
 	smtpAddr, roots, mails := smtpServer(t, "idv", "s3cret")
 	m := report.Mail{Addr: smtpAddr, User: "idv", Password: "s3cret", From: "idv@example.com", To: []string{"boss@example.com"},
 		StartTLS: "required", TLS: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
-	s := &report.Scheduler{Schedules: []*report.Schedule{daily(t, "both", report.Webhook{URL: hook.URL}, m)}, Source: report.NewSource(st),
+	s := &report.Scheduler{Schedules: []*report.Schedule{daily(t, "both", report.Webhook{URL: hook.URL}, m)}, Source: st,
 		Runs: st, Owner: "a", Location: tokyo, Log: zerolog.Nop(), Started: time.Date(2026, 11, 4, 0, 0, 0, 0, tokyo)}
 	if err := s.Tick(ctx, time.Date(2026, 11, 4, 8, 0, 0, 0, tokyo)); err != nil {
 		t.Fatal(err)

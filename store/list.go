@@ -8,15 +8,17 @@ import (
 	"time"
 )
 
-// Query selects interactions: for the interactions view, and (through Where) for reports.
+// Query selects interactions: for the interactions view (List) and for reports
+// (ReportGroups, EventCounts, DetailRows). Empty lists select everything.
 type Query struct {
-	From, To                                            time.Time
+	From, To                                            time.Time // [From, To)
 	Lines, Statuses, Agents, Queues, Languages, WrapUps []string
-	Limit                                               int
+	// Limit bounds the rows of List (500 when 0, at most 5000) and of DetailRows (none when 0).
+	Limit int
 }
 
-// Where is the query as SQL over interactions aliased i, with ? placeholders (see Bind).
-func (q Query) Where() (string, []any) {
+// where is the query as SQL over interactions aliased i, with ? placeholders.
+func (q Query) where() (string, []any) {
 	where := []string{"i.started_at >= ?", "i.started_at < ?"}
 	args := []any{q.From.UnixMilli(), q.To.UnixMilli()}
 	in := func(col string, vals []string) {
@@ -61,7 +63,7 @@ type Summary struct {
 
 // List returns the newest interactions matching q.
 func (s *Store) List(ctx context.Context, q Query) ([]Summary, error) {
-	where, args := q.Where()
+	where, args := q.where()
 	limit := q.Limit
 	if limit <= 0 || limit > 5000 {
 		limit = 500

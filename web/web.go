@@ -29,7 +29,7 @@ type Interactions interface {
 // Server serves idv's HTTP API.
 type Server struct {
 	Access       Access
-	Reports      *report.Source
+	Reports      report.Source
 	Interactions Interactions
 	Location     *time.Location
 	Render       report.Options

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/idv-project/idv/flow"
-	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/store/storetest"
 	"github.com/idv-project/idv/web"
@@ -39,9 +38,9 @@ func TestAccess(t *testing.T) {
 		st.Record(ctx, in)
 	}
 	// The ARI observer (issue 5) will fill in the agent; here the test does.
-	st.DB().Exec(`UPDATE interactions SET agent = 'PJSIP/agent1' WHERE id = '01MINE'`)
-	st.DB().Exec(`UPDATE interactions SET agent = 'PJSIP/agent2' WHERE id = '01THEIRS'`)
-	srv := &web.Server{Reports: report.NewSource(st), Interactions: st, Location: time.UTC, Log: zerolog.Nop(),
+	st.SetAgent(ctx, "01MINE", "PJSIP/agent1")
+	st.SetAgent(ctx, "01THEIRS", "PJSIP/agent2")
+	srv := &web.Server{Reports: st, Interactions: st, Location: time.UTC, Log: zerolog.Nop(),
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "idv_calls_active 0\n") }),
 		Access: web.Access{ProxyHeader: "X-Remote-User", Users: []web.User{
 			{Name: "boss", PasswordHash: hash(t, "boss-password"), Role: web.Supervisor},

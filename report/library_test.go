@@ -1,0 +1,104 @@
+package report_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/report"
+	"github.com/idv-project/idv/store"
+)
+
+// fakeSource is a report.Source holding its answers, and the queries it was asked.
+type fakeSource struct {
+	groups  []store.ReportGroup
+	events  []store.EventCount
+	rows    []store.DetailRow
+	total   int64
+	queries []store.Query
+}
+
+func (f *fakeSource) ReportGroups(_ context.Context, q store.Query) ([]store.ReportGroup, error) {
+	f.queries = append(f.queries, q)
+	return f.groups, nil
+}
+
+func (f *fakeSource) EventCounts(_ context.Context, q store.Query) ([]store.EventCount, error) {
+	f.queries = append(f.queries, q)
+	return f.events, nil
+}
+
+func (f *fakeSource) DetailRows(_ context.Context, q store.Query) ([]store.DetailRow, int64, error) {
+	f.queries = append(f.queries, q)
+	return f.rows, f.total, nil
+}
+
+// TestBucketsFallInTheReportsTimeZone: a bucket is placed by the report's time zone, not
+// the database's: 23:45 UTC on 1 November is 08:45 on 2 November in Tokyo.
+func TestBucketsFallInTheReportsTimeZone(t *testing.T) {
+	start := time.Date(2026, 11, 1, 23, 45, 0, 0, time.UTC)
+	src := &fakeSource{groups: []store.ReportGroup{
+		{Start: start, Line: "retail", Status: flow.StatusVerified, Reason: flow.ReasonOK, N: 3},
+		{Start: start.Add(-store.ReportBucket), Line: "retail", Status: flow.StatusUnidentified, Reason: flow.ReasonHangup, N: 2},
+	}}
+	def, _ := report.Find("outcomes")
+	f := report.Filter{From: time.Date(2026, 11, 1, 0, 0, 0, 0, tokyo), To: time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo),
+		Location: tokyo, Lines: []string{"retail"}}
+	r, err := def.Run(context.Background(), src, f, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	days, hours := r.Tables[1].Rows, r.Tables[2].Rows
+	if len(days) != 1 || days[0][0] != "2026-11-02" || days[0][1] != int64(5) || days[0][2] != int64(3) || days[0][7] != int64(2) {
+		t.Errorf("by day: %v, want one row: 2026-11-02, 5 calls, 3 verified, 2 hang-ups", days)
+	}
+	if len(hours) != 1 || hours[0][0] != "08:00" {
+		t.Errorf("by hour: %v, want 08:00 alone", hours)
+	}
+	if len(src.queries) != 1 || !slices.Equal(src.queries[0].Lines, f.Lines) || !src.queries[0].From.Equal(f.From) {
+		t.Errorf("asked %+v, want the filter's period and lines", src.queries)
+	}
+}
+
+// TestDetailSaysWhenRowsAreCut: the detail report asks for DetailLimit rows and, when the
+// filter selects more, says how many of how many it shows.
+func TestDetailSaysWhenRowsAreCut(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo)
+	row := store.DetailRow{ID: "01D", Line: "retail", Started: at, Ended: at.Add(42 * time.Second), Status: flow.StatusVerified,
+		Reason: flow.ReasonOK, Method: flow.MethodANI, IdentifyAttempts: 0, VerifyAttempts: 1, Events: []flow.Event{
+			{At: at, Kind: flow.EventCRM, Name: flow.OpByPhone, Result: flow.ResultFound, Latency: 12 * time.Millisecond},
+			{At: at.Add(1500 * time.Millisecond), Kind: flow.EventDigits, Name: flow.EntrySecret, Result: flow.ResultTerminator, Count: 4},
+		}}
+	for _, tc := range []struct {
+		name  string
+		total int64
+		note  string
+	}{
+		{"all rows shown", 1, ""},
+		{"rows cut", report.DetailLimit + 1, fmt.Sprintf("First 1 of %d interactions; narrow the filter for the rest.", report.DetailLimit+1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &fakeSource{rows: []store.DetailRow{row}, total: tc.total}
+			def, _ := report.Find("detail")
+			r, err := def.Run(context.Background(), src, report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(src.queries) != 1 || src.queries[0].Limit != report.DetailLimit {
+				t.Errorf("asked %+v, want Limit %d", src.queries, report.DetailLimit)
+			}
+			tab := r.Tables[0]
+			if tab.Note != tc.note {
+				t.Errorf("note %q, want %q", tab.Note, tc.note)
+			}
+			got := tab.Rows[0]
+			if got[4] != "VERIFIED" || got[9] != "0/1" || got[14] != float64(42000) ||
+				got[15] != "+0.0s crm by_phone found 12ms; +1.5s digits secret terminator (4)" {
+				t.Errorf("row %v", got)
+			}
+		})
+	}
+}
