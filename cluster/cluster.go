@@ -19,7 +19,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/live"
+	"github.com/idv-project/idv/store"
 )
 
 // Channels of NOTIFY.
@@ -50,8 +50,10 @@ func InstanceName() string {
 
 // Sharer publishes this instance's live state and follows the others'.
 type Sharer struct {
-	// DB is the shared PostgreSQL (the store's); DSN opens the listening connection.
-	DB       *sql.DB
+	// Store is the shared PostgreSQL, where the parts are written and read; DSN, the
+	// same database, opens the connection that LISTENs (a pgx connection of its own, held
+	// for as long as the sharer runs).
+	Store    *store.Store
 	DSN      string
 	Instance string
 	Hub      *live.Hub
@@ -97,7 +99,7 @@ func (s *Sharer) Forward(instance, agent, id string) {
 	b, _ := json.Marshal(command{Instance: instance, Agent: agent, ID: id})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := s.DB.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelCommand, string(b)); err != nil {
+	if err := s.Store.Notify(ctx, channelCommand, string(b)); err != nil {
 		s.Log.Error().Err(err).Str("agent", agent).Str("instance", instance).Msg("cluster: could not forward a wrap-up")
 	}
 }
@@ -143,20 +145,7 @@ func (s *Sharer) write(ctx context.Context, p live.Part) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO live_parts (instance, part, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (instance) DO UPDATE SET part = excluded.part, updated_at = excluded.updated_at`,
-		s.Instance, string(b), time.Now().UnixMilli()); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelState, s.Instance); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.Store.PublishLivePart(ctx, channelState, s.Instance, b)
 }
 
 // withdraw removes this instance's part at shutdown, so that its calls leave the other
@@ -164,8 +153,9 @@ func (s *Sharer) write(ctx context.Context, p live.Part) error {
 func (s *Sharer) withdraw() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.DB.ExecContext(ctx, `DELETE FROM live_parts WHERE instance = $1`, s.Instance)
-	s.DB.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelState, s.Instance)
+	if err := s.Store.WithdrawLivePart(ctx, channelState, s.Instance); err != nil {
+		s.Log.Warn().Err(err).Msg("cluster: could not withdraw the live state; other instances drop it at expiry")
+	}
 }
 
 // listen follows the other instances: on each notification, and every Heartbeat to
@@ -236,27 +226,18 @@ func (s *Sharer) follow(ctx context.Context) error {
 
 // load reads the other instances' fresh parts into the hub.
 func (s *Sharer) load(ctx context.Context) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT part FROM live_parts WHERE instance <> $1 AND updated_at > $2 ORDER BY instance`,
-		s.Instance, time.Now().Add(-s.Expiry).UnixMilli())
+	stored, err := s.Store.LiveParts(ctx, s.Instance, time.Now().Add(-s.Expiry))
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	var parts []live.Part
-	for rows.Next() {
-		var text string
-		if err := rows.Scan(&text); err != nil {
-			return err
-		}
+	for _, sp := range stored {
 		var p live.Part
-		if err := json.Unmarshal([]byte(text), &p); err != nil {
-			s.Log.Warn().Err(err).Msg("cluster: an instance's live state is unreadable; skipped")
+		if err := json.Unmarshal(sp.JSON, &p); err != nil {
+			s.Log.Warn().Err(err).Str("peer", sp.Instance).Msg("cluster: an instance's live state is unreadable; skipped")
 			continue
 		}
 		parts = append(parts, p)
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	s.Hub.SetPeers(parts)
 	return nil
