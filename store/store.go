@@ -1,6 +1,8 @@
-// Package store keeps interaction records and their step events — design.md's "Records" —
+// Package store keeps interaction records and their step events (flow.Interaction)
 // in SQLite (modernc.org/sqlite, no cgo; the default) or PostgreSQL (pgx), behind one type.
-// Reports read only these tables.
+// Reports read only these tables, through ReportGroups, EventCounts and DetailRows; the
+// instances sharing PostgreSQL share their live state through live_parts (live.go). No
+// other package speaks SQL.
 //
 // SQLite runs in WAL mode with synchronous=NORMAL: a committed record survives the idv
 // process being killed (the WAL is in the OS's hands), and only an OS crash or power loss
@@ -94,8 +96,13 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 // Driver is the back end: SQLite or Postgres.
 func (s *Store) Driver() string { return s.dialect }
 
-// DB is the database, for the packages that read it (reports).
-func (s *Store) DB() *sql.DB { return s.db }
+// Ping checks that the database answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store %s: %w", s.dialect, err)
+	}
+	return nil
+}
 
 // Close writes the records still queued and closes the database.
 func (s *Store) Close() error {
@@ -123,12 +130,7 @@ func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // bind rewrites ? placeholders as $1, $2… for PostgreSQL.
 func (s *Store) bind(q string) string {
-	return Bind(s.dialect, q)
-}
-
-// Bind rewrites a query's ? placeholders for the driver.
-func Bind(driver, q string) string {
-	if driver != Postgres {
+	if s.dialect != Postgres {
 		return q
 	}
 	var b strings.Builder

@@ -60,7 +60,7 @@ func testRecord(t *testing.T, driver string) {
 		t.Errorf("events = %+v, want 3 with their latency and count", got.Events)
 	}
 	var n int
-	if s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); n != 1 {
+	if s.TestDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); n != 1 {
 		t.Errorf("%d interactions, want 1", n)
 	}
 	if _, err := s.Interaction(ctx, "nope"); err == nil {
@@ -104,7 +104,7 @@ func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
 				defer s.Close()
 			}
 			var rows, versions int
-			stores[0].DB().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions)
+			stores[0].TestDB().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions)
 			if rows == 0 || rows != versions {
 				t.Errorf("schema_migrations: %d rows for %d versions", rows, versions)
 			}

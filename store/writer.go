@@ -71,7 +71,7 @@ func (s *Store) stopWriters() {
 }
 
 // ErrClosed is returned by Record after Close.
-var ErrClosed = errors.New("store closed")
+var ErrClosed = errors.New("the database is closed")
 
 // Record implements flow.Recorder: it writes the interaction as it is now, with the
 // events not yet stored, and returns once that is committed (or ctx ends; the record is

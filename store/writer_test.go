@@ -55,8 +55,8 @@ func TestConcurrentRecordsAreAllCommitted(t *testing.T) {
 				}
 			}
 			var rows, events int
-			s.DB().QueryRow(`SELECT COUNT(*) FROM interactions WHERE ended_at IS NOT NULL`).Scan(&rows)
-			s.DB().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
+			s.TestDB().QueryRow(`SELECT COUNT(*) FROM interactions WHERE ended_at IS NOT NULL`).Scan(&rows)
+			s.TestDB().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
 			if rows != calls || events != calls*6 {
 				t.Errorf("%d ended records and %d events, want %d and %d", rows, events, calls, calls*6)
 			}
@@ -91,7 +91,7 @@ func TestOneBadRecordFailsOnlyItself(t *testing.T) {
 		}
 	}
 	var n int
-	s.DB().QueryRow(`SELECT COUNT(*) FROM interactions`).Scan(&n)
+	s.TestDB().QueryRow(`SELECT COUNT(*) FROM interactions`).Scan(&n)
 	if n != 49 {
 		t.Errorf("%d records stored, want 49", n)
 	}
