@@ -11,7 +11,7 @@ import (
 //
 //   - Asterisk's "HANGUP" line is a notification that may arrive at any moment — often
 //     after the next command was sent and before its reply (see
-//     shared/docs/asterisk-agi-wire.md). zaf/agi would take it for that command's reply
+//     docs/agi.md). zaf/agi would take it for that command's reply
 //     and every later reply would belong to the command before. replyReader removes it
 //     and remembers that the caller hung up.
 //   - A "520-" usage reply spans several lines ending with "520 End of proper usage.";

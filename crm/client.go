@@ -2,7 +2,7 @@
 // its three operations — find by phone, find by identifier, verify a secret — is an
 // Endpoint configured with a method, a URL template, headers, a body template and the
 // JSON paths that map the answer, so that real CRMs can be reached without code. The
-// reference API of design.md (served by crm/demo) is the default.
+// reference API of docs/crm-api.md (served by crm/demo) is the default.
 package crm
 
 import (
@@ -349,7 +349,7 @@ func jsonEscape(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-// ReferenceEndpoints are the endpoints of design.md's reference API under base.
+// ReferenceEndpoints are the endpoints of the reference API (docs/crm-api.md) under base.
 func ReferenceEndpoints(base string) (byPhone, byID, verify Endpoint) {
 	base = strings.TrimRight(base, "/")
 	byPhone = Endpoint{Method: "GET", URL: base + "/customers?phone={phone}", ListPath: "customers",

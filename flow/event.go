@@ -54,7 +54,7 @@ const (
 
 // Result is what came of a step. Its values are stored and used as metric labels, so
 // they stay lower case without spaces — except the Result of EventOutcome (the Reason)
-// and of EventQueue (QUEUESTATUS), which keep Asterisk's and design.md's spelling.
+// and of EventQueue (QUEUESTATUS), which keep the spelling of IDV_REASON and Asterisk.
 type Result string
 
 // Results of prompts (EventPrompt).

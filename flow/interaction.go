@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Interaction is the record of one call through the flow: what design.md calls the
-// interaction row and its step events.
+// Interaction is the record of one call through the flow: the interaction row and its
+// step events, which the store keeps and the reports read.
 type Interaction struct {
 	ID       string
 	Line     string

@@ -10,7 +10,8 @@ import (
 // that arrive on it. The config package builds it from config.toml.
 type Line struct {
 	Name string
-	// ANILookup enables identification by the calling number (BL1).
+	// ANILookup enables identification by the calling number (BL1, the business rule that
+	// looking callers up by their number is switched on or off per service line).
 	ANILookup bool
 	// Region is the default region (ISO 3166 code) for calling numbers without a
 	// country code, e.g. "JP".

@@ -131,7 +131,7 @@ type pathRow struct {
 
 func TestPaths(t *testing.T) {
 	rows := []pathRow{
-		// Identification by the calling number (BL1).
+		// Identification by the calling number (BL1: switched on or off per service line).
 		{
 			name:   "ANI hit: the one customer with the calling number is identified and queued, no secret asked",
 			ani:    "0312345678",

@@ -54,7 +54,7 @@ type Runner struct {
 	Now func() time.Time
 }
 
-// Channel variable names (design.md). The agi adapter adds the "__" inheritance prefix.
+// Channel variable names (README). The agi adapter adds the "__" inheritance prefix.
 const (
 	VarStatus       = "IDV_STATUS"
 	VarCustomerID   = "IDV_CUSTOMER_ID"

@@ -31,7 +31,7 @@ func (s Status) DisplayText() string {
 // Reason says why the flow ended in its status (IDV_REASON).
 type Reason string
 
-// Reasons, as listed in design.md.
+// Reasons, as IDV_REASON carries them (README, "Channel variables").
 const (
 	ReasonOK                 Reason = "OK"
 	ReasonNotRequired        Reason = "NOT_REQUIRED"

@@ -4,8 +4,8 @@
 // notification after a hang-up and the dead-channel rules — and plays a scripted caller.
 // It records every command, reply and variable so that tests can assert on them.
 //
-// The wire format follows res/res_agi.c and the captures in
-// shared/docs/asterisk-agi-wire.md: after the caller hangs up during a command, that
+// The wire format follows res/res_agi.c and the transcripts of a real Asterisk in
+// docs/agi.md: after the caller hangs up during a command, that
 // command ends with result -1 and "HANGUP" is sent when the next command arrives, before
 // its reply; a hang-up while the server is busy (HangupAfter) sends "HANGUP" at once.
 package agitest

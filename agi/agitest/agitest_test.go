@@ -70,7 +70,7 @@ func script(t *testing.T, cmds []string) (addr string, env chan []string, replie
 	return ln.Addr().String(), env, replies
 }
 
-// TestSpeaksLikeAsterisk22 replays the commands of shared/docs/asterisk-agi-wire.md and
+// TestSpeaksLikeAsterisk22 replays the transcripts of docs/agi.md and
 // expects the replies a real Asterisk 22.10.1 gave.
 func TestSpeaksLikeAsterisk22(t *testing.T) {
 	t.Run("a normal call", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 func democrm(args []string) error {
-	fs := newFlagSet("democrm", "[-listen HOST:PORT]", `Serves the reference CRM API of design.md with its demo customers
+	fs := newFlagSet("democrm", "[-listen HOST:PORT]", `Serves the reference CRM API (docs/crm-api.md) with its demo customers
 (crm/demo/demo.go), for trying idv without a company back end.`)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to serve the reference CRM API on")
 	fs.Parse(args)

@@ -128,6 +128,8 @@ func testFlowOverFastAGI(t *testing.T) {
 			agitest.Caller{ANI: "+81399999999", Keys: "100235#"},
 			want{status: "IDENTIFIED", reason: "NOT_REQUIRED", method: "DTMF", customer: "100235", attempts: "1/0",
 				apps: support, prompts: []string{"idv/welcome", "idv/enter-id"}}},
+		// BL1, the business rule that identification by the calling number is switched on or
+		// off per service line: line noani has ani_lookup = false.
 		{"ANI lookup disabled for the line (BL1) asks for the identifier and never looks up the number",
 			agitest.Caller{Script: "idv?line=noani", ANI: "+81312345679", Keys: "100235#"},
 			want{status: "IDENTIFIED", reason: "NOT_REQUIRED", method: "DTMF", customer: "100235", attempts: "1/0",

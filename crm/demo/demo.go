@@ -1,4 +1,4 @@
-// Package demo is the reference CRM of design.md with a seeded set of customers, so that
+// Package demo is the reference CRM of docs/crm-api.md with a seeded set of customers, so that
 // idv runs and can be tried without a company back end. It serves:
 //
 //	GET  /customers?phone=+81312345678  → {"customers":[{"id":…,"name":…,"verify_required":…}]}
