@@ -196,7 +196,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 	for i, u := range cfg.Web.Users {
 		users[i] = web.User{Name: u.Name, PasswordHash: u.PasswordBcrypt, Role: u.Role, Agent: u.Agent}
 	}
-	api := &web.Server{Reports: report.NewSource(a.Store), Interactions: a.Store, Location: cfg.Report.Location(),
+	api := &web.Server{Reports: a.Store, Interactions: a.Store, Location: cfg.Report.Location(),
 		Render: report.Options{Font: cfg.Report.Font}, Log: a.log,
 		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),

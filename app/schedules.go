@@ -18,7 +18,7 @@ func scheduler(cfg *config.Config, st *store.Store, instance string, log zerolog
 	if len(cfg.Report.Schedules) == 0 {
 		return nil, nil
 	}
-	s := &report.Scheduler{Source: report.NewSource(st), Runs: st, Owner: instance,
+	s := &report.Scheduler{Source: st, Runs: st, Owner: instance,
 		Location: cfg.Report.Location(), Render: report.Options{Font: cfg.Report.Font}, Log: log,
 		Lease: 10 * time.Minute, MaxCatchUp: 31, Started: time.Now()}
 	smtp := cfg.Report.SMTP

@@ -167,7 +167,7 @@ func TestDialplanTargetsExist(t *testing.T) {
 			if m == nil || !slices.Contains(scripts, script) {
 				t.Errorf("[%s] AGI(%s): idv serves agi://${IDV}/ (or ${IDV_A}, ${IDV_B}, hagi://${IDV_SRV}/) with %v", a.context, a.args, scripts)
 			}
-			if line, ok := strings.CutPrefix(query, "line="); ok && cfg.Lines[line] == nil {
+			if line, ok := strings.CutPrefix(query, "line="); ok && cfg.Lines.ByName[line] == nil {
 				t.Errorf("[%s] AGI(%s): line %q is not in config.toml", a.context, a.args, line)
 			}
 		case "Playback":
@@ -195,7 +195,7 @@ func TestDialplanTargetsExist(t *testing.T) {
 		}
 	}
 	// The routes of the shipped config.toml land in this dialplan and these queues.
-	for name, l := range cfg.Lines {
+	for name, l := range cfg.Lines.ByName {
 		for _, r := range []flow.Route{l.Routes.Verified, l.Routes.Identified, l.Routes.Unidentified, l.Routes.VerifyFailed, l.Routes.OptedOut, l.Routes.Error} {
 			switch r.Kind {
 			case flow.RouteGoto:

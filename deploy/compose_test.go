@@ -84,7 +84,7 @@ func TestComposeFile(t *testing.T) {
 		t.Errorf("extensions.conf IDV=%v, idv listens on %s", m, cfg.AGI.Listen)
 	}
 	for _, line := range regexp.MustCompile(`line=(\w+)`).FindAllStringSubmatch(ext, -1) {
-		if cfg.Lines[line[1]] == nil {
+		if cfg.Lines.ByName[line[1]] == nil {
 			t.Errorf("the dialplan uses line %s, which idv's compose config lacks", line[1])
 		}
 	}

@@ -19,11 +19,6 @@ type Source interface {
 	DetailRows(ctx context.Context, q store.Query) ([]store.DetailRow, int64, error)
 }
 
-// NewSource is the store as the reports' Source.
-//
-// Deprecated: a *store.Store is a Source; pass it as it is.
-func NewSource(s *store.Store) Source { return s }
-
 // data is what a report is built from.
 type data struct {
 	filter Filter

@@ -56,7 +56,7 @@ Example: idv report -name outcomes -from 2026-11-01 -to 2026-11-30 -line retail 
 		return err
 	}
 	defer st.Close()
-	rep, err := def.Run(ctx, report.NewSource(st), filter, time.Now())
+	rep, err := def.Run(ctx, st, filter, time.Now())
 	if err != nil {
 		return err
 	}
