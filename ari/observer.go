@@ -85,16 +85,16 @@ type call struct {
 	transferred bool
 }
 
-// CallStarted implements agi.Observer; the observer follows only queued calls.
+// CallStarted implements app.Observer; the observer follows only queued calls.
 func (o *Observer) CallStarted(id, line, script string) {}
 
-// CallEnded implements agi.Observer.
+// CallEnded implements app.Observer.
 func (o *Observer) CallEnded(id string, in *flow.Interaction) {}
 
-// AGICommand implements agi.Observer.
+// AGICommand implements app.Observer.
 func (o *Observer) AGICommand(command string, took time.Duration) {}
 
-// Step implements agi.Observer: a queue route about to run Queue() starts following the
+// Step implements app.Observer: a queue route about to run Queue() starts following the
 // caller's channel (subscribed before Queue() rings anyone, or within subscribeWait),
 // and Queue()'s return marks the exit from the queue.
 func (o *Observer) Step(in *flow.Interaction, ev flow.Event) {

@@ -111,7 +111,7 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 	}
 }
 
-func TestResolveLine(t *testing.T) {
+func TestLinesResolveByNameThenDNIS(t *testing.T) {
 	cfg, err := Parse("t.toml", "[lines.gold]\ndnis = [\"2000\"]\n[lines.silver]\ndnis = [\"s\"]")
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestResolveLine(t *testing.T) {
 	for _, tc := range cases {
 		l, err := cfg.Lines.Resolve(tc.name, tc.dnid, tc.exten)
 		if err != nil || l.Name != tc.want {
-			t.Errorf("ResolveLine(%q, %q, %q) = %s, %v; want %s", tc.name, tc.dnid, tc.exten, l.Name, err, tc.want)
+			t.Errorf("Lines.Resolve(%q, %q, %q) = %s, %v; want %s", tc.name, tc.dnid, tc.exten, l.Name, err, tc.want)
 		}
 	}
 	l, err := cfg.Lines.Resolve("bronze", "2000", "")

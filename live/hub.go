@@ -1,6 +1,6 @@
 // Package live keeps the state the real-time views show: calls in the IVR by step, in
 // queues and with agents, outcome tiles for the last 15 minutes and today, agents' states,
-// and the screen pop of each agent. It is fed by the FastAGI server (agi.Observer and the
+// and the screen pop of each agent. It is fed by the FastAGI server (app.Observer and the
 // /agent script) and the ARI observer, and pushes every change to subscribers.
 package live
 
@@ -140,7 +140,7 @@ func (h *Hub) notify() {
 	}
 }
 
-// CallStarted implements agi.Observer.
+// CallStarted implements app.Observer.
 func (h *Hub) CallStarted(id, line, script string) {
 	if script == "agent" {
 		return
@@ -153,7 +153,7 @@ func (h *Hub) CallStarted(id, line, script string) {
 	h.changed()
 }
 
-// Step implements agi.Observer. The call's IVR step is the phase the flow says the event
+// Step implements app.Observer. The call's IVR step is the phase the flow says the event
 // happened in, whatever the line's prompts are named.
 func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	h.mu.Lock()
@@ -187,7 +187,7 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	h.changed()
 }
 
-// CallEnded implements agi.Observer: the call leaves the live views and counts in the
+// CallEnded implements app.Observer: the call leaves the live views and counts in the
 // tiles.
 func (h *Hub) CallEnded(id string, in *flow.Interaction) {
 	h.mu.Lock()
@@ -246,11 +246,11 @@ func (h *Hub) today() time.Time {
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
 }
 
-// AGICommand implements agi.Observer (the live views don't need it).
+// AGICommand implements app.Observer (the live views don't need it).
 func (h *Hub) AGICommand(string, time.Duration) {}
 
 // AgentConnected records that a call reached an agent: the agent's pop, the agent's
-// state, the interaction's record. It implements agi.AgentConnect.
+// state, the interaction's record. It implements app.AgentConnect.
 func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	h.mu.Lock()
 	if c := h.calls[id]; c != nil {
