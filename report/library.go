@@ -11,22 +11,10 @@ import (
 	"github.com/idv-project/idv/store"
 )
 
-// outcome buckets an interaction for the outcomes report.
-func outcome(r store.ReportGroup) string {
-	switch {
-	case r.Reason == "BACKEND_UNAVAILABLE":
-		return "error"
-	case r.Reason == "OPTED_OUT":
-		return "opted_out"
-	case r.Status == "VERIFIED":
-		return "verified"
-	case r.Status == "IDENTIFIED":
-		return "identified"
-	}
-	return "unidentified"
-}
+// outcome buckets an interaction for the outcomes report, as the live tiles do.
+func outcome(r store.ReportGroup) string { return string(flow.OutcomeOf(r.Status, r.Reason)) }
 
-var outcomeCols = []string{"verified", "identified", "unidentified", "opted_out", "error"}
+var outcomeCols = flow.Outcomes()
 
 func outcomeTable(title string, c counter, keys []string, keyCol string, chart *Chart) Table {
 	t := Table{Title: title, Columns: []Column{{keyCol, Text}, {"Calls", Int}, {"Verified", Int}, {"Identified only", Int},
@@ -36,10 +24,10 @@ func outcomeTable(title string, c counter, keys []string, keyCol string, chart *
 		m := c[k]
 		vals := []any{k, m["calls"]}
 		for i, col := range outcomeCols {
-			vals = append(vals, m[col])
-			total[i+1] += m[col]
+			vals = append(vals, m[string(col)])
+			total[i+1] += m[string(col)]
 		}
-		vals = append(vals, m["hangup"], ratio(m["verified"], m["calls"]))
+		vals = append(vals, m["hangup"], ratio(m[string(flow.OutcomeVerified)], m["calls"]))
 		total[0] += m["calls"]
 		total[6] += m["hangup"]
 		t.Rows = append(t.Rows, vals)
@@ -63,7 +51,7 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 		}{{byLine, r.Line}, {byDay, day}, {byHour, hour}} {
 			c.c.add(c.k, "calls", r.N)
 			c.c.add(c.k, o, r.N)
-			if r.Reason == "HANGUP" {
+			if r.Reason == flow.ReasonHangup {
 				c.c.add(c.k, "hangup", r.N)
 			}
 		}
@@ -84,14 +72,14 @@ func methods(_ context.Context, d *data) ([]Table, error) {
 	}
 	for _, ev := range d.events {
 		switch {
-		case ev.Kind == "crm" && ev.Name == "by_phone":
+		case ev.Kind == flow.EventCRM && ev.Name == flow.OpByPhone:
 			c.add(ev.Line, "ani_lookups", ev.N)
-			if ev.Result == "found" {
+			if ev.Result == flow.ResultFound {
 				c.add(ev.Line, "ani_hits", ev.N)
 			}
-		case ev.Kind == "ani" && ev.Result == "withheld":
+		case ev.Kind == flow.EventANI && ev.Result == flow.ResultWithheld:
 			c.add(ev.Line, "withheld", ev.N)
-		case ev.Kind == "ani" && ev.Result == "invalid":
+		case ev.Kind == flow.EventANI && ev.Result == flow.ResultInvalid:
 			c.add(ev.Line, "invalid", ev.N)
 		}
 	}
@@ -108,7 +96,8 @@ func methods(_ context.Context, d *data) ([]Table, error) {
 	return []Table{t}, nil
 }
 
-var failureReasons = []string{"NOT_FOUND", "NO_INPUT", "VERIFY_FAILED", "LOCKED", "BACKEND_UNAVAILABLE", "HANGUP", "OPTED_OUT"}
+var failureReasons = []flow.Reason{flow.ReasonNotFound, flow.ReasonNoInput, flow.ReasonVerifyFailed, flow.ReasonLocked,
+	flow.ReasonBackendUnavailable, flow.ReasonHangup, flow.ReasonOptedOut}
 
 func attempts(_ context.Context, d *data) ([]Table, error) {
 	ident, verify := map[int]int64{}, map[int]int64{}
@@ -128,13 +117,13 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 	}
 	cols := []Column{{"Line", Text}, {"Calls", Int}}
 	for _, r := range failureReasons {
-		cols = append(cols, Column{r, Int})
+		cols = append(cols, Column{string(r), Int})
 	}
 	rt := Table{Title: "Failure reasons by line", Columns: cols, Chart: &Chart{Title: "Failure reasons", Stacked: true, Series: []int{2, 3, 4, 5, 6, 7, 8}}}
 	for _, k := range reasons.keys() {
 		vals := []any{k, reasons[k]["calls"]}
 		for _, r := range failureReasons {
-			vals = append(vals, reasons[k][r])
+			vals = append(vals, reasons[k][string(r)])
 		}
 		rt.Rows = append(rt.Rows, vals)
 	}
@@ -146,7 +135,7 @@ func containment(_ context.Context, d *data) ([]Table, error) {
 	for _, r := range d.groups {
 		c.add(r.Line, "calls", r.N)
 		switch {
-		case r.Reason == "HANGUP" && r.Route == "":
+		case r.Reason == flow.ReasonHangup && r.Route == "":
 			c.add(r.Line, "ivr_hangup", r.N)
 		case strings.HasPrefix(r.Route, "queue:"):
 			c.add(r.Line, "agents", r.N)
@@ -175,19 +164,19 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 	c := counter{}
 	kinds := map[string]bool{}
 	for _, ev := range d.events {
-		if ev.Kind != "crm" {
+		if ev.Kind != flow.EventCRM {
 			continue
 		}
 		c.add(ev.Name, "calls", ev.N)
-		switch ev.Result {
-		case "found", "not_found", "several", "verified", "rejected", "locked":
+		switch {
+		case ev.Result.IsAnswer():
 			c.add(ev.Name, "ok", ev.N)
 		default:
 			c.add(ev.Name, "err:"+string(ev.Result), ev.N)
 			c.add(ev.Name, "errors", ev.N)
 			kinds[string(ev.Result)] = true
 		}
-		if ev.Result == "budget_exhausted" && ev.LatencyMS == 0 {
+		if ev.Result == flow.ResultBudgetExhausted && ev.LatencyMS == 0 {
 			continue // refused before a request was sent
 		}
 		if lat[ev.Name] == nil {
@@ -239,7 +228,7 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 		switch {
 		case r.Agent != "":
 			q.add(name, "answered", r.N)
-		case r.QueueStatus == "" && r.Reason == "HANGUP", r.QueueStatus == "ABANDON":
+		case r.QueueStatus == "" && r.Reason == flow.ReasonHangup, r.QueueStatus == "ABANDON":
 			q.add(name, "abandoned", r.N)
 		case r.QueueStatus != "" && r.QueueStatus != "CONTINUE":
 			q.add(name, "left:"+r.QueueStatus, r.N)
@@ -325,7 +314,7 @@ func timeline(r store.DetailRow) string {
 				b.WriteString(" " + s)
 			}
 		}
-		if ev.Kind == "digits" {
+		if ev.Kind == flow.EventDigits {
 			fmt.Fprintf(&b, " (%d)", ev.Count)
 		}
 		if ev.Latency > 0 {
