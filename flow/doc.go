@@ -5,5 +5,10 @@
 // over them — welcome, identification by ANI, identification by a typed identifier,
 // verification by a typed secret, channel variables, routing. It imports no I/O package:
 // the agi, crm and store packages adapt Asterisk, the company's CRM and the database to
-// these interfaces, and cmd/idv wires them together.
+// these interfaces, and the app package wires them together.
+//
+// It also owns the vocabulary the rest of idv reads a call with: every step is an Event
+// of an EventKind, with a Result and the Phase of the call it happened in, and Outcome
+// (OutcomeOf) is the one bucketing of a status and reason. The live views, the metrics
+// and the reports switch on these constants rather than on strings of their own.
 package flow
