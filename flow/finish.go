@@ -44,8 +44,12 @@ func (s *session) finish(ctx context.Context, err error) {
 		s.record(ctx)
 	}
 	if err := s.play(ctx, prompt, ""); err != nil {
+		// The caller left (or the channel broke) before the route ran: the call was not
+		// routed, and the final record says so (the one before the queue kept the route,
+		// so that a crash during the queue still shows where the call was going).
 		s.lost(err)
 		s.resetReason(ctx)
+		in.Route = ""
 		s.end(ctx)
 		return
 	}

@@ -711,8 +711,6 @@ func TestPaths(t *testing.T) {
 			ani:         "0312345678", hangupAt: "transfer",
 			status: StatusIdentified, reason: ReasonHangup, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
 			attempts: "0/0", prompts: []string{"welcome"}, crmOps: []string{"by_phone:found"}, records: 2,
-			bug: "the final record keeps the queue route of a caller who hung up before being queued, so reports " +
-				"count the call as sent to agents (and offered to and abandoned in the queue) instead of hung up in the IVR",
 			check: func(t *testing.T, r *pathRun) {
 				if r.rec.snaps[0].Route != "queue:support" {
 					t.Errorf("record before the queue has route %q, want queue:support", r.rec.snaps[0].Route)
