@@ -282,7 +282,12 @@ func (c *Client) customers(ep Endpoint, op string, body []byte) ([]flow.Customer
 		if id == "" {
 			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d has no id at %q", i, ep.IDPath)}
 		}
-		req, _ := lookupPath(it, ep.VerifyRequiredPath).(bool)
+		// A flag that is neither true nor false is an error, not false: a CRM that sent
+		// "true" would otherwise let its customers skip verification.
+		req, ok := lookupPath(it, ep.VerifyRequiredPath).(bool)
+		if v := lookupPath(it, ep.VerifyRequiredPath); !ok && v != nil {
+			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d: %q is %v, not true or false", i, ep.VerifyRequiredPath, v)}
+		}
 		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req,
 			Language: scalar(lookupPath(it, ep.LanguagePath))})
 	}

@@ -130,6 +130,38 @@ func TestErrorsAreDistinctAndKeepTheSecretOut(t *testing.T) {
 	}
 }
 
+// TestVerifyRequiredMustBeABoolean: a CRM that says "verify_required": "true" (or 1)
+// fails the lookup instead of letting the customer skip verification; an absent or null
+// flag is false.
+func TestVerifyRequiredMustBeABoolean(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"1","verify_required":"true"}`: "bad_json",
+		`{"id":"1","verify_required":1}`:      "bad_json",
+		`{"id":"1","verify_required":true}`:   "required",
+		`{"id":"1","verify_required":null}`:   "not required",
+		`{"id":"1"}`:                          "not required",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		c := &crm.Client{HTTP: srv.Client()}
+		_, c.ByID, _ = crm.ReferenceEndpoints(srv.URL)
+		cust, err := c.FindByID(context.Background(), "1")
+		srv.Close()
+		got := "not required"
+		var ce *crm.Error
+		switch {
+		case errors.As(err, &ce):
+			got = ce.Kind()
+		case err != nil:
+			t.Fatalf("%s: %v", body, err)
+		case cust.VerifyRequired:
+			got = "required"
+		}
+		if got != want {
+			t.Errorf("%s: %s, want %s", body, got, want)
+		}
+	}
+}
+
 // TestBreakerFailsFastOnADeadCRM: after the configured failures in a row, requests fail at
 // once without reaching the CRM, then one probe is let through.
 func TestBreakerFailsFastOnADeadCRM(t *testing.T) {
