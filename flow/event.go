@@ -6,9 +6,10 @@ import "time"
 type Event struct {
 	At   time.Time
 	Kind EventKind
-	// Phase is the step of the call the event happened in. The session sets it on every
-	// event it emits; the store does not keep it, so events read back from the database
-	// have none.
+	// Phase is the step of the call the event happened in. The flow's Runner sets it (its
+	// per-call session, on every event the call emits), as does QueueOutcome.Events on
+	// the queue steps ARI reports; the store does not keep it, so events read back from
+	// the database have none.
 	Phase   Phase
 	Name    string        // prompt file, CRM operation (OpByPhone…), route, entry (EntryIdentifier, EntrySecret)
 	Result  Result        // what came of the step; see the Result constants
