@@ -62,9 +62,10 @@ type Observer struct {
 	Log  zerolog.Logger
 	// Answered, when set, is told as soon as an agent answers (the live views' pop).
 	Answered func(ctx context.Context, interaction, agent string) error
-	// AgentState, when set, is told of agents' states: ringing (a queue call rings them),
-	// idle, on a call, offline (from device-state events).
-	AgentState func(agent, state string)
+	// AgentState, when set, is told of agents' states: flow.AgentRinging (a queue call
+	// rings them), and from device-state events flow.AgentIdle, flow.AgentOnCall and
+	// flow.AgentOffline.
+	AgentState func(agent string, state flow.AgentState)
 
 	mu         sync.Mutex
 	subscriber Subscriber        // nil until Run has a client
@@ -186,9 +187,9 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		}
 		switch ev.Dialstatus {
 		case "":
-			effects = append(effects, o.agentState(agent, "ringing"))
+			effects = append(effects, o.agentState(agent, flow.AgentRinging))
 		case "NOANSWER", "BUSY", "CANCEL", "CHANUNAVAIL", "CONGESTION":
-			effects = append(effects, o.agentState(agent, "idle"))
+			effects = append(effects, o.agentState(agent, flow.AgentIdle))
 		case "ANSWER":
 			if c.answered.IsZero() {
 				c.answered = ts(ev.EventData)
@@ -200,13 +201,13 @@ func (o *Observer) Handle(ctx context.Context, e ari.Event) {
 		// Devices are named like endpoints (PJSIP/agent1); queue members use them.
 		switch ev.DeviceState.State {
 		case "NOT_INUSE":
-			effects = append(effects, o.agentState(ev.DeviceState.Name, "idle"))
+			effects = append(effects, o.agentState(ev.DeviceState.Name, flow.AgentIdle))
 		case "INUSE", "BUSY", "ONHOLD":
-			effects = append(effects, o.agentState(ev.DeviceState.Name, "on a call"))
+			effects = append(effects, o.agentState(ev.DeviceState.Name, flow.AgentOnCall))
 		case "RINGING", "RINGINUSE":
-			effects = append(effects, o.agentState(ev.DeviceState.Name, "ringing"))
+			effects = append(effects, o.agentState(ev.DeviceState.Name, flow.AgentRinging))
 		case "UNAVAILABLE", "INVALID":
-			effects = append(effects, o.agentState(ev.DeviceState.Name, "offline"))
+			effects = append(effects, o.agentState(ev.DeviceState.Name, flow.AgentOffline))
 		}
 	case *ari.BridgeBlindTransfer:
 		for _, id := range []string{ev.Transferee.ID, ev.Channel.ID} {
@@ -248,7 +249,7 @@ func (o *Observer) follow(source string, forget func()) func() {
 	}
 }
 
-func (o *Observer) agentState(agent, state string) func() {
+func (o *Observer) agentState(agent string, state flow.AgentState) func() {
 	return func() {
 		if o.AgentState != nil {
 			o.AgentState(agent, state)

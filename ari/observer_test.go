@@ -188,9 +188,9 @@ func TestObserverRecordsQueueOutcomes(t *testing.T) {
 			sink := notify{st, make(chan string, len(calls))}
 			var mu sync.Mutex
 			var states []string
-			obs := &ari.Observer{Sink: sink, Log: zerolog.Nop(), AgentState: func(agent, state string) {
+			obs := &ari.Observer{Sink: sink, Log: zerolog.Nop(), AgentState: func(agent string, state flow.AgentState) {
 				mu.Lock()
-				states = append(states, agent+" "+state)
+				states = append(states, agent+" "+string(state))
 				mu.Unlock()
 			}}
 			go ari.Watch(ctx, ari.Options{URL: "http://" + ari1.host + "/ari", WebsocketURL: "ws://" + ari1.host + "/ari/events",

@@ -34,11 +34,11 @@ type Call struct {
 	QueuedAt     time.Time  `json:"queued_at,omitzero"`
 }
 
-// Agent is an agent's state: idle, on a call, wrap-up.
+// Agent is an agent's state and the interaction they are on or wrapping up.
 type Agent struct {
-	Agent       string `json:"agent"`
-	State       string `json:"state"`
-	Interaction string `json:"interaction,omitempty"`
+	Agent       string          `json:"agent"`
+	State       flow.AgentState `json:"state"`
+	Interaction string          `json:"interaction,omitempty"`
 }
 
 // Tiles are outcome counts over a period.
@@ -199,7 +199,7 @@ func (h *Hub) CallEnded(id string, in *flow.Interaction) {
 		return
 	}
 	if a := h.agents[c.Agent]; a != nil && a.Interaction == id {
-		a.State = "wrap-up"
+		a.State = flow.AgentWrapUp
 	}
 	t := Tiles{Calls: 1}
 	if st != nil {
@@ -256,7 +256,7 @@ func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	if c := h.calls[id]; c != nil {
 		c.State, c.Agent = "agent", agent
 	}
-	h.agents[agent] = &Agent{Agent: agent, State: "on a call", Interaction: id}
+	h.agents[agent] = &Agent{Agent: agent, State: flow.AgentOnCall, Interaction: id}
 	h.changed()
 	h.mu.Unlock()
 	if h.Recorder == nil {
@@ -267,7 +267,7 @@ func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 
 // SetAgentState records an agent's state as ARI reports it; an agent in wrap-up stays
 // there until they pick a code.
-func (h *Hub) SetAgentState(agent, state string) {
+func (h *Hub) SetAgentState(agent string, state flow.AgentState) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.agents[agent]
@@ -275,7 +275,7 @@ func (h *Hub) SetAgentState(agent, state string) {
 		a = &Agent{Agent: agent}
 		h.agents[agent] = a
 	}
-	if a.State == "wrap-up" && (state == "idle" || state == "offline") {
+	if a.State == flow.AgentWrapUp && (state == flow.AgentIdle || state == flow.AgentOffline) {
 		return
 	}
 	a.State = state
@@ -311,7 +311,7 @@ func (h *Hub) Release(agent, id string) {
 
 func (h *Hub) release(agent, id string) {
 	if a := h.agents[agent]; a != nil && a.Interaction == id {
-		a.State = "idle"
+		a.State = flow.AgentIdle
 	}
 	h.changed()
 }

@@ -310,7 +310,7 @@ func TestChangesCoalesce(t *testing.T) {
 	}
 	h.CallStarted("01A", "retail", "idv")
 	h.Step(&flow.Interaction{ID: "01A"}, flow.Event{Kind: flow.EventPrompt, Phase: flow.PhaseWelcome})
-	h.SetAgentState("PJSIP/agent1", "idle")
+	h.SetAgentState("PJSIP/agent1", flow.AgentIdle)
 	if n := pending(ch); n != 1 {
 		t.Errorf("%d notifications for three changes while busy, want 1", n)
 	}
@@ -370,14 +370,14 @@ func TestAgentLifecycle(t *testing.T) {
 	h, _ := newHub(desk)
 	ctx := context.Background()
 	const agent = "PJSIP/agent1"
-	state := func() string {
+	state := func() flow.AgentState {
 		_, a := h.Pop(agent)
 		return a.State
 	}
-	if c, a := h.Pop(agent); c != nil || a.State != "idle" {
+	if c, a := h.Pop(agent); c != nil || a.State != flow.AgentIdle {
 		t.Errorf("unknown agent pops %+v %+v, want idle without a call", c, a)
 	}
-	h.SetAgentState(agent, "idle")
+	h.SetAgentState(agent, flow.AgentIdle)
 	h.CallStarted("01A", "retail", "idv")
 	h.Step(&flow.Interaction{ID: "01A", CustomerID: "100234", CustomerName: "Hanako Yamada"},
 		flow.Event{Kind: flow.EventRoute, Phase: flow.PhaseRouting, Name: "queue:support"})
@@ -386,7 +386,7 @@ func TestAgentLifecycle(t *testing.T) {
 	}
 	c, a := h.Pop(agent)
 	if c == nil || c.ID != "01A" || c.State != "agent" || c.Agent != agent || c.CustomerName != "Hanako Yamada" ||
-		a.State != "on a call" || a.Interaction != "01A" {
+		a.State != flow.AgentOnCall || a.Interaction != "01A" {
 		t.Errorf("pop %+v %+v", c, a)
 	}
 	if s := h.Snapshot(); s.WithAgents != 1 || s.InQueue["support"] != 0 {
@@ -396,23 +396,23 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Errorf("stored agents %v", desk.agents)
 	}
 	h.CallEnded("01A", &flow.Interaction{ID: "01A", Status: flow.StatusIdentified})
-	if got := state(); got != "wrap-up" {
+	if got := state(); got != flow.AgentWrapUp {
 		t.Errorf("agent %q after the call, want wrap-up", got)
 	}
-	h.SetAgentState(agent, "idle")
-	if got := state(); got != "wrap-up" {
+	h.SetAgentState(agent, flow.AgentIdle)
+	if got := state(); got != flow.AgentWrapUp {
 		t.Errorf("agent %q after ARI said idle during wrap-up, want wrap-up", got)
 	}
 	desk.err = errors.New("database is locked")
-	if err := h.WrapUp(ctx, "01A", agent, "resolved"); err == nil || state() != "wrap-up" {
+	if err := h.WrapUp(ctx, "01A", agent, "resolved"); err == nil || state() != flow.AgentWrapUp {
 		t.Errorf("a wrap-up the store refused: %v, agent %s", err, state())
 	}
 	desk.err = nil
-	if err := h.WrapUp(ctx, "01A", agent, "resolved"); err != nil || state() != "idle" || desk.wrapups["01A"] != "resolved" {
+	if err := h.WrapUp(ctx, "01A", agent, "resolved"); err != nil || state() != flow.AgentIdle || desk.wrapups["01A"] != "resolved" {
 		t.Errorf("wrap-up: %v, agent %s, stored %v", err, state(), desk.wrapups)
 	}
-	h.SetAgentState(agent, "ringing")
-	if got := state(); got != "ringing" {
+	h.SetAgentState(agent, flow.AgentRinging)
+	if got := state(); got != flow.AgentRinging {
 		t.Errorf("agent %q, want ringing", got)
 	}
 }
@@ -430,12 +430,12 @@ func TestReleaseOnlyForTheAgentsCall(t *testing.T) {
 	if err := h.WrapUp(ctx, "01A", agent, "resolved"); err != nil {
 		t.Fatal(err)
 	}
-	if _, a := h.Pop(agent); a.State != "on a call" || a.Interaction != "01B" {
+	if _, a := h.Pop(agent); a.State != flow.AgentOnCall || a.Interaction != "01B" {
 		t.Errorf("agent %+v, want still on call 01B", a)
 	}
 	h.CallEnded("01B", nil)
 	h.Release(agent, "01B")
-	if _, a := h.Pop(agent); a.State != "idle" {
+	if _, a := h.Pop(agent); a.State != flow.AgentIdle {
 		t.Errorf("agent %+v after release, want idle", a)
 	}
 }

@@ -1,6 +1,10 @@
 package live
 
-import "time"
+import (
+	"time"
+
+	"github.com/idv-project/idv/flow"
+)
 
 // Part is one instance's share of the live state, as the other instances of a cluster
 // see it: its calls, its agents and its tiles (already summed, so that a day of ended
@@ -77,7 +81,7 @@ func (h *Hub) peerAgent(agent string) (*Part, Agent, bool) {
 func (h *Hub) peerPop(agent string) (*Call, *Agent) {
 	p, a, ok := h.peerAgent(agent)
 	if !ok {
-		return nil, &Agent{Agent: agent, State: "idle"}
+		return nil, &Agent{Agent: agent, State: flow.AgentIdle}
 	}
 	for _, c := range p.Calls {
 		if c.ID == a.Interaction {

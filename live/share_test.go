@@ -58,7 +58,7 @@ func TestSnapshotMergesPeers(t *testing.T) {
 				{ID: "01B1", State: "ivr", Step: flow.PhaseVerify, Started: now.Add(-time.Minute)},
 				{ID: "01B2", State: "queue", Queue: "support", QueuedAt: now.Add(-40 * time.Second), Started: now.Add(-2 * time.Minute)},
 			},
-			Agents: []live.Agent{{Agent: "PJSIP/agent1", State: "idle"}, {Agent: "PJSIP/agent2", State: "on a call", Interaction: "01B3"}},
+			Agents: []live.Agent{{Agent: "PJSIP/agent1", State: flow.AgentIdle}, {Agent: "PJSIP/agent2", State: flow.AgentOnCall, Interaction: "01B3"}},
 			Today:  live.Tiles{Calls: 4, Identified: 3, Errors: 1, ANILookups: 2, ANIHits: 1},
 			Last15: live.Tiles{Calls: 1, Errors: 1}},
 		{Instance: "c", At: now, Day: today.AddDate(0, 0, -1),
@@ -95,7 +95,7 @@ func TestSnapshotMergesPeers(t *testing.T) {
 	}
 	var agents []string
 	for _, a := range s.Agents {
-		agents = append(agents, a.Agent+" "+a.State)
+		agents = append(agents, a.Agent+" "+string(a.State))
 	}
 	if want := []string{"PJSIP/agent1 on a call", "PJSIP/agent2 on a call"}; !slices.Equal(agents, want) {
 		t.Errorf("agents %v, want %v", agents, want)
@@ -111,9 +111,9 @@ func TestPeerAgent(t *testing.T) {
 	h.Forward = func(instance, agent, id string) { forwarded <- [3]string{instance, agent, id} }
 	h.SetPeers([]live.Part{{Instance: "b",
 		Calls:  []live.Call{{ID: "01B", State: "agent", Agent: "PJSIP/agent2", CustomerName: "Ken Ito"}},
-		Agents: []live.Agent{{Agent: "PJSIP/agent2", State: "on a call", Interaction: "01B"}}}})
+		Agents: []live.Agent{{Agent: "PJSIP/agent2", State: flow.AgentOnCall, Interaction: "01B"}}}})
 	c, a := h.Pop("PJSIP/agent2")
-	if c == nil || c.ID != "01B" || c.CustomerName != "Ken Ito" || a.State != "on a call" {
+	if c == nil || c.ID != "01B" || c.CustomerName != "Ken Ito" || a.State != flow.AgentOnCall {
 		t.Errorf("pop %+v %+v", c, a)
 	}
 	if err := h.WrapUp(context.Background(), "01B", "PJSIP/agent2", "sales"); err != nil {
@@ -132,8 +132,8 @@ func TestPeerAgent(t *testing.T) {
 	}
 
 	// A peer's agent whose call ended on that instance pops without a call.
-	h.SetPeers([]live.Part{{Instance: "b", Agents: []live.Agent{{Agent: "PJSIP/agent2", State: "wrap-up", Interaction: "01B"}}}})
-	if c, a := h.Pop("PJSIP/agent2"); c != nil || a.State != "wrap-up" {
+	h.SetPeers([]live.Part{{Instance: "b", Agents: []live.Agent{{Agent: "PJSIP/agent2", State: flow.AgentWrapUp, Interaction: "01B"}}}})
+	if c, a := h.Pop("PJSIP/agent2"); c != nil || a.State != flow.AgentWrapUp {
 		t.Errorf("pop %+v %+v, want wrap-up without a call", c, a)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/crm/demo"
+	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/store/storetest"
 )
@@ -126,7 +127,7 @@ webhook = %q`, hook.URL))
 	})
 	close(release)
 	<-done
-	waitState := func(h *harness, want string) {
+	waitState := func(h *harness, want flow.AgentState) {
 		t.Helper()
 		changes, cancel := h.svc.Live.Subscribe()
 		defer cancel()
@@ -143,11 +144,11 @@ webhook = %q`, hook.URL))
 			}
 		}
 	}
-	waitState(b, "wrap-up")
+	waitState(b, flow.AgentWrapUp)
 	if err := b.svc.Live.WrapUp(context.Background(), id, "PJSIP/agent1", "resolved"); err != nil {
 		t.Fatal(err)
 	}
-	waitState(a, "idle")
+	waitState(a, flow.AgentIdle)
 	if got, err := a.svc.Store.Interaction(context.Background(), id); err != nil || got.WrapUp != "resolved" {
 		t.Errorf("wrap-up via B: %v %v", got, err)
 	}
