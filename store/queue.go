@@ -12,7 +12,7 @@ import (
 const observerSeq = 10000
 
 // QueueOutcome implements the ARI observer's Sink: it records the agent, wait and talk time on the
-// interaction and the queue steps as its events.
+// interaction and the queue steps (o.Events) as its events.
 func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -34,21 +34,12 @@ func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome
 	}
 	var next int
 	if err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM events WHERE interaction_id = ? AND seq >= ?`), id, observerSeq).Scan(&next); err != nil {
-		return err
+		return fmt.Errorf("store queue outcome %s: %w", id, err)
 	}
-	type step struct {
-		at                   int64
-		name, result, detail string
-		latencyMicros        int64
-	}
-	steps := []step{{o.Entered.UnixMilli(), o.Queue, "entered", "", 0}}
-	if !o.Answered.IsZero() {
-		steps = append(steps, step{o.Answered.UnixMilli(), o.Agent, "answered", "", o.Wait().Microseconds()})
-	}
-	steps = append(steps, step{o.Ended.UnixMilli(), o.Agent, string(o.Result), fmt.Sprintf("hangup cause %d %s", o.Cause, o.CauseTxt), 0})
-	for i, st := range steps {
+	for i, ev := range o.Events() {
 		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
-			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`), id, observerSeq+next+i, st.at, flow.EventAgent, st.name, st.result, st.latencyMicros, st.detail, line, started); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, observerSeq+next+i, ev.At.UnixMilli(), ev.Kind, ev.Name, ev.Result,
+			ev.Count, ev.Latency.Microseconds(), ev.Detail, line, started); err != nil {
 			return fmt.Errorf("store queue outcome %s: %w", id, err)
 		}
 	}
