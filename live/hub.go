@@ -140,11 +140,9 @@ func (h *Hub) notify() {
 	}
 }
 
-// CallStarted implements app.Observer.
-func (h *Hub) CallStarted(id, line, script string) {
-	if script == "agent" {
-		return
-	}
+// CallStarted implements app.Observer. Observers see only the ID&V scripts' calls; the
+// /agent script reaches the hub as AgentConnected.
+func (h *Hub) CallStarted(id, line, _ string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.calls[id] = &Call{ID: id, Line: line, State: "ivr", Step: flow.PhaseWelcome, Status: string(flow.StatusUnidentified),

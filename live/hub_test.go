@@ -167,15 +167,6 @@ func TestStepOutsideTheIVR(t *testing.T) {
 	}
 }
 
-// Agent-script calls are not callers in the IVR.
-func TestAgentScriptIsNotACall(t *testing.T) {
-	h, _ := newHub(nil)
-	h.CallStarted("01AGENT", "retail", "agent")
-	if s := h.Snapshot(); len(s.Calls) != 0 {
-		t.Errorf("the agent script shows as a call: %+v", s.Calls)
-	}
-}
-
 // Every ended call counts in exactly one outcome tile, bucketed as the reports do.
 func TestTilesCountEachOutcome(t *testing.T) {
 	cases := []struct {
