@@ -19,8 +19,8 @@ import (
 type Call struct {
 	ID           string     `json:"id"`
 	Line         string     `json:"line"`
-	State        string     `json:"state"` // ivr, queue, agent
-	Step         flow.Phase `json:"step"`  // the IVR phase: welcome, identify, verify, routing
+	State        CallState  `json:"state"`
+	Step         flow.Phase `json:"step"` // the IVR phase, one of flow.IVRPhases
 	Status       string     `json:"status"`
 	StatusText   string     `json:"status_text"`
 	Reason       string     `json:"reason"`
@@ -33,6 +33,16 @@ type Call struct {
 	Started      time.Time  `json:"started"`
 	QueuedAt     time.Time  `json:"queued_at,omitzero"`
 }
+
+// CallState is where a live call is. Its values are what the pages receive.
+type CallState string
+
+// Where a call is.
+const (
+	CallInIVR     CallState = "ivr"   // in idv's IVR; Call.Step is the phase
+	CallInQueue   CallState = "queue" // waiting in Call.Queue
+	CallWithAgent CallState = "agent" // connected to Call.Agent
+)
 
 // Agent is an agent's state and the interaction they are on or wrapping up.
 type Agent struct {
@@ -145,7 +155,7 @@ func (h *Hub) notify() {
 func (h *Hub) CallStarted(id, line, _ string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.calls[id] = &Call{ID: id, Line: line, State: "ivr", Step: flow.PhaseWelcome, Status: string(flow.StatusUnidentified),
+	h.calls[id] = &Call{ID: id, Line: line, State: CallInIVR, Step: flow.PhaseWelcome, Status: string(flow.StatusUnidentified),
 		StatusText: flow.StatusUnidentified.DisplayText(), Method: string(flow.MethodNone), Started: h.now()}
 	h.stats[id] = &Tiles{}
 	h.changed()
@@ -179,7 +189,7 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 		c.Status, c.Reason, c.StatusText = string(in.Status), string(in.Reason), in.Status.DisplayText()
 	case flow.EventRoute:
 		if q := flow.QueueOf(ev.Name); q != "" {
-			c.State, c.QueuedAt, c.Queue = "queue", h.now(), q
+			c.State, c.QueuedAt, c.Queue = CallInQueue, h.now(), q
 		}
 	}
 	h.changed()
@@ -252,7 +262,7 @@ func (h *Hub) AGICommand(string, time.Duration) {}
 func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	h.mu.Lock()
 	if c := h.calls[id]; c != nil {
-		c.State, c.Agent = "agent", agent
+		c.State, c.Agent = CallWithAgent, agent
 	}
 	h.agents[agent] = &Agent{Agent: agent, State: flow.AgentOnCall, Interaction: id}
 	h.changed()
@@ -358,14 +368,14 @@ func (h *Hub) Snapshot() Snapshot {
 // tally counts a call where it is (IVR step, queue, with an agent) and lists it.
 func (s *Snapshot) tally(c Call) {
 	switch c.State {
-	case "ivr":
+	case CallInIVR:
 		s.InIVR[c.Step]++
-	case "queue":
+	case CallInQueue:
 		s.InQueue[c.Queue]++
 		if w := int(s.At.Sub(c.QueuedAt).Seconds()); w > s.Longest[c.Queue] {
 			s.Longest[c.Queue] = w
 		}
-	case "agent":
+	case CallWithAgent:
 		s.WithAgents++
 	}
 	s.Calls = append(s.Calls, c)

@@ -2,7 +2,9 @@ package live_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -154,7 +156,7 @@ func TestStepOutsideTheIVR(t *testing.T) {
 	clk.Add(30 * time.Second)
 	h.Step(in, flow.Event{Kind: flow.EventQueue, Phase: flow.PhaseQueue, Result: "TIMEOUT"})
 	c := call(t, h, in.ID)
-	if c.State != "queue" || c.Queue != "support" || c.Step != flow.PhaseRouting || !c.QueuedAt.Equal(clk.Now().Add(-30*time.Second)) {
+	if c.State != live.CallInQueue || c.Queue != "support" || c.Step != flow.PhaseRouting || !c.QueuedAt.Equal(clk.Now().Add(-30*time.Second)) {
 		t.Errorf("queued call shows %+v", c)
 	}
 	s := h.Snapshot()
@@ -376,7 +378,7 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, a := h.Pop(agent)
-	if c == nil || c.ID != "01A" || c.State != "agent" || c.Agent != agent || c.CustomerName != "Hanako Yamada" ||
+	if c == nil || c.ID != "01A" || c.State != live.CallWithAgent || c.Agent != agent || c.CustomerName != "Hanako Yamada" ||
 		a.State != flow.AgentOnCall || a.Interaction != "01A" {
 		t.Errorf("pop %+v %+v", c, a)
 	}
@@ -428,5 +430,46 @@ func TestReleaseOnlyForTheAgentsCall(t *testing.T) {
 	h.Release(agent, "01B")
 	if _, a := h.Pop(agent); a.State != flow.AgentIdle {
 		t.Errorf("agent %+v after release, want idle", a)
+	}
+}
+
+// The pages read the states as text: a call is "ivr", "queue" or "agent", an agent is
+// "on a call", "wrap-up", "idle"… (app.js compares and translates these words).
+func TestSnapshotStatesAreThePagesWords(t *testing.T) {
+	h, _ := newHub(nil)
+	ctx := context.Background()
+	h.CallStarted("01IVR", "retail", "idv")
+	h.CallStarted("01QUEUE", "retail", "idv")
+	h.Step(&flow.Interaction{ID: "01QUEUE"}, flow.Event{Kind: flow.EventRoute, Phase: flow.PhaseRouting, Name: "queue:support"})
+	for id, agent := range map[string]string{"01AGENT": "PJSIP/agent1", "01ENDED": "PJSIP/agent2"} {
+		h.CallStarted(id, "retail", "idv")
+		if err := h.AgentConnected(ctx, id, agent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.CallEnded("01ENDED", nil)
+	h.SetAgentState("PJSIP/agent3", flow.AgentOffline)
+	b, err := json.Marshal(h.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Calls  []struct{ ID, State string }
+		Agents []struct{ Agent, State string }
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range s.Calls {
+		got[c.ID] = c.State
+	}
+	for _, a := range s.Agents {
+		got[a.Agent] = a.State
+	}
+	want := map[string]string{"01IVR": "ivr", "01QUEUE": "queue", "01AGENT": "agent",
+		"PJSIP/agent1": "on a call", "PJSIP/agent2": "wrap-up", "PJSIP/agent3": "offline"}
+	if !maps.Equal(got, want) {
+		t.Errorf("states %v, want %v", got, want)
 	}
 }

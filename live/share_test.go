@@ -55,14 +55,14 @@ func TestSnapshotMergesPeers(t *testing.T) {
 	h.SetPeers([]live.Part{
 		{Instance: "b", At: now, Day: today,
 			Calls: []live.Call{
-				{ID: "01B1", State: "ivr", Step: flow.PhaseVerify, Started: now.Add(-time.Minute)},
-				{ID: "01B2", State: "queue", Queue: "support", QueuedAt: now.Add(-40 * time.Second), Started: now.Add(-2 * time.Minute)},
+				{ID: "01B1", State: live.CallInIVR, Step: flow.PhaseVerify, Started: now.Add(-time.Minute)},
+				{ID: "01B2", State: live.CallInQueue, Queue: "support", QueuedAt: now.Add(-40 * time.Second), Started: now.Add(-2 * time.Minute)},
 			},
 			Agents: []live.Agent{{Agent: "PJSIP/agent1", State: flow.AgentIdle}, {Agent: "PJSIP/agent2", State: flow.AgentOnCall, Interaction: "01B3"}},
 			Today:  live.Tiles{Calls: 4, Identified: 3, Errors: 1, ANILookups: 2, ANIHits: 1},
 			Last15: live.Tiles{Calls: 1, Errors: 1}},
 		{Instance: "c", At: now, Day: today.AddDate(0, 0, -1),
-			Calls:  []live.Call{{ID: "01C1", State: "agent", Agent: "PJSIP/agent3", Started: now.Add(-3 * time.Minute)}},
+			Calls:  []live.Call{{ID: "01C1", State: live.CallWithAgent, Agent: "PJSIP/agent3", Started: now.Add(-3 * time.Minute)}},
 			Today:  live.Tiles{Calls: 100, Verified: 100},
 			Last15: live.Tiles{Calls: 2, OptedOut: 2}},
 	})
@@ -110,7 +110,7 @@ func TestPeerAgent(t *testing.T) {
 	forwarded := make(chan [3]string, 1)
 	h.Forward = func(instance, agent, id string) { forwarded <- [3]string{instance, agent, id} }
 	h.SetPeers([]live.Part{{Instance: "b",
-		Calls:  []live.Call{{ID: "01B", State: "agent", Agent: "PJSIP/agent2", CustomerName: "Ken Ito"}},
+		Calls:  []live.Call{{ID: "01B", State: live.CallWithAgent, Agent: "PJSIP/agent2", CustomerName: "Ken Ito"}},
 		Agents: []live.Agent{{Agent: "PJSIP/agent2", State: flow.AgentOnCall, Interaction: "01B"}}}})
 	c, a := h.Pop("PJSIP/agent2")
 	if c == nil || c.ID != "01B" || c.CustomerName != "Ken Ito" || a.State != flow.AgentOnCall {
