@@ -1,8 +1,10 @@
 package agi_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -101,5 +103,40 @@ func TestSessionHonoursTheContext(t *testing.T) {
 	}
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, flow.ErrHangup) {
 		t.Errorf("command past its context's deadline: %v, want the deadline", err)
+	}
+}
+
+// TestAbandonedCommandEndsTheConnection: a command whose context ends while Asterisk has
+// not answered is abandoned; the commands after it are not sent (Asterisk's late reply
+// would answer them), and they say why.
+func TestAbandonedCommandEndsTheConnection(t *testing.T) {
+	cancels := make(chan context.CancelFunc, 1)
+	errs := make(chan error, 2)
+	addr := serveWith(t, agi.HandlerFunc(func(ctx context.Context, s *agi.Session) {
+		cmdCtx, cancel := context.WithCancel(ctx)
+		cancels <- cancel
+		errs <- s.Answer(cmdCtx)
+		errs <- s.SetVariable(ctx, "IDV_STATUS", "VERIFIED")
+	}), &lockedBuffer{})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
+	r := bufio.NewReader(conn)
+	if cmd, err := r.ReadString('\n'); err != nil || cmd != "ANSWER\n" {
+		t.Fatalf("first command %q, %v; want ANSWER", cmd, err)
+	}
+	(<-cancels)() // Asterisk never answers; the handler gives up on the command
+	if err := <-errs; !errors.Is(err, context.Canceled) {
+		t.Errorf("abandoned ANSWER: %v, want context.Canceled", err)
+	}
+	if err := <-errs; err == nil || !strings.Contains(err.Error(), "not sent") || !strings.Contains(err.Error(), "ANSWER abandoned") {
+		t.Errorf("command after the abandoned one: %v, want it not sent, naming the abandoned ANSWER", err)
+	}
+	rest, _ := io.ReadAll(r)
+	if strings.Contains(string(rest), "SET VARIABLE") {
+		t.Errorf("idv sent %q after abandoning a command", rest)
 	}
 }

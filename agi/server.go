@@ -94,8 +94,9 @@ func (s *Server) init() {
 	}
 }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown, and closes ln when it returns.
 func (s *Server) Serve(ln net.Listener) error {
+	defer ln.Close()
 	s.mu.Lock()
 	s.init()
 	if s.closed {
@@ -104,6 +105,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.lns[ln] = struct{}{}
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.lns, ln)
+		s.mu.Unlock()
+	}()
 	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()

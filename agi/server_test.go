@@ -133,4 +133,3 @@ func TestAllowList(t *testing.T) {
 		t.Errorf("sent %q; log:\n%s", got, logs)
 	}
 }
-

@@ -73,6 +73,10 @@ type Session struct {
 	OnPromptFailed func(prompt string)
 	// OnCommand, when set, is told each command's round trip.
 	OnCommand func(command string, took time.Duration)
+	// broken is why the connection can carry no more commands, nil while it can.
+	broken error
+	// failed says FAILURE was sent.
+	failed bool
 }
 
 // newSession reads the environment from conn and prepares the command channel.
@@ -129,6 +133,20 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 // ctx ends first the command is abandoned, and with it the connection, since Asterisk's
 // late reply would answer the next command.
 func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+	if s.broken != nil {
+		// The connection was lost or a command abandoned: nothing more gets through, and
+		// the first cause is the one worth reporting.
+		return zagi.Reply{}, connLost{fmt.Errorf("%s not sent: %w", name, s.broken)}
+	}
+	r, err := s.send(ctx, name, wait, cmd)
+	var lost connLost
+	if errors.As(err, &lost) {
+		s.broken = lost.err
+	}
+	return r, err
+}
+
+func (s *Session) send(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
 	now := time.Now()
 	deadline := now.Add(s.timeouts.Reply + wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -150,7 +168,13 @@ func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd f
 	}
 	if done := ctx.Done(); done != nil && done != s.ctx.Done() {
 		stop := context.AfterFunc(ctx, s.cut)
-		defer stop()
+		defer func() {
+			if !stop() && s.broken == nil {
+				// ctx ended while the command ran: the cut has landed or will land on
+				// the next command, so the connection is done.
+				s.broken = fmt.Errorf("%s abandoned: %w", name, context.Cause(ctx))
+			}
+		}()
 	}
 	r, err := cmd()
 	if s.OnCommand != nil {
@@ -343,8 +367,12 @@ func (s *Session) Goto(ctx context.Context, context, extension, priority string)
 }
 
 // Fail ends the script with FAILURE, which Asterisk reports as AGISTATUS=FAILURE so the
-// dialplan's fallback takes the call.
+// dialplan's fallback takes the call. It is sent once; later calls do nothing.
 func (s *Session) Fail() error {
+	if s.failed {
+		return nil
+	}
+	s.failed = true
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.timeouts.Write)); err != nil {
 		return err
 	}

@@ -173,7 +173,7 @@ func (a *App) startDemoCRM(cfg *config.Config) error {
 		return fmt.Errorf("demo crm: %w (set democrm.enabled = false to use your own CRM)", err)
 	}
 	a.crmAddr = ln.Addr()
-	a.crm = &http.Server{Handler: demo.New(demo.Seed).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.crm = demo.Server()
 	a.goRun(func() {
 		if err := a.crm.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error().Err(err).Msg("demo crm stopped")

@@ -28,7 +28,7 @@ type AgentConnect interface {
 
 // Calls is the FastAGI handler of the ID&V scripts (/idv, /identify, /verify): it picks
 // the call's service line, runs the flow on the session, and tells the observers and the
-// log what happens.
+// log what happens. Use must have given it rules before it serves a call.
 type Calls struct {
 	Log zerolog.Logger
 	// NewID makes interaction ids.
@@ -90,7 +90,14 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 	}
 	var in *flow.Interaction
 	defer func() {
-		// Also after a panic (in is nil then), which the server answers with FAILURE.
+		// Also after a panic (in is nil then), which the server answers with FAILURE. A
+		// panic of an observer here, after the call was routed, must not answer FAILURE
+		// for a routed call: it is logged.
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error().Interface("panic", p).Msg("an observer panicked at the end of the call")
+			}
+		}()
 		for _, o := range c.Observers {
 			o.CallEnded(id, in)
 		}

@@ -1,9 +1,6 @@
 package app
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm"
 )
@@ -21,7 +18,7 @@ var restart = map[string]bool{
 	"agi.playback_timeout": true, "agi.queue_timeout": true, "agi.write_timeout": true, "agi.shutdown_timeout": true,
 	"log.level": true, "log.format": true,
 	"privacy.ani_visible_digits": true, "privacy.record_identifier": false,
-	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": true,
+	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": false,
 	"democrm.enabled": true, "democrm.listen": true,
 	"crm.base_url": false, "crm.request_timeout": false, "crm.breaker_failures": false, "crm.breaker_open": false,
 	"crm.auth.bearer": false, "crm.auth.user": false, "crm.auth.password": false,
@@ -48,7 +45,8 @@ func init() {
 }
 
 // Reload makes new calls use next's lines, prompts, routes, back end and security
-// limits; calls in progress finish with what they started with. The keys that need a
+// limits; calls in progress finish with what they started with. Call it from the
+// goroutine that calls Shutdown (idv serve's signal loop). The keys that need a
 // restart keep their running values, and the log names each one that changed. It
 // returns the configuration now in force.
 func (a *App) Reload(next *config.Config) (*config.Config, error) {
@@ -59,16 +57,16 @@ func (a *App) Reload(next *config.Config) (*config.Config, error) {
 			config.Keep(next, a.cfg, key)
 		}
 	}
-	client := a.client
-	if slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "crm.") }) {
-		c, err := crm.New(next.CRM.Settings())
-		if err != nil {
-			return a.cfg, err
-		}
-		client = c
+	// The client is built anew even when no crm key changed: a certificate, key or CA
+	// rotated at the same path is read again.
+	client, err := crm.New(next.CRM.Settings())
+	if err != nil {
+		return a.cfg, err
 	}
 	a.calls.Use(a.rules(next, client))
+	old := a.client
 	a.client, a.cfg = client, next
+	old.HTTP.CloseIdleConnections() // calls in progress keep theirs until they end
 	a.log.Info().Str("config", next.File).Int("lines", len(next.Lines.ByName)).Str("crm", next.CRM.BaseURL).
 		Strs("changed", changed).Msg("configuration reloaded")
 	return next, nil

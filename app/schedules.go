@@ -20,7 +20,7 @@ func scheduler(cfg *config.Config, st *store.Store, instance string, log zerolog
 	}
 	s := &report.Scheduler{Source: st, Runs: st, Owner: instance,
 		Location: cfg.Report.Location(), Render: report.Options{Font: cfg.Report.Font}, Log: log,
-		Lease: 10 * time.Minute, MaxCatchUp: 31, Started: time.Now()}
+		MaxCatchUp: 31, Started: time.Now()}
 	smtp := cfg.Report.SMTP
 	for _, sc := range cfg.Report.Schedules {
 		when, err := config.CronParser.Parse(sc.Cron)

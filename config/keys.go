@@ -67,11 +67,18 @@ func field(v reflect.Value, name string) reflect.Value {
 	panic("config: no key " + name + " in " + v.Type().String())
 }
 
+// tomlName is a field's key; "" for an unexported field or one tagged "-". An exported
+// field without a tag would be decoded under a key of its own name and escape Keys: it
+// panics, so that the schema's tests catch it.
 func tomlName(sf reflect.StructField) string {
 	if !sf.IsExported() {
 		return ""
 	}
-	name, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
+	tag, ok := sf.Tag.Lookup("toml")
+	if !ok || sf.Anonymous {
+		panic("config: field " + sf.Name + " has no toml tag")
+	}
+	name, _, _ := strings.Cut(tag, ",")
 	if name == "-" {
 		return ""
 	}

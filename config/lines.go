@@ -204,9 +204,7 @@ func (c *Config) buildLine(name string, l line) (*flow.Line, error) {
 		SecretMinDigits: l.SecretMinDigits, SecretMaxDigits: l.SecretMaxDigits,
 		FirstDigitTimeout: l.FirstDigitTimeout, InterDigitTimeout: l.InterDigitTimeout,
 		Terminator: rune(l.Terminator[0]), CRMBudget: l.CRMBudget, RecordIdentifier: c.Privacy.RecordIdentifier,
-		Prompts: flow.Prompts{Welcome: p.Welcome, EnterID: p.EnterID, OptOutHint: p.OptOutHint, NoInput: p.NoInput,
-			NotFound: p.NotFound, EnterSecret: p.EnterSecret, SecretWrong: p.SecretWrong, Verified: p.Verified,
-			Transfer: p.Transfer, TooMany: p.TooMany, Unavailable: p.Unavailable, Locked: p.Locked},
+		Prompts: flow.Prompts(p),
 	}
 	if l.OptOutKey != "" {
 		out.OptOutKey = rune(l.OptOutKey[0])

@@ -73,7 +73,9 @@ type reply struct {
 }
 
 // WithBreaker puts a circuit breaker in front of the CRM: after failures failed requests
-// in a row (timeouts, refused connections, 5xx, 429, garbage), requests fail at once with
+// in a row (timeouts, refused connections, an answer too large, any HTTP status but 2xx,
+// 404 and verify's 423; not an unreadable 2xx answer, which is the CRM's data and not its
+// health), requests fail at once with
 // kind circuit_open for open, then one request probes the CRM again. A dead back end then
 // costs callers no waiting. It returns c.
 func (c *Client) WithBreaker(failures int, open time.Duration) *Client {
@@ -83,6 +85,12 @@ func (c *Client) WithBreaker(failures int, open time.Duration) *Client {
 	c.cb = gobreaker.NewCircuitBreaker[reply](gobreaker.Settings{
 		Name: "crm", MaxRequests: 1, Timeout: open,
 		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= uint32(failures) },
+		// A request cancelled on our side (the caller hung up, idv shut down) says
+		// nothing of the CRM's health.
+		IsSuccessful: func(err error) bool {
+			var ce *Error
+			return err == nil || errors.As(err, &ce) && ce.kind == "canceled"
+		},
 	})
 	return c
 }
@@ -111,26 +119,26 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // FindByPhone implements flow.Directory.
 func (c *Client) FindByPhone(ctx context.Context, e164 string) ([]flow.Customer, error) {
-	body, status, err := c.do(ctx, "by_phone", c.ByPhone, map[string]string{"phone": e164})
+	body, status, err := c.do(ctx, flow.OpByPhone, c.ByPhone, map[string]string{"phone": e164})
 	if err != nil {
 		return nil, err
 	}
 	if status == http.StatusNotFound {
 		return nil, nil
 	}
-	return c.customers(c.ByPhone, "by_phone", body)
+	return c.customers(c.ByPhone, flow.OpByPhone, body)
 }
 
 // FindByID implements flow.Directory.
 func (c *Client) FindByID(ctx context.Context, id string) (*flow.Customer, error) {
-	body, status, err := c.do(ctx, "by_id", c.ByID, map[string]string{"id": id})
+	body, status, err := c.do(ctx, flow.OpByID, c.ByID, map[string]string{"id": id})
 	if err != nil {
 		return nil, err
 	}
 	if status == http.StatusNotFound {
 		return nil, nil
 	}
-	list, err := c.customers(c.ByID, "by_id", body)
+	list, err := c.customers(c.ByID, flow.OpByID, body)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
@@ -139,7 +147,7 @@ func (c *Client) FindByID(ctx context.Context, id string) (*flow.Customer, error
 
 // Verify implements flow.Directory. 423 Locked means the CRM has locked the customer.
 func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flow.Verdict, error) {
-	body, status, err := c.do(ctx, "verify", c.Check, map[string]string{"id": id, "pin": secret.Reveal()})
+	body, status, err := c.do(ctx, flow.OpVerify, c.Check, map[string]string{"id": id, "pin": secret.Reveal()})
 	if err != nil {
 		return flow.Rejected, err
 	}
@@ -151,11 +159,11 @@ func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flo
 	}
 	doc, err := decode(body)
 	if err != nil {
-		return flow.Rejected, &Error{Op: "verify", kind: "bad_json", Err: err}
+		return flow.Rejected, &Error{Op: flow.OpVerify, kind: "bad_json", Err: err}
 	}
 	v, ok := lookupPath(doc, c.Check.VerifiedPath).(bool)
 	if !ok {
-		return flow.Rejected, &Error{Op: "verify", kind: "bad_json", Err: fmt.Errorf("no boolean at %q", c.Check.VerifiedPath)}
+		return flow.Rejected, &Error{Op: flow.OpVerify, kind: "bad_json", Err: fmt.Errorf("no boolean at %q", c.Check.VerifiedPath)}
 	}
 	if v {
 		return flow.Verified, nil
@@ -234,7 +242,7 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300,
-		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && op == "verify":
+		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && op == flow.OpVerify:
 		return data, resp.StatusCode, nil
 	}
 	return nil, resp.StatusCode, &Error{Op: op, kind: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
@@ -245,13 +253,13 @@ func transportKind(ctx context.Context, err error) string {
 	var oe *net.OpError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
+		return string(flow.ResultTimeout)
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.As(err, &oe) && oe.Op == "dial":
 		return "connect"
 	}
-	return "error"
+	return string(flow.ResultError)
 }
 
 // transportCause drops *url.Error's method and URL from the message.

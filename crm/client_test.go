@@ -194,3 +194,23 @@ func TestBreakerFailsFastOnADeadCRM(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelledRequestsDoNotTripTheBreaker: a request cancelled on idv's side (the caller
+// hung up) says nothing of the CRM's health; the next caller still reaches the CRM.
+func TestCancelledRequestsDoNotTripTheBreaker(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"id":"1","name":"A"}`))
+	}))
+	defer srv.Close()
+	c := (&crm.Client{HTTP: srv.Client()}).WithBreaker(1, time.Hour)
+	_, c.ByID, _ = crm.ReferenceEndpoints(srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var ce *crm.Error
+	if _, err := c.FindByID(ctx, "1"); !errors.As(err, &ce) || ce.Kind() != "canceled" {
+		t.Fatalf("cancelled request: %v, want kind canceled", err)
+	}
+	if cust, err := c.FindByID(context.Background(), "1"); err != nil || cust == nil {
+		t.Errorf("after a cancelled request: %v, %v; want the CRM reached", cust, err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/flow"
 )
 
 // Call is one call to place.
@@ -50,7 +51,7 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 	c := agitest.Caller{Script: o.Script, ANI: o.ANI, CallerName: o.Name, Presentation: o.Presentation, DNID: o.DNID,
 		Keys: o.Keys, Language: o.Language, Timeout: 30 * time.Minute}
 	if o.Customer != "" {
-		c.Vars = map[string]string{"IDV_CUSTOMER_ID": o.Customer}
+		c.Vars = map[string]string{flow.VarCustomerID: o.Customer}
 	}
 	if o.Interactive {
 		restore, keypad, err := openKeypad(out)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 
 	"golang.org/x/crypto/bcrypt"
@@ -98,4 +99,17 @@ func (a *Access) require(h http.HandlerFunc, roles ...string) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 	}
+}
+
+// MinPasswordLen is the shortest password HashPassword accepts.
+const MinPasswordLen = 8
+
+// HashPassword is the bcrypt hash of a user's password, for [[web.user]]
+// password_bcrypt; it refuses a password shorter than MinPasswordLen.
+func HashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLen {
+		return "", fmt.Errorf("use at least %d characters", MinPasswordLen)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(hash), err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/phone"
 )
 
@@ -22,7 +23,7 @@ Examples:
   idv call -ani +81312345678 -keys "1234#"
   idv call -i -ani anonymous
   idv call -scenario deploy/scenarios/wrong-pin.txt`)
-	addr := fs.String("addr", "127.0.0.1:4573", "idv's FastAGI address")
+	addr := fs.String("addr", config.Defaults().AGI.Listen, "idv's FastAGI address")
 	script := fs.String("script", "idv", "FastAGI script: idv, identify or verify")
 	line := fs.String("line", "", "service line (?line=)")
 	ani := fs.String("ani", "", `calling number as Asterisk gives it ("" or "anonymous" for a withheld number)`)

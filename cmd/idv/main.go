@@ -4,7 +4,13 @@
 //	idv call    [-addr host:port] [flags]  act as Asterisk and place one call, from a terminal
 //	idv democrm [-listen host:port]        run the reference CRM with its demo customers
 //	idv check   [-config config.toml]      validate a configuration and its prompt files
+//	idv report  -name NAME -from -to …     build a report (PDF, XLSX, CSV) from the records
+//	idv loadtest [flags]                   act as many Asterisk instances and measure idv
+//	idv hash-password < password           print the bcrypt hash for [[web.user]]
 //	idv version                            print the version
+//
+// Each file parses one subcommand's flags and calls a package: app runs the service,
+// phone places a call, loadtest drives a load, report builds a report.
 package main
 
 import (
@@ -15,7 +21,7 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/idv-project/idv/web"
 )
 
 // newFlagSet makes a subcommand's flags with a --help that says what it does.
@@ -37,15 +43,11 @@ to put in config.toml's [[web.user]] password_bcrypt.`)
 	if err != nil && line == "" {
 		return fmt.Errorf("hash-password: no password on standard input")
 	}
-	pass := strings.TrimRight(line, "\r\n")
-	if len(pass) < 8 {
-		return fmt.Errorf("hash-password: use at least 8 characters")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.DefaultCost)
+	hash, err := web.HashPassword(strings.TrimRight(line, "\r\n"))
 	if err != nil {
-		return err
+		return fmt.Errorf("hash-password: %w", err)
 	}
-	fmt.Fprintln(out, string(hash))
+	fmt.Fprintln(out, hash)
 	return nil
 }
 

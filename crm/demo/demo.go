@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Customer is one seeded customer. PIN is the demo secret.
@@ -129,4 +130,10 @@ func (c *CRM) verify(w http.ResponseWriter, r *http.Request) {
 		match := subtle.ConstantTimeCompare([]byte(pin), []byte(body.PIN)) == 1
 		writeJSON(w, http.StatusOK, map[string]bool{"verified": match})
 	}
+}
+
+// Server is the demo CRM with its seeded customers as an HTTP server, for idv democrm
+// and idv serve's democrm table.
+func Server() *http.Server {
+	return &http.Server{Handler: New(Seed).Handler(), ReadHeaderTimeout: 10 * time.Second}
 }
