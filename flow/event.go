@@ -1,6 +1,9 @@
 package flow
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Event is one step of an interaction. It never holds the digits of a secret.
 type Event struct {
@@ -124,7 +127,7 @@ func (r Result) IsAnswer() bool {
 // caller is.
 type Phase string
 
-// Phases of a call, in order. The first four are in idv's IVR.
+// Phases of a call, in order. The first four are in idv's IVR (IVRPhases).
 const (
 	PhaseWelcome  Phase = "welcome"  // answered, the welcome prompt
 	PhaseIdentify Phase = "identify" // by the calling number, then by a typed identifier
@@ -134,12 +137,13 @@ const (
 	PhaseAgent    Phase = "agent"    // with the agent who answered
 )
 
+// ivrPhases are the phases in idv's IVR, in the order a call goes through them.
+var ivrPhases = []Phase{PhaseWelcome, PhaseIdentify, PhaseVerify, PhaseRouting}
+
+// IVRPhases lists the phases of a call in idv's IVR, in order: the steps the live views
+// count callers by. A phase added to the IVR goes here, and the views follow.
+func IVRPhases() []Phase { return slices.Clone(ivrPhases) }
+
 // InIVR says whether a caller in this phase is still in idv's IVR, rather than in a
 // queue or with an agent.
-func (p Phase) InIVR() bool {
-	switch p {
-	case PhaseWelcome, PhaseIdentify, PhaseVerify, PhaseRouting:
-		return true
-	}
-	return false
-}
+func (p Phase) InIVR() bool { return slices.Contains(ivrPhases, p) }

@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -93,6 +94,25 @@ func TestPhaseInIVR(t *testing.T) {
 		if got := p.InIVR(); got != want {
 			t.Errorf("Phase(%q).InIVR() = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// The IVR's phases are listed once, in the order a call goes through them; the list is
+// the caller's to keep (changing it changes nothing in flow).
+func TestIVRPhasesInOrder(t *testing.T) {
+	want := []Phase{PhaseWelcome, PhaseIdentify, PhaseVerify, PhaseRouting}
+	got := IVRPhases()
+	if !slices.Equal(got, want) {
+		t.Fatalf("IVRPhases() = %v, want %v", got, want)
+	}
+	for _, p := range got {
+		if !p.InIVR() {
+			t.Errorf("%q is listed but not InIVR", p)
+		}
+	}
+	got[0] = PhaseQueue
+	if !PhaseWelcome.InIVR() || PhaseQueue.InIVR() || IVRPhases()[0] != PhaseWelcome {
+		t.Error("changing the returned list changed the IVR's phases")
 	}
 }
 

@@ -67,7 +67,10 @@ type Tiles struct {
 
 // Snapshot is the whole live state.
 type Snapshot struct {
-	At         time.Time          `json:"at"`
+	At time.Time `json:"at"`
+	// IVRSteps are the IVR's phases in order (flow.IVRPhases): the dashboard shows a
+	// tile for each, with its count in InIVR.
+	IVRSteps   []flow.Phase       `json:"ivr_steps"`
 	InIVR      map[flow.Phase]int `json:"in_ivr"`
 	InQueue    map[string]int     `json:"in_queue"`
 	Longest    map[string]int     `json:"longest_wait_s"`
@@ -345,8 +348,10 @@ func (h *Hub) Snapshot() Snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	s := Snapshot{At: now, InIVR: map[flow.Phase]int{flow.PhaseWelcome: 0, flow.PhaseIdentify: 0, flow.PhaseVerify: 0, flow.PhaseRouting: 0},
-		InQueue: map[string]int{}, Longest: map[string]int{}}
+	s := Snapshot{At: now, IVRSteps: flow.IVRPhases(), InIVR: map[flow.Phase]int{}, InQueue: map[string]int{}, Longest: map[string]int{}}
+	for _, p := range s.IVRSteps {
+		s.InIVR[p] = 0
+	}
 	for _, c := range h.calls {
 		s.tally(*c)
 	}

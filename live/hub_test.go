@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -471,5 +473,29 @@ func TestSnapshotStatesAreThePagesWords(t *testing.T) {
 		"PJSIP/agent1": "on a call", "PJSIP/agent2": "wrap-up", "PJSIP/agent3": "offline"}
 	if !maps.Equal(got, want) {
 		t.Errorf("states %v, want %v", got, want)
+	}
+}
+
+// The snapshot lists the IVR's steps in flow's order, each counted even when no caller is
+// in it, so that the dashboard draws a tile for every step flow has.
+func TestSnapshotListsTheIVRSteps(t *testing.T) {
+	h, _ := newHub(nil)
+	h.CallStarted("01A", "retail", "idv")
+	h.Step(&flow.Interaction{ID: "01A"}, flow.Event{Kind: flow.EventDigits, Phase: flow.PhaseVerify})
+	s := h.Snapshot()
+	if !slices.Equal(s.IVRSteps, flow.IVRPhases()) {
+		t.Errorf("IVR steps %v, want %v", s.IVRSteps, flow.IVRPhases())
+	}
+	want := map[flow.Phase]int{}
+	for _, p := range flow.IVRPhases() {
+		want[p] = 0
+	}
+	want[flow.PhaseVerify] = 1
+	if !maps.Equal(s.InIVR, want) {
+		t.Errorf("in IVR %v, want %v", s.InIVR, want)
+	}
+	b, _ := json.Marshal(s)
+	if !strings.Contains(string(b), `"ivr_steps":["welcome","identify","verify","routing"]`) {
+		t.Errorf("the pages get %s", b)
 	}
 }

@@ -70,7 +70,7 @@ function tiles(title, x) {
 
 function dashboard() {
   listen("/api/live", (s) => {
-    const ivr = ["welcome", "identify", "verify", "routing"];
+    const ivr = s.ivr_steps || []; // the IVR's phases in order, as flow lists them
     const inIVR = ivr.reduce((a, k) => a + (s.in_ivr[k] || 0), 0);
     const queues = Object.keys(s.in_queue).sort();
     $("#main").innerHTML = `<h1>${t("dashboard")}</h1>
