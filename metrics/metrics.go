@@ -3,7 +3,6 @@
 package metrics
 
 import (
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,10 +75,20 @@ func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 	case flow.EventPrompt, flow.EventDigits, flow.EventRoute, flow.EventHangup, flow.EventError, flow.EventANI, flow.EventLanguage, flow.EventGuard:
 		result := string(ev.Result)
 		if ev.Kind == flow.EventRoute {
-			result, _, _ = strings.Cut(ev.Name, ":")
+			result = routeKind(ev.Name)
 		}
 		m.steps.WithLabelValues(string(ev.Kind), result).Inc()
 	}
+}
+
+// routeKind is the label a route counts by: what it does (queue, goto, continue), not
+// where it goes, which would make a series per queue and option string.
+func routeKind(route string) string {
+	r, err := flow.ParseRoute(route)
+	if err != nil {
+		return "unknown"
+	}
+	return r.Kind.String()
 }
 
 // AGICommand observes one AGI command's round trip.

@@ -68,7 +68,8 @@ func TestCRMErrorsAreTheFailures(t *testing.T) {
 	}
 }
 
-// Other steps count by kind and result; a route counts by what it does.
+// Other steps count by kind and result; a route counts by what it does (a route flow
+// cannot read counts as unknown).
 func TestStepsByKindAndResult(t *testing.T) {
 	m := metrics.New()
 	in := &flow.Interaction{ID: "01A", Line: "retail"}
@@ -79,12 +80,16 @@ func TestStepsByKindAndResult(t *testing.T) {
 		{Kind: flow.EventGuard, Name: "verify", Result: flow.ResultLockout},
 		{Kind: flow.EventOutcome, Name: "IDENTIFIED", Result: "LOCKED"},
 		{Kind: flow.EventRoute, Name: "queue:security,,,,300"},
+		{Kind: flow.EventRoute, Name: "goto:idv-fallback,s,1"},
+		{Kind: flow.EventRoute, Name: "continue"},
+		{Kind: flow.EventRoute, Name: "voicemail:100"},
 		{Kind: flow.EventQueue, Result: "TIMEOUT"},
 	} {
 		m.Step(in, ev)
 	}
 	want := map[string]float64{"result=played,step=prompt": 1, "result=terminator,step=digits": 1,
-		"result=lockout,step=guard": 1, "result=queue,step=route": 1}
+		"result=lockout,step=guard": 1, "result=queue,step=route": 1, "result=goto,step=route": 1, "result=continue,step=route": 1,
+		"result=unknown,step=route": 1}
 	if got := counters(t, m, "idv_steps_total"); !maps.Equal(got, want) {
 		t.Errorf("steps %v, want %v", got, want)
 	}
