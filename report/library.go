@@ -216,6 +216,23 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 	return tables, nil
 }
 
+// queueResult is how a queued call ended: the result the ARI observer reported, as the
+// interaction view shows it. When ARI never reported the end, a call it saw an agent
+// answer is answered; otherwise QUEUESTATUS tells: a status other than CONTINUE is the
+// call leaving the queue unanswered (TIMEOUT, FULL, …), and none (the caller hung up in
+// the queue, or idv never saw Queue() return) is "" — offered, ending unknown.
+func queueResult(r store.ReportGroup) flow.QueueResult {
+	switch {
+	case r.QueueResult != "":
+		return r.QueueResult
+	case r.Agent != "":
+		return flow.QueueAnswered
+	case r.QueueStatus != "" && r.QueueStatus != "CONTINUE":
+		return flow.QueueLeft(r.QueueStatus)
+	}
+	return ""
+}
+
 func queues(_ context.Context, d *data) ([]Table, error) {
 	q, a := counter{}, counter{}
 	known := false
@@ -225,13 +242,14 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 			continue
 		}
 		q.add(name, "offered", r.N)
-		switch {
-		case r.Agent != "":
+		switch res := queueResult(r); res {
+		case "": // offered only: how it ended is not known
+		case flow.QueueAnswered, flow.QueueTransferred: // an agent answered it, then maybe transferred it
 			q.add(name, "answered", r.N)
-		case r.QueueStatus == "" && r.Reason == flow.ReasonHangup, r.QueueStatus == "ABANDON":
+		case flow.QueueAbandoned:
 			q.add(name, "abandoned", r.N)
-		case r.QueueStatus != "" && r.QueueStatus != "CONTINUE":
-			q.add(name, "left:"+r.QueueStatus, r.N)
+		default:
+			q.add(name, "left:"+string(res), r.N)
 		}
 		if r.WaitN > 0 {
 			known = true

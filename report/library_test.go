@@ -102,3 +102,43 @@ func TestDetailSaysWhenRowsAreCut(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuesCountTheResultARIReported: a queued call counts by the result the ARI
+// observer reported; only when it never reported does QUEUESTATUS say the call left the
+// queue, and a call with neither counts as offered alone.
+func TestQueuesCountTheResultARIReported(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo)
+	for _, tc := range []struct {
+		name  string
+		group store.ReportGroup
+		want  []any // offered, answered, abandoned, timed out / left
+	}{
+		{"answered", store.ReportGroup{QueueResult: flow.QueueAnswered, Agent: "PJSIP/agent1"}, []any{int64(2), int64(2), int64(0), int64(0)}},
+		{"transferred by the agent who answered", store.ReportGroup{QueueResult: flow.QueueTransferred, Agent: "PJSIP/agent1"},
+			[]any{int64(2), int64(2), int64(0), int64(0)}},
+		{"hung up in the queue", store.ReportGroup{QueueResult: flow.QueueAbandoned, Reason: flow.ReasonOK}, []any{int64(2), int64(0), int64(2), int64(0)}},
+		{"timed out", store.ReportGroup{QueueResult: flow.QueueLeft("TIMEOUT"), QueueStatus: "TIMEOUT"}, []any{int64(2), int64(0), int64(0), int64(2)}},
+		{"no ARI: left with a status", store.ReportGroup{QueueStatus: "FULL"}, []any{int64(2), int64(0), int64(0), int64(2)}},
+		{"no ARI: an agent answered, the end not reported yet", store.ReportGroup{Agent: "PJSIP/agent1"}, []any{int64(2), int64(2), int64(0), int64(0)}},
+		{"no ARI: CONTINUE is not leaving", store.ReportGroup{QueueStatus: "CONTINUE"}, []any{int64(2), int64(0), int64(0), int64(0)}},
+		{"no ARI: no status is offered only", store.ReportGroup{Reason: flow.ReasonHangup}, []any{int64(2), int64(0), int64(0), int64(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.group
+			g.Start, g.Line, g.Status, g.Route, g.N = at, "retail", flow.StatusVerified, "queue:support,t,,,300", 2
+			if g.Reason == "" {
+				g.Reason = flow.ReasonOK
+			}
+			def, _ := report.Find("queues")
+			r, err := def.Run(context.Background(), &fakeSource{groups: []store.ReportGroup{g}},
+				report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := r.Tables[0].Rows
+			if len(rows) != 1 || rows[0][0] != "support" || !slices.Equal(rows[0][1:5], tc.want) {
+				t.Errorf("per queue %v, want support %v", rows, tc.want)
+			}
+		})
+	}
+}

@@ -77,6 +77,14 @@ var migrations = []string{
 		part       TEXT NOT NULL,    -- JSON of live.Part
 		updated_at {INT} NOT NULL    -- unix ms
 	)`,
+	// How the call ended in the queue (flow.QueueResult) as the ARI observer reported it,
+	// for the reports to group by; '' when it never reported.
+	`ALTER TABLE interactions ADD COLUMN queue_result TEXT NOT NULL DEFAULT ''`,
+	// Calls recorded before: the result of their last agent step, which is what the
+	// interaction view shows (flow.Interaction.QueueResult).
+	`UPDATE interactions SET queue_result = (SELECT e.result FROM events e
+		WHERE e.interaction_id = interactions.id AND e.kind = 'agent' ORDER BY e.seq DESC LIMIT 1)
+		WHERE id IN (SELECT interaction_id FROM events WHERE kind = 'agent')`,
 }
 
 func (s *Store) dialectSQL(q string) string {

@@ -11,8 +11,9 @@ import (
 // from the flow's own (which count from 0), so that neither writer shifts the other.
 const observerSeq = 10000
 
-// QueueOutcome implements the ARI observer's Sink: it records the agent, wait and talk time on the
-// interaction and the queue steps (o.Events) as its events.
+// QueueOutcome implements the ARI observer's Sink: it records the agent, wait and talk time and
+// the queue result on the interaction, and the queue steps (o.Events) as its events. The result
+// is the last step's, as flow.Interaction.QueueResult reads it back from the events.
 func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -28,8 +29,8 @@ func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome
 	if !o.Answered.IsZero() {
 		talk = o.Talk().Milliseconds()
 	}
-	if _, err := tx.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ?, wait_ms = ?, talk_ms = ? WHERE id = ?`),
-		o.Agent, o.Wait().Milliseconds(), talk, id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ?, wait_ms = ?, talk_ms = ?, queue_result = ? WHERE id = ?`),
+		o.Agent, o.Wait().Milliseconds(), talk, o.Result, id); err != nil {
 		return fmt.Errorf("store queue outcome %s: %w", id, err)
 	}
 	var next int

@@ -45,6 +45,46 @@ func queued(t *testing.T, s *store.Store, t0 time.Time) map[string]flow.QueueRes
 	return want
 }
 
+// TestQueueOutcomeReachesReports: the result ARI reports for a queued call is what the
+// report groups and detail rows carry, and what the interaction view derives from the
+// stored steps.
+func TestQueueOutcomeReachesReports(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, driver)
+			t0 := time.Date(2026, 11, 2, 9, 7, 0, 0, time.UTC)
+			want := queued(t, s, t0)
+			q := store.Query{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}
+			groups, err := s.ReportGroups(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, g := range groups {
+				got = append(got, fmt.Sprintf("%s %s %d", g.QueueResult, g.QueueStatus, g.N))
+			}
+			slices.Sort(got)
+			if fmt.Sprint(got) != "[abandoned  1 answered  1 timeout TIMEOUT 1]" {
+				t.Errorf("groups by queue result and status: %q", got)
+			}
+			rows, _, err := s.DetailRows(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				in, err := s.Interaction(ctx, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.QueueResult != want[r.ID] || in.QueueResult() != r.QueueResult {
+					t.Errorf("%s: detail row %q, interaction %q, want %q", r.ID, r.QueueResult, in.QueueResult(), want[r.ID])
+				}
+			}
+		})
+	}
+}
+
 // TestQueueOutcomeSteps: the queue steps are stored as QueueOutcome.Events gives them —
 // entered, answered with the wait as latency, the end with the hang-up cause — after the
 // flow's own events.
@@ -70,6 +110,39 @@ func TestQueueOutcomeSteps(t *testing.T) {
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("%s: steps\n%q\nwant\n%q", id, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMigrationFillsQueueResult: calls recorded before the queue_result column get the
+// result of their last agent step; calls that never reached a queue keep none.
+func TestMigrationFillsQueueResult(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, driver)
+			t0 := time.Date(2026, 11, 2, 9, 7, 0, 0, time.UTC)
+			want := queued(t, s, t0)
+			if err := s.Record(ctx, &flow.Interaction{ID: "01SELF", Line: "retail", Script: "idv", Started: t0,
+				Route: "goto:selfservice,s,1", Events: []flow.Event{{At: t0, Kind: flow.EventStart, Name: "idv"}}}); err != nil {
+				t.Fatal(err)
+			}
+			want["01SELF"] = ""
+			if _, err := s.TestDB().ExecContext(ctx, `UPDATE interactions SET queue_result = ''`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.TestRerunMigration(ctx, "UPDATE interactions SET queue_result"); err != nil {
+				t.Fatal(err)
+			}
+			rows, _, err := s.DetailRows(ctx, store.Query{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)})
+			if err != nil || len(rows) != len(want) {
+				t.Fatalf("%d rows, %v", len(rows), err)
+			}
+			for _, r := range rows {
+				if r.QueueResult != want[r.ID] {
+					t.Errorf("%s: queue result %q, want %q", r.ID, r.QueueResult, want[r.ID])
 				}
 			}
 		})

@@ -27,7 +27,8 @@ type ReportGroup struct {
 	Reason           flow.Reason
 	Method           flow.Method
 	Route            string
-	QueueStatus      string
+	QueueStatus      string           // QUEUESTATUS as Queue() returned it
+	QueueResult      flow.QueueResult // as the ARI observer reported it; "" when it did not
 	Agent            string
 	Language         string
 	WrapUp           string
@@ -58,7 +59,8 @@ type DetailRow struct {
 	Method                            flow.Method
 	CustomerID, CustomerName          string
 	Route, QueueStatus, Agent, WrapUp string
-	Started, Ended                    time.Time // Ended is zero while the call is in the flow
+	QueueResult                       flow.QueueResult // as the ARI observer reported it; "" when it did not
+	Started, Ended                    time.Time        // Ended is zero while the call is in the flow
 	IdentifyAttempts, VerifyAttempts  int
 	Events                            []flow.Event
 }
@@ -68,11 +70,11 @@ type DetailRow struct {
 func (s *Store) ReportGroups(ctx context.Context, q Query) ([]ReportGroup, error) {
 	where, args := q.where()
 	rs, err := s.db.QueryContext(ctx, s.bind(`SELECT i.started_at / `+strconv.FormatInt(bucketMS, 10)+` AS b, i.line, i.status, i.reason,
-		i.method, i.route, i.queue_status, i.agent, i.language, i.wrapup, i.identify_attempts, i.verify_attempts,
-		COUNT(*), COALESCE(SUM(i.wait_ms), 0), COUNT(i.wait_ms), COALESCE(SUM(i.talk_ms), 0), COUNT(i.talk_ms)
+		i.method, i.route, i.queue_status, i.queue_result, i.agent, i.language, i.wrapup, i.identify_attempts,
+		i.verify_attempts, COUNT(*), COALESCE(SUM(i.wait_ms), 0), COUNT(i.wait_ms), COALESCE(SUM(i.talk_ms), 0), COUNT(i.talk_ms)
 		FROM interactions i WHERE `+where+`
-		GROUP BY b, i.line, i.status, i.reason, i.method, i.route, i.queue_status, i.agent, i.language, i.wrapup,
-			i.identify_attempts, i.verify_attempts`), args...)
+		GROUP BY b, i.line, i.status, i.reason, i.method, i.route, i.queue_status, i.queue_result, i.agent, i.language,
+			i.wrapup, i.identify_attempts, i.verify_attempts`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store report groups: %w", err)
 	}
@@ -81,7 +83,7 @@ func (s *Store) ReportGroups(ctx context.Context, q Query) ([]ReportGroup, error
 	for rs.Next() {
 		var g ReportGroup
 		var bucket int64
-		if err := rs.Scan(&bucket, &g.Line, &g.Status, &g.Reason, &g.Method, &g.Route, &g.QueueStatus, &g.Agent,
+		if err := rs.Scan(&bucket, &g.Line, &g.Status, &g.Reason, &g.Method, &g.Route, &g.QueueStatus, &g.QueueResult, &g.Agent,
 			&g.Language, &g.WrapUp, &g.IdentifyAttempts, &g.VerifyAttempts, &g.N, &g.WaitSum, &g.WaitN, &g.TalkSum, &g.TalkN); err != nil {
 			return nil, fmt.Errorf("store report groups: %w", err)
 		}
@@ -154,8 +156,8 @@ func (s *Store) DetailRows(ctx context.Context, q Query) ([]DetailRow, int64, er
 		limited += ` LIMIT ` + strconv.Itoa(q.Limit)
 	}
 	rs, err := s.db.QueryContext(ctx, s.bind(`SELECT i.id, i.line, i.started_at, i.ended_at, i.ani, i.status, i.reason,
-		i.method, i.customer_id, i.customer_name, i.identify_attempts, i.verify_attempts, i.route, i.queue_status, i.agent, i.wrapup
-		FROM interactions i WHERE i.id IN (`+limited+`) ORDER BY i.started_at, i.id`), args...)
+		i.method, i.customer_id, i.customer_name, i.identify_attempts, i.verify_attempts, i.route, i.queue_status, i.queue_result, i.agent,
+		i.wrapup FROM interactions i WHERE i.id IN (`+limited+`) ORDER BY i.started_at, i.id`), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store detail rows: %w", err)
 	}
@@ -167,7 +169,7 @@ func (s *Store) DetailRows(ctx context.Context, q Query) ([]DetailRow, int64, er
 		var started int64
 		var ended sql.NullInt64
 		if err := rs.Scan(&r.ID, &r.Line, &started, &ended, &r.ANI, &r.Status, &r.Reason, &r.Method, &r.CustomerID,
-			&r.CustomerName, &r.IdentifyAttempts, &r.VerifyAttempts, &r.Route, &r.QueueStatus, &r.Agent, &r.WrapUp); err != nil {
+			&r.CustomerName, &r.IdentifyAttempts, &r.VerifyAttempts, &r.Route, &r.QueueStatus, &r.QueueResult, &r.Agent, &r.WrapUp); err != nil {
 			return nil, 0, fmt.Errorf("store detail rows: %w", err)
 		}
 		r.Started = time.UnixMilli(started)
