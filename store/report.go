@@ -101,13 +101,17 @@ func (q Query) onlyPeriodAndLines() bool {
 	return len(q.Queues)+len(q.Agents)+len(q.Statuses)+len(q.Languages)+len(q.WrapUps) == 0
 }
 
+// countedKinds are the kinds of event EventCounts counts.
+var countedKinds = []any{flow.EventCRM, flow.EventANI}
+
 // EventCounts counts the CRM and ANI events of the interactions q selects.
 func (s *Store) EventCounts(ctx context.Context, q Query) ([]EventCount, error) {
+	kindIn := ` AND e.kind IN (?` + strings.Repeat(", ?", len(countedKinds)-1) + `)`
 	// Events carry their interaction's line and start: filtered by period and line
 	// alone, they are counted without a join (a million interactions in seconds).
 	query := `SELECT e.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*) FROM events e
-		WHERE e.started_at >= ? AND e.started_at < ? AND e.kind IN ('crm', 'ani')`
-	args := []any{q.From.UnixMilli(), q.To.UnixMilli()}
+		WHERE e.started_at >= ? AND e.started_at < ?` + kindIn
+	args := append([]any{q.From.UnixMilli(), q.To.UnixMilli()}, countedKinds...)
 	if len(q.Lines) > 0 {
 		query += ` AND e.line IN (?` + strings.Repeat(", ?", len(q.Lines)-1) + `)`
 		for _, l := range q.Lines {
@@ -119,9 +123,10 @@ func (s *Store) EventCounts(ctx context.Context, q Query) ([]EventCount, error) 
 	} else {
 		var where string
 		where, args = q.where()
+		args = append(args, countedKinds...)
 		query = `SELECT i.line, e.kind, e.name, e.result, e.latency_us / 1000 AS ms, COUNT(*)
 			FROM events e JOIN interactions i ON i.id = e.interaction_id
-			WHERE ` + where + ` AND e.kind IN ('crm', 'ani')
+			WHERE ` + where + kindIn + `
 			GROUP BY i.line, e.kind, e.name, e.result, ms`
 	}
 	rs, err := s.db.QueryContext(ctx, s.bind(query), args...)
