@@ -33,53 +33,43 @@ func (s *Store) needPostgres(what string) error {
 // the instance's name as payload, in one transaction: a listener is told only once the
 // part it will read is committed.
 func (s *Store) PublishLivePart(ctx context.Context, channel, instance string, part []byte) error {
-	if err := s.needPostgres("live part " + instance); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store live part %s: %w", instance, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO live_parts (instance, part, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (instance) DO UPDATE SET part = excluded.part, updated_at = excluded.updated_at`,
-		instance, string(part), time.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("store live part %s: %w", instance, err)
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, instance); err != nil {
-		return fmt.Errorf("store live part %s: notify %s: %w", instance, channel, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store live part %s: %w", instance, err)
-	}
-	return nil
+	return s.changeLivePart(ctx, "live part", channel, instance, `INSERT INTO live_parts (instance, part, updated_at)
+		VALUES ($1, $2, $3) ON CONFLICT (instance) DO UPDATE SET part = excluded.part, updated_at = excluded.updated_at`,
+		instance, string(part), time.Now().UnixMilli())
 }
 
 // WithdrawLivePart deletes the instance's part, then sends NOTIFY on channel with the
 // instance's name as payload, in one transaction.
 func (s *Store) WithdrawLivePart(ctx context.Context, channel, instance string) error {
-	if err := s.needPostgres("withdraw live part " + instance); err != nil {
+	return s.changeLivePart(ctx, "withdraw live part", channel, instance, `DELETE FROM live_parts WHERE instance = $1`, instance)
+}
+
+// changeLivePart runs change (a write to the instance's row of live_parts, with args),
+// then NOTIFY on channel with the instance's name as payload, in one transaction. what
+// names the operation in errors.
+func (s *Store) changeLivePart(ctx context.Context, what, channel, instance, change string, args ...any) error {
+	if err := s.needPostgres(what + " " + instance); err != nil {
 		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store withdraw live part %s: %w", instance, err)
+		return fmt.Errorf("store %s %s: %w", what, instance, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM live_parts WHERE instance = $1`, instance); err != nil {
-		return fmt.Errorf("store withdraw live part %s: %w", instance, err)
+	if _, err := tx.ExecContext(ctx, change, args...); err != nil {
+		return fmt.Errorf("store %s %s: %w", what, instance, err)
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, instance); err != nil {
-		return fmt.Errorf("store withdraw live part %s: notify %s: %w", instance, channel, err)
+		return fmt.Errorf("store %s %s: notify %s: %w", what, instance, channel, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store withdraw live part %s: %w", instance, err)
+		return fmt.Errorf("store %s %s: %w", what, instance, err)
 	}
 	return nil
 }
 
-// LiveParts reads the parts of every instance but except written after since, by
-// instance name.
+// LiveParts reads the parts written after since by every instance other than except (the
+// caller's own), in order of instance name.
 func (s *Store) LiveParts(ctx context.Context, except string, since time.Time) ([]LivePart, error) {
 	if err := s.needPostgres("live parts"); err != nil {
 		return nil, err
