@@ -1,7 +1,6 @@
 package agi_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idv-project/idv/internal/testlog"
 
 	"github.com/rs/zerolog"
 
@@ -18,7 +19,7 @@ import (
 )
 
 // serveWith starts a server with h and returns its address.
-func serveWith(t *testing.T, h agi.Handler, logs *lockedBuffer) string {
+func serveWith(t *testing.T, h agi.Handler, logs *testlog.Buffer) string {
 	t.Helper()
 	srv := &agi.Server{Handler: h, Log: zerolog.New(logs)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -34,7 +35,7 @@ func serveWith(t *testing.T, h agi.Handler, logs *lockedBuffer) string {
 // answered FAILURE (AGISTATUS=FAILURE, the dialplan falls back) and logged with the
 // scripts there are.
 func TestMuxRoutesByScript(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	mux := &agi.Mux{Log: zerolog.New(logs)}
 	reached := make(chan string, 2)
 	for _, script := range []string{"idv", "agent"} {
@@ -66,7 +67,7 @@ func TestMuxRoutesByScript(t *testing.T) {
 // TestPanickingHandlerFallsBack: a bug in a handler still hands the caller to the
 // dialplan's fallback, and the log says where it panicked.
 func TestPanickingHandlerFallsBack(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	addr := serveWith(t, agi.HandlerFunc(func(context.Context, *agi.Session) { panic("nil map in a handler") }), logs)
 	res, err := agitest.Caller{}.Call(context.Background(), addr)
 	if err != nil {
@@ -94,7 +95,7 @@ func TestSessionHonoursTheContext(t *testing.T) {
 		defer cancel()
 		_, err = s.WaitDigit(short, time.Minute)
 		done <- err
-	}), &lockedBuffer{})
+	}), &testlog.Buffer{})
 	if _, err := (agitest.Caller{}).Call(context.Background(), addr); err != nil {
 		t.Fatal(err)
 	}
@@ -117,17 +118,8 @@ func TestAbandonedCommandEndsTheConnection(t *testing.T) {
 		cancels <- cancel
 		errs <- s.Answer(cmdCtx)
 		errs <- s.SetVariable(ctx, "IDV_STATUS", "VERIFIED")
-	}), &lockedBuffer{})
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
-	r := bufio.NewReader(conn)
-	if cmd, err := r.ReadString('\n'); err != nil || cmd != "ANSWER\n" {
-		t.Fatalf("first command %q, %v; want ANSWER", cmd, err)
-	}
+	}), &testlog.Buffer{})
+	r := silentAsterisk(t, addr)
 	(<-cancels)() // Asterisk never answers; the handler gives up on the command
 	if err := <-errs; !errors.Is(err, context.Canceled) {
 		t.Errorf("abandoned ANSWER: %v, want context.Canceled", err)

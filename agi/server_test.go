@@ -2,37 +2,20 @@ package agi_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/idv-project/idv/internal/testlog"
 
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // answering is a handler that answers the call and waits for a key, as a flow begins.
 var answering = agi.HandlerFunc(func(ctx context.Context, s *agi.Session) {
@@ -41,9 +24,9 @@ var answering = agi.HandlerFunc(func(ctx context.Context, s *agi.Session) {
 	}
 })
 
-func startServer(t *testing.T) (string, *lockedBuffer, *agi.Server) {
+func startServer(t *testing.T) (string, *testlog.Buffer, *agi.Server) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	srv := &agi.Server{Handler: answering, Log: zerolog.New(logs)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -80,16 +63,7 @@ func TestMalformedEnvironment(t *testing.T) {
 // deadline; the connection is closed and Shutdown says so.
 func TestShutdownCutsCalls(t *testing.T) {
 	addr, _, srv := startServer(t)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
-	r := bufio.NewReader(conn)
-	if cmd, err := r.ReadString('\n'); err != nil || cmd != "ANSWER\n" {
-		t.Fatalf("first command %q, %v; want ANSWER", cmd, err)
-	}
+	r := silentAsterisk(t, addr)
 	// The call is in progress and Asterisk never replies.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // no grace: cut at once
@@ -114,7 +88,7 @@ func TestShutdownCutsCalls(t *testing.T) {
 
 // TestAllowList: a peer outside agi.allow is closed at once and logged.
 func TestAllowList(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	srv := &agi.Server{Handler: answering, Log: zerolog.New(logs), Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,4 +106,21 @@ func TestAllowList(t *testing.T) {
 	if len(got) != 0 || !strings.Contains(logs.String(), "peer not in agi.allow") {
 		t.Errorf("sent %q; log:\n%s", got, logs)
 	}
+}
+
+// silentAsterisk starts a call as Asterisk would, reads idv's first command (ANSWER) and
+// then never replies; idv's further lines can be read from the returned reader.
+func silentAsterisk(t *testing.T, addr string) *bufio.Reader {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
+	r := bufio.NewReader(conn)
+	if cmd, err := r.ReadString('\n'); err != nil || cmd != "ANSWER\n" {
+		t.Fatalf("first command %q, %v; want ANSWER", cmd, err)
+	}
+	return r
 }

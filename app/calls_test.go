@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idv-project/idv/internal/testlog"
+
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi"
@@ -17,23 +18,6 @@ import (
 	"github.com/idv-project/idv/app"
 	"github.com/idv-project/idv/flow"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // oneLine is a configuration of one line, the default.
 var oneLine = flow.Lines{ByName: map[string]*flow.Line{flow.DefaultLine: {Name: flow.DefaultLine}}}
@@ -53,7 +37,7 @@ func (c *captured) Record(_ context.Context, in *flow.Interaction) error {
 // TestSilentAsteriskDoesNotHoldTheCall: an Asterisk that stops answering mid-call costs a
 // goroutine only until the reply timeout; the record says what happened.
 func TestSilentAsteriskDoesNotHoldTheCall(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	rec := &captured{}
 	calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return "01SILENT" }}
 	calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: rec}, Lines: oneLine})
@@ -97,7 +81,7 @@ func (f agentsFunc) AgentConnected(ctx context.Context, interaction, agent strin
 // The queue member gosub's /agent script: its log line names the caller's interaction, and
 // only that one (the agent's channel has no interaction of its own).
 func TestAgentConnectLogsTheCallersInteraction(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	connected := make(chan string, 1)
 	calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return "01NEWID" }}
 	calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: &captured{}}, Lines: oneLine})

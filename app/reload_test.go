@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/idv-project/idv/internal/testlog"
 
 	"github.com/rs/zerolog"
 
@@ -31,23 +32,6 @@ func TestEveryKeyIsClassified(t *testing.T) {
 			t.Errorf("restart classifies %s, which config.toml does not have", k)
 		}
 	}
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestReloadAppliesWhatItSays: privacy.record_identifier reaches the next call at once,
@@ -81,7 +65,7 @@ ani_lookup = false
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := Start(context.Background(), cfg, zerolog.New(logs))
 	if err != nil {
 		t.Fatal(err)

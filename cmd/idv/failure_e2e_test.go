@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/idv-project/idv/app"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +11,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/idv-project/idv/app"
+	"github.com/idv-project/idv/internal/testlog"
 
 	"go.uber.org/goleak"
 
@@ -461,7 +463,7 @@ func TestReadOnlyAndFullStore(t *testing.T) {
 			if tc.pragma == "_pragma=max_page_count(1)" {
 				cfg.Store.Path = first.db + "?_pragma=max_page_count(" + pageCount(t, first.db) + ")"
 			}
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 			svc, err := app.Start(context.Background(), cfg, app.NewLogger(cfg.Log, logs))
 			if err != nil {
 				t.Fatal(err)

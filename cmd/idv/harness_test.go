@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"github.com/idv-project/idv/app"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/idv-project/idv/app"
+	"github.com/idv-project/idv/internal/testlog"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/config"
@@ -19,31 +19,13 @@ import (
 	"github.com/idv-project/idv/store/storetest"
 )
 
-// syncBuffer collects log lines from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a running idv service — real FastAGI over TCP, real HTTP CRM, real SQLite —
 // as cmd/idv wires it from a config file.
 type harness struct {
 	t    testing.TB
 	svc  *app.App
 	addr string
-	logs *syncBuffer
+	logs *testlog.Buffer
 	db   string
 }
 
@@ -131,7 +113,7 @@ func newHarness(t testing.TB, crmURL string, extra ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	svc, err := app.Start(context.Background(), cfg, app.NewLogger(cfg.Log, logs))
 	if err != nil {
 		t.Fatal(err)
