@@ -17,6 +17,10 @@ type Query struct {
 	Limit int
 }
 
+// likeLiteral escapes LIKE's wildcards, and '!', the escape character the queries name
+// (SQLite has no default one), so that a queue name such as a_b matches itself alone.
+var likeLiteral = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
 // where is the query as SQL over interactions aliased i, with ? placeholders.
 func (q Query) where() (string, []any) {
 	where := []string{"i.started_at >= ?", "i.started_at < ?"}
@@ -37,8 +41,9 @@ func (q Query) where() (string, []any) {
 	if len(q.Queues) > 0 {
 		var or []string
 		for _, qn := range q.Queues {
-			or = append(or, "i.route = ? OR i.route LIKE ?")
-			args = append(args, "queue:"+qn, "queue:"+qn+",%")
+			// The queue alone, or with options after a comma.
+			or = append(or, "i.route = ? OR i.route LIKE ? ESCAPE '!'")
+			args = append(args, "queue:"+qn, "queue:"+likeLiteral.Replace(qn)+",%")
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
