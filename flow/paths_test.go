@@ -1110,9 +1110,7 @@ func (r *pathRun) assert(t *testing.T, row pathRow) {
 	for n, v := range r.call.set {
 		seen = append(seen, n+"="+v)
 	}
-	for _, v := range r.call.log {
-		seen = append(seen, v)
-	}
+	seen = append(seen, r.call.log...)
 	for _, ev := range append(slices.Clone(in.Events), r.observed...) {
 		seen = append(seen, fmt.Sprintf("%+v", ev))
 	}
