@@ -14,28 +14,60 @@ import (
 // outcome buckets an interaction for the outcomes report, as the live tiles do.
 func outcome(r store.ReportGroup) string { return string(flow.OutcomeOf(r.Status, r.Reason)) }
 
-var outcomeCols = flow.Outcomes()
+// outcomeHeaders are the outcome tables' column headers, one per flow.Outcomes().
+var outcomeHeaders = map[flow.Outcome]string{
+	flow.OutcomeVerified:     "Verified",
+	flow.OutcomeIdentified:   "Identified only",
+	flow.OutcomeUnidentified: "Unidentified",
+	flow.OutcomeOptedOut:     "Opted out",
+	flow.OutcomeError:        "Errors",
+}
 
+// outcomeHeader is the column header of an outcome; one without a header of its own
+// still gets its column, under its name.
+func outcomeHeader(o flow.Outcome) string {
+	if h, ok := outcomeHeaders[o]; ok {
+		return h
+	}
+	return string(o)
+}
+
+// outcomeTable has a row per key: the calls, a column per outcome in the order of
+// flow.Outcomes(), the hang-ups and the verified share; and a total row under several.
+// The columns of the outcomes are 2, 3, … (outcomeSeries).
 func outcomeTable(title string, c counter, keys []string, keyCol string, chart *Chart) Table {
-	t := Table{Title: title, Columns: []Column{{keyCol, Text}, {"Calls", Int}, {"Verified", Int}, {"Identified only", Int},
-		{"Unidentified", Int}, {"Opted out", Int}, {"Errors", Int}, {"Hang-ups", Int}, {"Verified %", Percent}}, Chart: chart}
-	var total [8]int64
-	for _, k := range keys {
-		m := c[k]
-		vals := []any{k, m["calls"]}
-		for i, col := range outcomeCols {
-			vals = append(vals, m[string(col)])
-			total[i+1] += m[string(col)]
+	cols := []Column{{keyCol, Text}, {"Calls", Int}}
+	for _, o := range flow.Outcomes() {
+		cols = append(cols, Column{outcomeHeader(o), Int})
+	}
+	t := Table{Title: title, Columns: append(cols, Column{"Hang-ups", Int}, Column{"Verified %", Percent}), Chart: chart}
+	row := func(key string, m map[string]int64) []any {
+		vals := []any{key, m["calls"]}
+		for _, o := range flow.Outcomes() {
+			vals = append(vals, m[string(o)])
 		}
-		vals = append(vals, m["hangup"], ratio(m[string(flow.OutcomeVerified)], m["calls"]))
-		total[0] += m["calls"]
-		total[6] += m["hangup"]
-		t.Rows = append(t.Rows, vals)
+		return append(vals, m["hangup"], ratio(m[string(flow.OutcomeVerified)], m["calls"]))
+	}
+	total := map[string]int64{}
+	for _, k := range keys {
+		t.Rows = append(t.Rows, row(k, c[k]))
+		for col, n := range c[k] {
+			total[col] += n
+		}
 	}
 	if len(keys) > 1 {
-		t.Rows = append(t.Rows, []any{"Total", total[0], total[1], total[2], total[3], total[4], total[5], total[6], ratio(total[1], total[0])})
+		t.Rows = append(t.Rows, row("Total", total))
 	}
 	return t
+}
+
+// outcomeSeries are the columns of the outcomes in an outcomeTable, for a chart.
+func outcomeSeries() []int {
+	var s []int
+	for i := range flow.Outcomes() {
+		s = append(s, 2+i)
+	}
+	return s
 }
 
 func outcomes(_ context.Context, d *data) ([]Table, error) {
@@ -56,7 +88,7 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 			}
 		}
 	}
-	stacked := &Chart{Title: "Outcomes", Stacked: true, Series: []int{2, 3, 4, 5, 6}}
+	stacked := &Chart{Title: "Outcomes", Stacked: true, Series: outcomeSeries()}
 	return []Table{
 		outcomeTable("By service line", byLine, byLine.keys(), "Line", nil),
 		outcomeTable("By day", byDay, byDay.keys(), "Day", stacked),
@@ -137,7 +169,7 @@ func containment(_ context.Context, d *data) ([]Table, error) {
 		switch {
 		case r.Reason == flow.ReasonHangup && r.Route == "":
 			c.add(r.Line, "ivr_hangup", r.N)
-		case strings.HasPrefix(r.Route, "queue:"):
+		case flow.QueueOf(r.Route) != "":
 			c.add(r.Line, "agents", r.N)
 		default:
 			c.add(r.Line, "self", r.N)

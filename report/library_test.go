@@ -142,3 +142,69 @@ func TestQueuesCountTheResultARIReported(t *testing.T) {
 		})
 	}
 }
+
+// TestOutcomeColumnsFollowFlowOutcomes: the outcome tables have a column per
+// flow.Outcomes(), in that order, each under a header of its own, charted; every row has
+// a cell per column, and each outcome's calls land in its column.
+func TestOutcomeColumnsFollowFlowOutcomes(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo)
+	var groups []store.ReportGroup
+	for i, sr := range []struct {
+		s flow.Status
+		r flow.Reason
+	}{
+		{flow.StatusVerified, flow.ReasonOK}, {flow.StatusIdentified, flow.ReasonNotRequired},
+		{flow.StatusUnidentified, flow.ReasonNotFound}, {flow.StatusIdentified, flow.ReasonOptedOut},
+		{flow.StatusUnidentified, flow.ReasonBackendUnavailable}, {flow.StatusUnidentified, flow.ReasonHangup},
+	} {
+		for _, line := range []string{"retail", "default"} {
+			groups = append(groups, store.ReportGroup{Start: at, Line: line, Status: sr.s, Reason: sr.r, N: int64(1 << i)})
+		}
+	}
+	def, _ := report.Find("outcomes")
+	r, err := def.Run(context.Background(), &fakeSource{groups: groups},
+		report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := flow.Outcomes()
+	byLine := r.Tables[0]
+	headers := map[string]bool{}
+	for i, o := range outcomes {
+		h := byLine.Columns[2+i].Name
+		if h == string(o) || headers[h] {
+			t.Errorf("outcome %s: header %q is its name or another outcome's", o, h)
+		}
+		headers[h] = true
+	}
+	if got := byLine.Columns[2+len(outcomes)].Name; got != "Hang-ups" {
+		t.Errorf("column after the outcomes is %q, want Hang-ups", got)
+	}
+	if series := r.Tables[1].Chart.Series; len(series) != len(outcomes) || series[0] != 2 || series[len(series)-1] != 1+len(outcomes) {
+		t.Errorf("stacked chart series %v, want the %d outcome columns", series, len(outcomes))
+	}
+	for _, tab := range r.Tables {
+		for _, row := range tab.Rows {
+			if len(row) != len(tab.Columns) {
+				t.Errorf("%s: row %v has %d cells for %d columns", tab.Title, row, len(row), len(tab.Columns))
+			}
+		}
+	}
+	for _, row := range byLine.Rows {
+		per := int64(1) // both lines have the same calls: the total is twice a line's
+		if row[0] == "Total" {
+			per = 2
+		}
+		for i, o := range outcomes {
+			var want int64
+			for _, g := range groups {
+				if g.Line == "retail" && flow.OutcomeOf(g.Status, g.Reason) == o {
+					want += g.N * per
+				}
+			}
+			if row[2+i] != want {
+				t.Errorf("%s %s: %v, want %d", row[0], o, row[2+i], want)
+			}
+		}
+	}
+}
