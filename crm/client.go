@@ -56,6 +56,9 @@ type Auth struct {
 
 // Client calls the back end. It implements flow.Directory.
 type Client struct {
+	// HTTP sends the requests; nil is http.DefaultClient's transport. Whatever its
+	// CheckRedirect, the client follows no redirect: a 3xx is an Error of kind redirect,
+	// since following it would send the secret and the headers to wherever the CRM points.
 	HTTP                 *http.Client
 	Auth                 Auth
 	ByPhone, ByID, Check Endpoint
@@ -104,8 +107,8 @@ type Error struct {
 	Err    error
 }
 
-// Kind is the failure kind: timeout, connect, http_NNN, bad_json, too_large, canceled,
-// error.
+// Kind is the failure kind: timeout, connect, http_NNN, redirect, bad_json, too_large,
+// canceled, error.
 func (e *Error) Kind() string { return e.kind }
 
 func (e *Error) Error() string {
@@ -220,11 +223,7 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	case c.Auth.User != "":
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.Auth.User+":"+c.Auth.Password)))
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := noRedirects(c.HTTP).Do(req)
 	if err != nil {
 		return nil, 0, &Error{Op: op, kind: transportKind(ctx, err), Err: transportCause(err)}
 	}
@@ -244,9 +243,27 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	case resp.StatusCode >= 200 && resp.StatusCode < 300,
 		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && op == flow.OpVerify:
 		return data, resp.StatusCode, nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return nil, resp.StatusCode, &Error{Op: op, kind: "redirect", Status: resp.StatusCode,
+			Err: fmt.Errorf("the CRM answered %d; idv follows no redirect (point the endpoint at the final URL)", resp.StatusCode)}
 	}
 	return nil, resp.StatusCode, &Error{Op: op, kind: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
 }
+
+// noRedirects is hc (http.DefaultClient when nil) made to hand back a 3xx as it is. The
+// copy shares hc's transport and its pool of connections.
+func noRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	c.CheckRedirect = refuseRedirect
+	return &c
+}
+
+// refuseRedirect is the CheckRedirect of the CRM's clients: a redirect is answered by
+// the 3xx itself, never followed.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func transportKind(ctx context.Context, err error) string {
 	var ne net.Error

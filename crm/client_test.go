@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +214,58 @@ func TestCancelledRequestsDoNotTripTheBreaker(t *testing.T) {
 	}
 	if cust, err := c.FindByID(context.Background(), "1"); err != nil || cust == nil {
 		t.Errorf("after a cancelled request: %v, %v; want the CRM reached", cust, err)
+	}
+}
+
+// TestRedirectsAreNotFollowed: a verify endpoint answering 307 elsewhere would have the
+// secret and the headers sent again to another host. The client follows no redirect,
+// whichever http.Client it was given: the other host receives nothing, the call fails
+// with kind redirect, and the breaker counts it like any other failing status.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		received []string
+	)
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, fmt.Sprintf("%s %s %v %s", r.Method, r.URL, r.Header, b))
+		mu.Unlock()
+		w.Write([]byte(`{"verified":true}`))
+	}))
+	defer elsewhere.Close()
+	crmSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer crmSrv.Close()
+	_, _, verify := crm.ReferenceEndpoints(crmSrv.URL)
+	verify.Headers = map[string]string{"X-Api-Key": "k3y"}
+	built, err := crm.New(crm.Settings{Check: verify, Auth: crm.Auth{Bearer: "t0ken"}, BreakerFailures: 2, BreakerOpen: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]*crm.Client{
+		"crm.New":                    built,
+		"a zero Client":              {Check: verify},
+		"a Client with a test HTTP":  {Check: verify, HTTP: crmSrv.Client()},
+		"a Client with its own HTTP": {Check: verify, HTTP: &http.Client{}},
+	}
+	for name, c := range clients {
+		_, err := c.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+		var ce *crm.Error
+		if !errors.As(err, &ce) || ce.Kind() != "redirect" || ce.Status != http.StatusTemporaryRedirect {
+			t.Errorf("%s: err = %v, want a crm.Error of kind redirect", name, err)
+		}
+	}
+	mu.Lock()
+	if len(received) > 0 {
+		t.Errorf("the redirect's target received %d requests:\n%s", len(received), strings.Join(received, "\n"))
+	}
+	mu.Unlock()
+	// crm.New's breaker (2 failures) counted the redirect above; one more opens it.
+	built.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+	var ce *crm.Error
+	if _, err := built.Verify(context.Background(), "100234", flow.NewSecret("4321")); !errors.As(err, &ce) || ce.Kind() != "circuit_open" {
+		t.Errorf("after two redirects: %v, want circuit_open", err)
 	}
 }

@@ -35,7 +35,7 @@ func New(s Settings) (*Client, error) {
 		tr.TLSClientConfig = tc
 	}
 	return (&Client{
-		HTTP:           &http.Client{Transport: tr},
+		HTTP:           &http.Client{Transport: tr, CheckRedirect: refuseRedirect},
 		Auth:           s.Auth,
 		ByPhone:        s.ByPhone,
 		ByID:           s.ByID,
