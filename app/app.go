@@ -142,7 +142,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		}
 	})
 	log.Info().Str("listen", ln.Addr().String()).Str("config", cfg.File).Str("store", driver).
-		Str("crm", cfg.CRM.BaseURL).Int("lines", len(cfg.Lines.ByName)).Msg("idv serving FastAGI")
+		Str("crm", crm.Redact(cfg.CRM.BaseURL)).Int("lines", len(cfg.Lines.ByName)).Msg("idv serving FastAGI")
 	return a, nil
 }
 

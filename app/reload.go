@@ -67,7 +67,7 @@ func (a *App) Reload(next *config.Config) (*config.Config, error) {
 	old := a.client
 	a.client, a.cfg = client, next
 	old.HTTP.CloseIdleConnections() // calls in progress keep theirs until they end
-	a.log.Info().Str("config", next.File).Int("lines", len(next.Lines.ByName)).Str("crm", next.CRM.BaseURL).
+	a.log.Info().Str("config", next.File).Int("lines", len(next.Lines.ByName)).Str("crm", crm.Redact(next.CRM.BaseURL)).
 		Strs("changed", changed).Msg("configuration reloaded")
 	return next, nil
 }

@@ -66,12 +66,12 @@ func (c CRM) Settings() crm.Settings {
 
 func (c *Config) checkCRM() error {
 	if !strings.HasPrefix(c.CRM.BaseURL, "http://") && !strings.HasPrefix(c.CRM.BaseURL, "https://") {
-		return c.fail("crm.base_url", "%q must start with http:// or https://", c.CRM.BaseURL)
+		return c.fail("crm.base_url", "%q must start with http:// or https://", crm.Redact(c.CRM.BaseURL))
 	}
 	for key, ep := range map[string]*Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify} {
 		ep.URL = strings.ReplaceAll(ep.URL, "{base}", strings.TrimRight(c.CRM.BaseURL, "/"))
 		if !strings.HasPrefix(ep.URL, "http://") && !strings.HasPrefix(ep.URL, "https://") {
-			return c.fail(key+".url", "%q must be an http(s) URL template", ep.URL)
+			return c.fail(key+".url", "%q must be an http(s) URL template", crm.Redact(ep.URL))
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT"}, ep.Method) {
 			return c.fail(key+".method", "%q is not GET, POST or PUT", ep.Method)
