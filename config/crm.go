@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +81,14 @@ func (c *Config) checkCRM() error {
 		if strings.Contains(ep.URL, "{pin}") {
 			return c.fail(key+".url", "{pin} may only appear in the body: URLs end up in access logs")
 		}
+		for _, name := range slices.Sorted(maps.Keys(ep.Headers)) {
+			if reason := unsendable(name, ep.Headers[name]); reason != "" {
+				return c.fail(key+".headers."+name, "%s", reason)
+			}
+		}
+	}
+	if reason := unsendable("Authorization", c.CRM.Auth.Bearer); reason != "" {
+		return c.fail("crm.auth.bearer", "%s", reason)
 	}
 	if c.CRM.ByPhone.IDPath == "" || c.CRM.ByID.IDPath == "" {
 		return c.fail("crm.by_phone.id_path", "both by_phone and by_id need id_path")
@@ -93,4 +103,29 @@ func (c *Config) checkCRM() error {
 		return c.fail("crm.verify.body", "must carry the secret as {pin}")
 	}
 	return nil
+}
+
+// unsendable says why Go's HTTP client would refuse to send a header, failing every
+// request to the CRM; "" when it would send it. The value is not quoted: it may be a key.
+func unsendable(name, value string) string {
+	if name == "" {
+		return "a header needs a name"
+	}
+	for _, r := range name {
+		if !isTokenChar(r) {
+			return fmt.Sprintf("%q is not a header name: only letters, digits and !#$%%&'*+-.^_`|~", name)
+		}
+	}
+	for i, r := range value {
+		// CR and LF would end the header (and start another); Go refuses them all.
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return fmt.Sprintf("the value holds the control character %U at byte %d; only tab is allowed", r, i)
+		}
+	}
+	return ""
+}
+
+// isTokenChar is a character of an HTTP token (RFC 9110 section 5.6.2).
+func isTokenChar(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }

@@ -20,3 +20,35 @@ func TestCRMErrorsMaskTheURLsPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestCRMHeadersMustBeSendable: a header that Go's client refuses to send would make
+// every call BACKEND_UNAVAILABLE; idv check refuses it instead, naming the header.
+func TestCRMHeadersMustBeSendable(t *testing.T) {
+	cases := []struct{ name, text, key string }{
+		{"line feed in a value", "[crm.by_phone.headers]\nX-Api-Key = \"k3y\\nX-Evil: 1\"", "crm.by_phone.headers.X-Api-Key"},
+		{"carriage return in a value", "[crm.by_id.headers]\nX-Api-Key = \"k3y\\r\"", "crm.by_id.headers.X-Api-Key"},
+		{"NUL in a value", "[crm.verify.headers]\nX-Api-Key = \"k3y\\u0000\"", "crm.verify.headers.X-Api-Key"},
+		{"escape in a value", "[crm.verify.headers]\nX-Api-Key = \"\\u001bk3y\"", "crm.verify.headers.X-Api-Key"},
+		{"DEL in a value", "[crm.verify.headers]\nX-Api-Key = \"k3y\\u007f\"", "crm.verify.headers.X-Api-Key"},
+		{"space in a name", "[crm.by_id.headers]\n\"X Api Key\" = \"k3y\"", "crm.by_id.headers.X Api Key"},
+		{"colon in a name", "[crm.by_id.headers]\n\"X-Api-Key:\" = \"k3y\"", "crm.by_id.headers.X-Api-Key:"},
+		{"empty name", "[crm.by_id.headers]\n\"\" = \"k3y\"", "crm.by_id.headers."},
+		{"line feed in the bearer token", "[crm.auth]\nbearer = \"t0ken\\n\"", "crm.auth.bearer"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("site.toml", tc.text)
+			if err == nil || !strings.Contains(err.Error(), "site.toml: "+tc.key+": ") {
+				t.Fatalf("error %v, want one naming %s", err, tc.key)
+			}
+			if strings.Contains(err.Error(), "k3y") || strings.Contains(err.Error(), "t0ken") {
+				t.Errorf("error %q quotes the value, which may be a secret", err)
+			}
+		})
+	}
+	// A tab, spaces and non-ASCII text are sendable.
+	cfg, err := Parse("site.toml", "[crm.by_id.headers]\nX-Api-Key = \"a\\tb c\"\nX-Site = \"東京\"")
+	if err != nil || cfg.CRM.ByID.Headers["X-Api-Key"] != "a\tb c" {
+		t.Errorf("sendable headers refused: %v", err)
+	}
+}
