@@ -540,6 +540,33 @@ func TestPaths(t *testing.T) {
 			check: func(t *testing.T, r *pathRun) { r.wantEvent(t, EventGuard, "verify", "lockout") },
 		},
 		{
+			name: "the Guard refuses the attempt (parallel calls hold the rest): LOCKED, the CRM is not asked",
+			line: lineVerify, ani: "0312345678", answers: []string{wrongSecret + "#"}, guard: &fakeGuard{refuse: LimitCustomer},
+			status: StatusIdentified, reason: ReasonLocked, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
+			attempts: "0/1", route: "queue:security", sent: "queue security", qstatus: "TIMEOUT",
+			prompts: []string{"welcome", "enter-secret", "locked"}, crmOps: []string{"by_phone:found"}, records: 2,
+			check: func(t *testing.T, r *pathRun) {
+				r.wantEvent(t, EventGuard, "verify", "lockout")
+				if d := r.guardDetail(); d != "customer" {
+					t.Errorf("guard event names limit %q, want customer", d)
+				}
+			},
+		},
+		{
+			name: "a secret the CRM could not check is no guess: the Guard's attempt is released",
+			line: lineVerify, ani: "0312345678", answers: []string{wrongSecret + "#"}, guard: &fakeGuard{lockAfter: 1},
+			crm:    func(c *cannedCRM) { c.fail = map[string]error{"verify": &crmErr{kind: "http_503"}} },
+			status: StatusIdentified, reason: ReasonBackendUnavailable, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
+			attempts: "0/1", route: "queue:fallback,,,,60", sent: "queue fallback,,,,60", qstatus: "TIMEOUT",
+			prompts: []string{"welcome", "enter-secret", "unavailable"},
+			crmOps:  []string{"by_phone:found", "verify:http_503"}, records: 2,
+			check: func(t *testing.T, r *pathRun) {
+				if r.guard.reserved != 1 || len(r.guard.failed) != 0 || len(r.guard.passed) != 0 {
+					t.Errorf("guard reserved %d, failed %q, passed %q: want one attempt released", r.guard.reserved, r.guard.failed, r.guard.passed)
+				}
+			},
+		},
+		{
 			name: "a failing Guard locks nobody out and is recorded",
 			line: lineVerify, ani: "0312345678", answers: []string{wrongSecret + "#", rightSecret + "#"},
 			guard:  &fakeGuard{err: errors.New("redis: connection refused")},
@@ -697,6 +724,19 @@ func TestPaths(t *testing.T) {
 			line:        lineVerify, ani: "0312345678", crm: func(c *cannedCRM) { c.hangupDuring = "by_phone" },
 			status: StatusIdentified, reason: ReasonHangup, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
 			attempts: "0/1", prompts: []string{"welcome"}, crmOps: []string{"by_phone:found"}, records: 1,
+		},
+		{
+			name:        "hang-up while the CRM checks a wrong secret: it was checked, so the Guard counts the failure",
+			hangupPhase: PhaseVerify,
+			line:        lineVerify, ani: "0312345678", answers: []string{wrongSecret + "#"}, guard: &fakeGuard{lockAfter: 5},
+			crm:    func(c *cannedCRM) { c.hangupDuring = "verify" },
+			status: StatusIdentified, reason: ReasonHangup, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
+			attempts: "0/2", prompts: []string{"welcome", "enter-secret"}, crmOps: []string{"by_phone:found", "verify:rejected"}, records: 1,
+			check: func(t *testing.T, r *pathRun) {
+				if !slices.Equal(r.guard.failed, []string{"100234"}) {
+					t.Errorf("guard failed %q, want the one secret checked", r.guard.failed)
+				}
+			},
 		},
 		{
 			name:        "hang-up while typing the secret",
@@ -1011,6 +1051,9 @@ func (r *pathRun) assert(t *testing.T, row pathRow) {
 	if in.Attempts() != row.attempts {
 		t.Errorf("attempts %s, want %s", in.Attempts(), row.attempts)
 	}
+	if g := r.guard; g != nil && g.settled != g.reserved {
+		t.Errorf("the Guard let %d verification attempts through and %d were settled", g.reserved, g.settled)
+	}
 	if in.Identifier != row.identifier {
 		t.Errorf("recorded identifier %q, want %q", in.Identifier, row.identifier)
 	}
@@ -1157,6 +1200,16 @@ func (r *pathRun) wantEvent(t *testing.T, kind EventKind, name, result string) {
 		}
 	}
 	t.Errorf("no %s event %q %q in %+v", kind, name, result, r.in.Events)
+}
+
+// guardDetail is the limit the call's guard event names.
+func (r *pathRun) guardDetail() string {
+	for _, ev := range r.in.Events {
+		if ev.Kind == EventGuard {
+			return ev.Detail
+		}
+	}
+	return ""
 }
 
 func (r *pathRun) noEvent(t *testing.T, kind EventKind) {
@@ -1463,42 +1516,67 @@ type fakeGuard struct {
 	identify []string // the calling number of each identification attempt
 	failed   []string
 	passed   []string
+	refuse   Limit // ReserveVerify refuses every attempt with it
+	// reserved and settled count the verification attempts taken and settled.
+	reserved, settled int
 }
 
-func (g *fakeGuard) VerifyLocked(_ context.Context, id string) (bool, error) {
+func (g *fakeGuard) VerifyLimit(_ context.Context, id, _ string) (Limit, error) {
 	if g.err != nil {
-		return false, g.err
+		return LimitNone, g.err
 	}
-	return g.locked[id], nil
+	if g.locked[id] {
+		return LimitCaller, nil
+	}
+	return LimitNone, nil
 }
 
-func (g *fakeGuard) VerifyFailed(_ context.Context, id string) (bool, error) {
-	g.failed = append(g.failed, id)
+func (g *fakeGuard) ReserveVerify(_ context.Context, id, _ string) (Attempt, Limit, error) {
 	if g.err != nil {
-		return false, g.err
+		return nil, LimitNone, g.err
 	}
-	if g.failures == nil {
-		g.failures = map[string]int{}
+	if g.refuse != LimitNone {
+		return nil, g.refuse, nil
 	}
-	g.failures[id]++
-	return g.lockAfter > 0 && g.failures[id] >= g.lockAfter, nil
+	g.reserved++
+	return &fakeAttempt{g: g, id: id}, LimitNone, nil
 }
 
-func (g *fakeGuard) VerifyPassed(_ context.Context, id string) error {
-	g.passed = append(g.passed, id)
-	if g.err != nil {
-		return g.err
-	}
-	delete(g.failures, id)
-	return nil
+// fakeAttempt is one attempt the fakeGuard let through.
+type fakeAttempt struct {
+	g  *fakeGuard
+	id string
 }
 
-func (g *fakeGuard) IdentifyAllowed(_ context.Context, ani string) (bool, error) {
+func (a *fakeAttempt) Settle(_ context.Context, outcome AttemptOutcome) (Limit, error) {
+	g := a.g
+	g.settled++
+	switch outcome {
+	case AttemptVerified:
+		g.passed = append(g.passed, a.id)
+		delete(g.failures, a.id)
+	case AttemptRejected:
+		g.failed = append(g.failed, a.id)
+		if g.failures == nil {
+			g.failures = map[string]int{}
+		}
+		g.failures[a.id]++
+		if g.lockAfter > 0 && g.failures[a.id] >= g.lockAfter {
+			return LimitCaller, nil
+		}
+	}
+	return LimitNone, nil
+}
+
+func (g *fakeGuard) CountIdentify(_ context.Context, ani string) (Limit, error) {
 	g.identify = append(g.identify, ani)
 	if g.err != nil {
-		return false, g.err
+		return LimitNone, g.err
 	}
-	return !g.throttle || len(g.identify) <= g.maxIdentify, nil
+	if g.throttle && len(g.identify) > g.maxIdentify {
+		return LimitCaller, nil
+	}
+	return LimitNone, nil
 }
 
 // snapshots is a Recorder that keeps each stored version of the record.

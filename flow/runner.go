@@ -44,8 +44,9 @@ type Request struct {
 type Runner struct {
 	Directory Directory
 	Recorder  Recorder
-	// Guard, when set, locks customers out after failed verifications and throttles
-	// identification attempts.
+	// Guard, when set, locks callers out of a customer after failed verifications
+	// (reserving each attempt before the CRM checks it) and throttles identification
+	// attempts.
 	Guard Guard
 	// RecordTimeout bounds each write of the record, so that a locked or slow database
 	// delays no caller longer (default 2 s); the caller is routed all the same.
@@ -293,11 +294,11 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 			s.in.Identifier = e.digits
 		}
 		if g := s.r.Guard; g != nil && e.result == entryDigits {
-			ok, err := g.IdentifyAllowed(ctx, s.callerKey)
+			limit, err := g.CountIdentify(ctx, s.callerKey)
 			if err != nil {
 				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
-			} else if !ok {
-				s.event(Event{Kind: EventGuard, Name: "identify", Result: ResultRateLimited})
+			} else if limit != LimitNone {
+				s.event(Event{Kind: EventGuard, Name: "identify", Result: ResultRateLimited, Detail: string(limit)})
 				s.in.Reason = ReasonLocked
 				return nil, nil
 			}
@@ -360,8 +361,7 @@ func (s *session) verify(ctx context.Context, id string) error {
 	s.phase = PhaseVerify
 	p := s.line.Prompts
 	prompts := []string{p.EnterSecret}
-	g := s.r.Guard
-	if g != nil && s.lockout(g.VerifyLocked(ctx, id)) {
+	if g := s.r.Guard; g != nil && s.lockout(g.VerifyLimit(ctx, id, s.callerKey)) {
 		return nil
 	}
 	for s.in.VerifyAttempts < s.line.VerifyAttempts {
@@ -376,32 +376,17 @@ func (s *session) verify(ctx context.Context, id string) error {
 		}
 		verdict := Rejected
 		if e.result == entryDigits {
-			secret := NewSecret(e.digits)
-			err = s.crm(ctx, OpVerify, func(ctx context.Context) (Result, error) {
-				var err error
-				if verdict, err = s.r.Directory.Verify(ctx, id, secret); err != nil {
-					return "", err
-				}
-				return [...]Result{ResultRejected, ResultVerified, ResultLocked}[verdict], nil
-			})
-			if err != nil {
+			var locked bool
+			if verdict, locked, err = s.checkSecret(ctx, id, NewSecret(e.digits)); err != nil || locked {
 				return err
 			}
 		}
 		switch verdict {
 		case Verified:
-			if g != nil {
-				if err := g.VerifyPassed(ctx, id); err != nil {
-					s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
-				}
-			}
 			s.in.Status, s.in.Reason = StatusVerified, ReasonOK
 			return s.play(ctx, p.Verified, "")
 		case Locked:
 			s.in.Reason = ReasonLocked
-			return nil
-		}
-		if g != nil && e.result == entryDigits && s.lockout(g.VerifyFailed(ctx, id)) {
 			return nil
 		}
 		prompts = []string{p.SecretWrong, p.EnterSecret}
@@ -410,18 +395,63 @@ func (s *session) verify(ctx context.Context, id string) error {
 	return nil
 }
 
-// lockout takes a guard's answer: a locked customer ends verification with LOCKED; a
-// failing guard is recorded and locks nobody out.
-func (s *session) lockout(locked bool, err error) bool {
+// checkSecret asks the directory to check a secret inside an attempt the Guard reserves
+// first, so that calls in parallel cannot put more guesses to the CRM than the lockout
+// allows. locked is true (with LOCKED) when the Guard refused the attempt, or when this
+// rejection reached a limit. The attempt is settled whatever happens, a hang-up or a
+// failing back end included: those release it, as they were no guess.
+func (s *session) checkSecret(ctx context.Context, id string, secret Secret) (verdict Verdict, locked bool, err error) {
+	var attempt Attempt
+	if g := s.r.Guard; g != nil {
+		var limit Limit
+		attempt, limit, err = g.ReserveVerify(ctx, id, s.callerKey)
+		if s.lockout(limit, err) {
+			return Rejected, true, nil
+		}
+	}
+	// Void until the directory answers: a failure, a hang-up or a panic releases it.
+	outcome := AttemptVoid
+	if attempt != nil { // nil when the guard failed: it locks nobody out
+		defer func() {
+			timeout := cmp.Or(s.r.RecordTimeout, DefaultRecordTimeout)
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+			defer cancel()
+			limit, err := attempt.Settle(sctx, outcome)
+			if err != nil || outcome == AttemptRejected {
+				locked = s.lockout(limit, err)
+			}
+		}()
+	}
+	err = s.crm(ctx, OpVerify, func(ctx context.Context) (Result, error) {
+		var err error
+		if verdict, err = s.r.Directory.Verify(ctx, id, secret); err != nil {
+			return "", err
+		}
+		return [...]Result{ResultRejected, ResultVerified, ResultLocked}[verdict], nil
+	})
+	switch {
+	case err != nil:
+	case verdict == Verified:
+		outcome = AttemptVerified
+	case verdict == Rejected:
+		outcome = AttemptRejected
+	}
+	return verdict, false, err
+}
+
+// lockout takes a guard's answer on verification: a limit ends verification with
+// LOCKED; a failing guard is recorded and locks nobody out.
+func (s *session) lockout(limit Limit, err error) bool {
 	if err != nil {
 		s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
 		return false
 	}
-	if locked {
-		s.event(Event{Kind: EventGuard, Name: "verify", Result: ResultLockout})
-		s.in.Reason = ReasonLocked
+	if limit == LimitNone {
+		return false
 	}
-	return locked
+	s.event(Event{Kind: EventGuard, Name: "verify", Result: ResultLockout, Detail: string(limit)})
+	s.in.Reason = ReasonLocked
+	return true
 }
 
 // crm runs one back-end operation inside what is left of the call's budget and records

@@ -181,21 +181,74 @@ type Directory interface {
 	Verify(ctx context.Context, id string, secret Secret) (Verdict, error)
 }
 
-// Guard keeps the security counters that span calls and idv instances: failed
-// verifications per customer (lockout) and identification attempts per calling number and
-// overall (throttling).
+// Guard keeps the security counters that span calls and idv instances: verification
+// attempts per customer and calling number (lockout), and identification attempts per
+// calling number, from withheld numbers and overall (throttling).
+//
+// caller is the calling number, "" when it is withheld. Withheld callers are many
+// people: they share bounds of their own (LimitWithheld) rather than a number's, so
+// that no one of them can lock out the others' customers or use their budget.
 type Guard interface {
-	// VerifyLocked says whether the customer is locked out of verification.
-	VerifyLocked(ctx context.Context, customerID string) (bool, error)
-	// VerifyFailed counts a rejected secret; it reports whether the customer is now locked.
-	VerifyFailed(ctx context.Context, customerID string) (bool, error)
-	// VerifyPassed clears the customer's failures.
-	VerifyPassed(ctx context.Context, customerID string) error
-	// IdentifyAllowed counts one identification attempt from ani ("" for a withheld
-	// number, which only the global limit counts) and says whether it stays within the
-	// limits.
-	IdentifyAllowed(ctx context.Context, ani string) (bool, error)
+	// VerifyLimit says which limit keeps caller from verifying customerID now
+	// (LimitNone: none) without taking an attempt: the flow asks it before prompting
+	// for the secret, so that a caller locked out is not asked for it.
+	VerifyLimit(ctx context.Context, customerID, caller string) (Limit, error)
+	// ReserveVerify takes one verification attempt before the secret goes to the
+	// Directory. It is atomic across calls and instances: attempts failed and attempts
+	// still being checked together never exceed the limits, however many calls try at
+	// once. When a limit refuses the attempt, it is returned and the Attempt is nil;
+	// otherwise the flow settles the Attempt exactly once.
+	ReserveVerify(ctx context.Context, customerID, caller string) (Attempt, Limit, error)
+	// CountIdentify counts one identification attempt (a typed identifier) from caller
+	// and says which limit it goes beyond (LimitNone: none).
+	CountIdentify(ctx context.Context, caller string) (Limit, error)
 }
+
+// Attempt is a verification attempt a Guard let through. Until it is settled it counts
+// against the limits as a failure does.
+type Attempt interface {
+	// Settle ends the attempt with its outcome and says which limit now keeps the
+	// caller from another attempt (LimitNone: none), so that the flow stops asking at
+	// once.
+	Settle(ctx context.Context, outcome AttemptOutcome) (Limit, error)
+}
+
+// AttemptOutcome is how a verification attempt ended, as a Guard counts it.
+type AttemptOutcome int
+
+// Outcomes of an Attempt.
+const (
+	// AttemptVoid: no verdict on the secret — the back end failed, the caller hung up,
+	// or the CRM refused to check it (Locked). It was no guess: the attempt is released.
+	AttemptVoid AttemptOutcome = iota
+	// AttemptRejected: the secret was wrong; the attempt counts as a failure.
+	AttemptRejected
+	// AttemptVerified: the secret was right; the caller's failures for the customer are
+	// cleared (other callers' stay: they count towards the customer's ceiling).
+	AttemptVerified
+)
+
+// Limit names the Guard's bound that stopped a step. It is the Detail of the EventGuard
+// that says so, and a metric label.
+type Limit string
+
+// Limits of a Guard.
+const (
+	LimitNone Limit = ""
+	// LimitCaller: the calling number's own bound — failed secrets for this customer,
+	// or identifiers typed.
+	LimitCaller Limit = "caller"
+	// LimitWithheld: the bound withheld callers share.
+	LimitWithheld Limit = "withheld"
+	// LimitCustomer: the customer's ceiling of failed secrets from every caller, which
+	// stops guessing spread over many numbers.
+	LimitCustomer Limit = "customer"
+	// LimitGlobal: the bound on identification attempts from everyone.
+	LimitGlobal Limit = "global"
+)
+
+// Limits lists every limit but LimitNone.
+func Limits() []Limit { return []Limit{LimitCaller, LimitWithheld, LimitCustomer, LimitGlobal} }
 
 // Recorder keeps interaction records. Record is called more than once per interaction
 // (before the route is sent and after); each call stores the interaction as it is then.

@@ -2,22 +2,42 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/idv-project/idv/flow"
 )
 
 // Guard implements flow.Guard on the store, so that lockouts and limits hold across calls
 // and across idv instances sharing the database.
+//
+// Verification attempts are rows of verify_attempts, one per attempt let through:
+// pending while the CRM checks the secret, failed once it was wrong; a right secret
+// deletes the caller's rows for that customer, an attempt without a verdict its own. A
+// reservation counts the rows within the window and inserts its own in one transaction
+// that calls take in turn — on SQLite BEGIN IMMEDIATE (the database's one writer), on
+// PostgreSQL an advisory lock on the customer — so that calls in parallel, on any
+// instance, cannot each slip under the limit. A pending row that is never settled (the
+// process was killed while the CRM checked the secret) counts as a failure until it
+// leaves the window. Identification attempts are rows of guard_events.
 type Guard struct {
 	Store *Store
-	// LockoutFailures failed verifications of one customer within LockoutWindow lock the
-	// customer out of verification (0: never).
+	// LockoutFailures failed (or pending) verifications of one customer by one caller
+	// within LockoutWindow lock that caller out of that customer (0: never). Withheld
+	// callers count as one caller.
 	LockoutFailures int
-	LockoutWindow   time.Duration
-	// PerANI and Global bound identification attempts within IdentifyWindow from one
-	// calling number and overall (0: no bound).
-	PerANI, Global int
-	IdentifyWindow time.Duration
+	// CustomerFailures failed verifications of one customer by every caller together
+	// within LockoutWindow lock the customer out for everyone (0: never): the ceiling on
+	// guessing spread over many calling numbers.
+	CustomerFailures int
+	LockoutWindow    time.Duration
+	// PerANI, Withheld and Global bound identification attempts within IdentifyWindow
+	// from one calling number, from withheld numbers together, and overall (0: no bound).
+	PerANI, Withheld, Global int
+	IdentifyWindow           time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -29,93 +49,179 @@ func (g *Guard) now() time.Time {
 	return time.Now()
 }
 
-func (g *Guard) count(ctx context.Context, kind, key string, since time.Time) (int, error) {
-	q, args := `SELECT COUNT(*) FROM guard_events WHERE kind = ? AND at >= ?`, []any{kind, since.UnixMilli()}
-	if key != "" {
-		q, args = q+` AND key = ?`, append(args, key)
+// guardLock is the first key of the PostgreSQL advisory locks under which verification
+// attempts of one customer are reserved (the second is a hash of the customer).
+const guardLock = 0x1d5_0002
+
+// querier is what the counts run on: the database, or a reservation's transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// verifyLimit counts the attempts on customer within the window, the caller's and
+// everyone's, and says which limit they reach.
+func (g *Guard) verifyLimit(ctx context.Context, q querier, customer, caller string) (flow.Limit, error) {
+	var all, mine int
+	err := q.QueryRowContext(ctx, g.Store.bind(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN caller = ? THEN 1 ELSE 0 END), 0)
+		FROM verify_attempts WHERE customer = ? AND at >= ?`), caller, customer, g.now().Add(-g.LockoutWindow).UnixMilli()).Scan(&all, &mine)
+	switch {
+	case err != nil:
+		return flow.LimitNone, err
+	case g.LockoutFailures > 0 && mine >= g.LockoutFailures && caller == "":
+		return flow.LimitWithheld, nil
+	case g.LockoutFailures > 0 && mine >= g.LockoutFailures:
+		return flow.LimitCaller, nil
+	case g.CustomerFailures > 0 && all >= g.CustomerFailures:
+		return flow.LimitCustomer, nil
+	}
+	return flow.LimitNone, nil
+}
+
+func (g *Guard) lockoutOff() bool { return g.LockoutFailures <= 0 && g.CustomerFailures <= 0 }
+
+// VerifyLimit implements flow.Guard.
+func (g *Guard) VerifyLimit(ctx context.Context, customer, caller string) (flow.Limit, error) {
+	if g.lockoutOff() {
+		return flow.LimitNone, nil
+	}
+	limit, err := g.verifyLimit(ctx, g.Store.db, customer, caller)
+	if err != nil {
+		return flow.LimitNone, fmt.Errorf("guard lockout %s: %w", customer, err)
+	}
+	return limit, nil
+}
+
+// ReserveVerify implements flow.Guard.
+func (g *Guard) ReserveVerify(ctx context.Context, customer, caller string) (flow.Attempt, flow.Limit, error) {
+	if g.lockoutOff() {
+		return noAttempt{}, flow.LimitNone, nil
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	a := &attempt{g: g, id: hex.EncodeToString(b), customer: customer, caller: caller}
+	limit, err := g.reserve(ctx, a)
+	if err != nil {
+		return nil, flow.LimitNone, fmt.Errorf("guard reserve %s: %w", customer, err)
+	}
+	if limit != flow.LimitNone {
+		return nil, limit, nil
+	}
+	return a, flow.LimitNone, nil
+}
+
+// reserve counts and inserts in one transaction that no other reservation of the
+// customer runs beside.
+func (g *Guard) reserve(ctx context.Context, a *attempt) (flow.Limit, error) {
+	tx, err := g.Store.db.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE (_txlock)
+	if err != nil {
+		return flow.LimitNone, err
+	}
+	defer tx.Rollback()
+	if g.Store.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, guardLock, a.customer); err != nil {
+			return flow.LimitNone, err
+		}
+	}
+	limit, err := g.verifyLimit(ctx, tx, a.customer, a.caller)
+	if err != nil || limit != flow.LimitNone {
+		return limit, err
+	}
+	if _, err := tx.ExecContext(ctx, g.Store.bind(`INSERT INTO verify_attempts (id, customer, caller, at, failed) VALUES (?, ?, ?, ?, 0)`),
+		a.id, a.customer, a.caller, g.now().UnixMilli()); err != nil {
+		return flow.LimitNone, err
+	}
+	return flow.LimitNone, tx.Commit()
+}
+
+// attempt is a reserved row of verify_attempts.
+type attempt struct {
+	g                    *Guard
+	id, customer, caller string
+}
+
+// Settle implements flow.Attempt.
+func (a *attempt) Settle(ctx context.Context, outcome flow.AttemptOutcome) (flow.Limit, error) {
+	g := a.g
+	var q string
+	var args []any
+	switch outcome {
+	case flow.AttemptRejected:
+		q, args = `UPDATE verify_attempts SET failed = 1, at = ? WHERE id = ?`, []any{g.now().UnixMilli(), a.id}
+	case flow.AttemptVerified:
+		// The caller knows the secret: their failures go. Other callers' stay, and
+		// count towards the customer's ceiling.
+		q, args = `DELETE FROM verify_attempts WHERE customer = ? AND caller = ? AND (failed = 1 OR id = ?)`, []any{a.customer, a.caller, a.id}
+	default:
+		q, args = `DELETE FROM verify_attempts WHERE id = ?`, []any{a.id}
 	}
 	st, err := g.Store.stmt(ctx, q)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
 	if err != nil {
-		return 0, err
+		return flow.LimitNone, fmt.Errorf("guard settle %s: %w", a.customer, err)
 	}
-	var n int
-	err = st.QueryRowContext(ctx, args...).Scan(&n)
-	return n, err
+	if outcome != flow.AttemptRejected {
+		return flow.LimitNone, nil
+	}
+	return g.VerifyLimit(ctx, a.customer, a.caller)
 }
 
-func (g *Guard) add(ctx context.Context, kind, key string) error {
-	st, err := g.Store.stmt(ctx, `INSERT INTO guard_events (kind, key, at) VALUES (?, ?, ?)`)
+// noAttempt is an attempt when the lockout is off.
+type noAttempt struct{}
+
+func (noAttempt) Settle(context.Context, flow.AttemptOutcome) (flow.Limit, error) {
+	return flow.LimitNone, nil
+}
+
+// CountIdentify implements flow.Guard. Each attempt is stored before the count that
+// includes it, so that attempts in parallel never pass more than the bound.
+func (g *Guard) CountIdentify(ctx context.Context, caller string) (flow.Limit, error) {
+	if g.PerANI <= 0 && g.Withheld <= 0 && g.Global <= 0 {
+		return flow.LimitNone, nil
+	}
+	limit, err := g.countIdentify(ctx, caller)
 	if err != nil {
-		return err
+		return flow.LimitNone, fmt.Errorf("guard identify: %w", err)
 	}
-	_, err = st.ExecContext(ctx, kind, key, g.now().UnixMilli())
-	return err
+	return limit, nil
 }
 
-// VerifyLocked implements flow.Guard.
-func (g *Guard) VerifyLocked(ctx context.Context, customer string) (bool, error) {
-	if g.LockoutFailures <= 0 {
-		return false, nil
-	}
-	n, err := g.count(ctx, "verify_failed", customer, g.now().Add(-g.LockoutWindow))
+func (g *Guard) countIdentify(ctx context.Context, caller string) (flow.Limit, error) {
+	now := g.now()
+	st, err := g.Store.stmt(ctx, `INSERT INTO guard_events (kind, key, at) VALUES ('identify', ?, ?)`)
 	if err != nil {
-		return false, fmt.Errorf("guard lockout %s: %w", customer, err)
+		return flow.LimitNone, err
 	}
-	return n >= g.LockoutFailures, nil
-}
-
-// VerifyFailed implements flow.Guard.
-func (g *Guard) VerifyFailed(ctx context.Context, customer string) (bool, error) {
-	if g.LockoutFailures <= 0 {
-		return false, nil
+	if _, err := st.ExecContext(ctx, caller, now.UnixMilli()); err != nil {
+		return flow.LimitNone, err
 	}
-	if err := g.add(ctx, "verify_failed", customer); err != nil {
-		return false, fmt.Errorf("guard lockout %s: %w", customer, err)
+	since := now.Add(-g.IdentifyWindow).UnixMilli()
+	count := func(q string, args ...any) (int, error) {
+		st, err := g.Store.stmt(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		err = st.QueryRowContext(ctx, args...).Scan(&n)
+		return n, err
 	}
-	return g.VerifyLocked(ctx, customer)
-}
-
-// VerifyPassed implements flow.Guard. Most customers have no failures to clear: a read
-// spares them a write transaction.
-func (g *Guard) VerifyPassed(ctx context.Context, customer string) error {
-	if g.LockoutFailures <= 0 {
-		return nil
+	// key is the calling number, '' for withheld callers, who share one bound.
+	own, limit := g.PerANI, flow.LimitCaller
+	if caller == "" {
+		own, limit = g.Withheld, flow.LimitWithheld
 	}
-	st, err := g.Store.stmt(ctx, `SELECT EXISTS (SELECT 1 FROM guard_events WHERE kind = 'verify_failed' AND key = ?)`)
-	if err != nil {
-		return err
-	}
-	var failures bool
-	if err := st.QueryRowContext(ctx, customer).Scan(&failures); err != nil || !failures {
-		return err
-	}
-	if st, err = g.Store.stmt(ctx, `DELETE FROM guard_events WHERE kind = 'verify_failed' AND key = ?`); err != nil {
-		return err
-	}
-	_, err = st.ExecContext(ctx, customer)
-	return err
-}
-
-// IdentifyAllowed implements flow.Guard.
-func (g *Guard) IdentifyAllowed(ctx context.Context, ani string) (bool, error) {
-	if g.PerANI <= 0 && g.Global <= 0 {
-		return true, nil
-	}
-	if err := g.add(ctx, "identify", ani); err != nil {
-		return false, err
-	}
-	since := g.now().Add(-g.IdentifyWindow)
-	if g.PerANI > 0 && ani != "" {
-		n, err := g.count(ctx, "identify", ani, since)
-		if err != nil || n > g.PerANI {
-			return false, err
+	if own > 0 {
+		n, err := count(`SELECT COUNT(*) FROM guard_events WHERE kind = 'identify' AND key = ? AND at >= ?`, caller, since)
+		if err != nil || n > own {
+			return limit, err
 		}
 	}
 	if g.Global > 0 {
-		n, err := g.count(ctx, "identify", "", since)
+		n, err := count(`SELECT COUNT(*) FROM guard_events WHERE kind = 'identify' AND at >= ?`, since)
 		if err != nil || n > g.Global {
-			return false, err
+			return flow.LimitGlobal, err
 		}
 	}
-	return true, nil
+	return flow.LimitNone, nil
 }

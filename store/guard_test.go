@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,10 @@ import (
 )
 
 // TestGuardHoldsAcrossInstances: two idv instances on one database share lockouts and
-// limits; a passed verification clears the failures; old failures leave the window.
+// limits. Attempts still being checked count like failures; a right secret clears the
+// caller's failures and nobody else's; an attempt without a verdict is released; old
+// failures leave the window; one caller's lockout is not another's, until the
+// customer's ceiling.
 func TestGuardHoldsAcrossInstances(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
@@ -31,35 +35,138 @@ func TestGuardHoldsAcrossInstances(t *testing.T) {
 			defer b.Close()
 			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
-			ga := &store.Guard{Store: a, LockoutFailures: 3, LockoutWindow: time.Hour, PerANI: 2, IdentifyWindow: time.Minute, Now: clock}
-			gb := &store.Guard{Store: b, LockoutFailures: 3, LockoutWindow: time.Hour, PerANI: 2, IdentifyWindow: time.Minute, Now: clock}
-			ga.VerifyFailed(ctx, "100234")
-			gb.VerifyFailed(ctx, "100234")
-			if locked, _ := ga.VerifyFailed(ctx, "100234"); !locked {
-				t.Error("3 failures over two instances did not lock")
+			ga := &store.Guard{Store: a, LockoutFailures: 3, CustomerFailures: 5, LockoutWindow: time.Hour,
+				PerANI: 2, Withheld: 3, IdentifyWindow: time.Minute, Now: clock}
+			gb := &store.Guard{Store: b, LockoutFailures: 3, CustomerFailures: 5, LockoutWindow: time.Hour,
+				PerANI: 2, Withheld: 3, IdentifyWindow: time.Minute, Now: clock}
+			reserve := func(g *store.Guard, customer, caller string) (flow.Attempt, flow.Limit) {
+				t.Helper()
+				at, limit, err := g.ReserveVerify(ctx, customer, caller)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return at, limit
 			}
-			if locked, _ := gb.VerifyLocked(ctx, "100234"); !locked {
-				t.Error("instance B does not see the lockout")
+			settle := func(at flow.Attempt, o flow.AttemptOutcome) flow.Limit {
+				t.Helper()
+				limit, err := at.Settle(ctx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return limit
+			}
+			limit := func(g *store.Guard, customer, caller string) flow.Limit {
+				t.Helper()
+				l, err := g.VerifyLimit(ctx, customer, caller)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			const alice, mallory = "+81312345678", "+81398765432"
+
+			// Three attempts in flight over two instances take the caller's three.
+			var held []flow.Attempt
+			for _, g := range []*store.Guard{ga, gb, ga} {
+				at, l := reserve(g, "100234", mallory)
+				if l != flow.LimitNone {
+					t.Fatalf("attempt %d refused: %s", len(held)+1, l)
+				}
+				held = append(held, at)
+			}
+			if _, l := reserve(gb, "100234", mallory); l != flow.LimitCaller {
+				t.Errorf("a 4th attempt while 3 are checked: %q, want caller", l)
+			}
+			if l := settle(held[0], flow.AttemptVoid); l != flow.LimitNone {
+				t.Errorf("releasing an attempt says %q", l)
+			}
+			if l := settle(held[1], flow.AttemptRejected); l != flow.LimitNone {
+				t.Errorf("1 failure, 1 pending out of 3: %q", l)
+			}
+			at, l := reserve(gb, "100234", mallory) // the released one's place
+			if l != flow.LimitNone {
+				t.Fatalf("the released attempt's place: %q", l)
+			}
+			settle(at, flow.AttemptRejected)
+			if l := settle(held[2], flow.AttemptRejected); l != flow.LimitCaller {
+				t.Errorf("the 3rd failure says %q, want caller", l)
+			}
+			if l := limit(gb, "100234", mallory); l != flow.LimitCaller {
+				t.Errorf("instance B sees %q, want caller", l)
+			}
+			if l := limit(gb, "100234", alice); l != flow.LimitNone {
+				t.Errorf("another caller of the customer: %q, want none", l)
+			}
+			// Withheld callers share one count, and two more failures of theirs reach
+			// the customer's ceiling of 5: then nobody may try.
+			for range 2 {
+				at, _ := reserve(ga, "100234", "")
+				settle(at, flow.AttemptRejected)
+			}
+			if l := limit(ga, "100234", alice); l != flow.LimitCustomer {
+				t.Errorf("5 failures from all callers: %q, want customer", l)
+			}
+			if _, l := reserve(gb, "100234", alice); l != flow.LimitCustomer {
+				t.Errorf("reserving past the ceiling: %q, want customer", l)
 			}
 			now = now.Add(2 * time.Hour)
-			if locked, _ := gb.VerifyLocked(ctx, "100234"); locked {
-				t.Error("failures older than the window still lock")
+			if l := limit(gb, "100234", mallory); l != flow.LimitNone {
+				t.Errorf("failures older than the window still lock: %q", l)
 			}
-			ga.VerifyFailed(ctx, "100235")
-			ga.VerifyFailed(ctx, "100235")
-			gb.VerifyPassed(ctx, "100235")
-			if locked, _ := ga.VerifyFailed(ctx, "100235"); locked {
-				t.Error("a passed verification did not clear the failures")
+
+			// A right secret clears the caller's failures, not the other callers'.
+			for _, caller := range []string{alice, alice, mallory, mallory} {
+				at, _ := reserve(ga, "100235", caller)
+				settle(at, flow.AttemptRejected)
 			}
-			var got []bool
+			at, _ = reserve(gb, "100235", alice)
+			settle(at, flow.AttemptVerified)
+			for range 3 {
+				at, _ := reserve(ga, "100235", alice)
+				settle(at, flow.AttemptRejected)
+			}
+			if l := limit(ga, "100235", alice); l != flow.LimitCaller {
+				t.Errorf("3 failures after a right secret: %q, want caller", l)
+			}
+			if l := limit(ga, "100235", ""); l != flow.LimitCustomer {
+				t.Errorf("mallory's 2 and alice's 3 since: %q, want customer", l)
+			}
+			for _, g := range []*store.Guard{ga, gb} {
+				if l := limit(g, "100236", ""); l != flow.LimitNone {
+					t.Errorf("a customer nobody tried: %q", l)
+				}
+			}
+
+			// Identification: per number, and withheld callers together.
+			var got []flow.Limit
 			for _, g := range []*store.Guard{ga, gb, ga} {
-				ok, _ := g.IdentifyAllowed(ctx, "+81300000000")
-				got = append(got, ok)
+				l, _ := g.CountIdentify(ctx, "+81300000000")
+				got = append(got, l)
 			}
-			if got[0] != true || got[1] != true || got[2] != false {
-				t.Errorf("per-number throttling over two instances: %v", got)
+			for _, g := range []*store.Guard{ga, gb, ga, gb} {
+				l, _ := g.CountIdentify(ctx, "")
+				got = append(got, l)
+			}
+			if want := []flow.Limit{"", "", "caller", "", "", "", "withheld"}; !slices.Equal(got, want) {
+				t.Errorf("identification throttling over two instances: %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestIdentifyGlobalBound: the bound on everyone's identification attempts.
+func TestIdentifyGlobalBound(t *testing.T) {
+	g := &store.Guard{Store: storetest.Open(t, store.SQLite), PerANI: 5, Withheld: 5, Global: 3, IdentifyWindow: time.Minute}
+	var got []flow.Limit
+	for _, caller := range []string{"+81300000001", "", "+81300000002", "+81300000003"} {
+		l, err := g.CountIdentify(context.Background(), caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, l)
+	}
+	if want := []flow.Limit{"", "", "", "global"}; !slices.Equal(got, want) {
+		t.Errorf("global bound: %q, want %q", got, want)
 	}
 }
 

@@ -85,6 +85,23 @@ var migrations = []string{
 	`UPDATE interactions SET queue_result = (SELECT e.result FROM events e
 		WHERE e.interaction_id = interactions.id AND e.kind = 'agent' ORDER BY e.seq DESC LIMIT 1)
 		WHERE id IN (SELECT interaction_id FROM events WHERE kind = 'agent')`,
+	// Verification attempts the Guard let through (guard.go), per customer and caller,
+	// reserved before the CRM checks the secret.
+	`CREATE TABLE verify_attempts (
+		id       TEXT PRIMARY KEY,  -- random, the attempt's handle
+		customer TEXT NOT NULL,
+		caller   TEXT NOT NULL,     -- the calling number, '' when withheld
+		at       {INT} NOT NULL,    -- unix ms: reserved, or failed
+		failed   INTEGER NOT NULL   -- 0 while the CRM checks the secret, 1 when it was wrong
+	)`,
+	`CREATE INDEX verify_attempts_customer_at ON verify_attempts (customer, at)`,
+	// Failures counted before, per customer only, carry over as failures of withheld
+	// callers: a lockout in force at the upgrade still holds for them, and counts towards
+	// the customer's ceiling. guard_events' verify_failed rows are read no more; pruning
+	// deletes them.
+	`INSERT INTO verify_attempts (id, customer, caller, at, failed)
+		SELECT 'v' || key || '-' || at, key, '', at, 1 FROM guard_events WHERE kind = 'verify_failed'
+		ON CONFLICT (id) DO NOTHING`,
 }
 
 func (s *Store) dialectSQL(q string) string {
