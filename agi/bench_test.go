@@ -30,18 +30,33 @@ func BenchmarkReadEnv(b *testing.B) {
 }
 
 // BenchmarkReplyReader passes one call's replies (19 lines, a HANGUP among them)
-// through the reader that drops notifications and folds usage blocks; io.Copy of the
-// same bytes is the baseline in the same run.
+// through the reader that drops notifications, folds usage blocks and checks that each
+// reply has its command, as zaf/agi reads them; io.Copy of the same bytes is the
+// baseline in the same run.
 func BenchmarkReplyReader(b *testing.B) {
-	replies := strings.Repeat("200 result=0\n200 result=1\n200 result=0 endpos=16000\n200 result=1234\n", 4) +
-		"200 result=-1\nHANGUP\n511 Command Not Permitted on a dead channel or intercept routine\n"
+	answers := []string{"200 result=-1\n", "HANGUP\n511 Command Not Permitted on a dead channel or intercept routine\n"}
+	for range 4 {
+		answers = append([]string{"200 result=0\n", "200 result=1\n", "200 result=0 endpos=16000\n", "200 result=1234\n"}, answers...)
+	}
+	replies := strings.Join(answers, "")
 	b.Run("idv", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(replies)))
+		var buf [512]byte
 		for b.Loop() {
-			f := &replyReader{r: bufio.NewReader(strings.NewReader(replies))}
-			if _, err := io.Copy(io.Discard, f); err != nil {
-				b.Fatal(err)
+			w := &wire{arrived: make([]byte, 0, len(replies))}
+			f := newReplies(w, 4096)
+			for _, a := range answers {
+				if err := f.expect(); err != nil {
+					b.Fatal(err)
+				}
+				w.send(a)
+				for n := 0; n == 0 || buf[n-1] != '\n'; {
+					var err error
+					if n, err = f.Read(buf[:]); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 		}
 	})

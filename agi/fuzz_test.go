@@ -2,8 +2,6 @@ package agi
 
 import (
 	"bufio"
-	"bytes"
-	"io"
 	"strings"
 	"testing"
 )
@@ -32,26 +30,39 @@ func FuzzReadEnv(f *testing.F) {
 	})
 }
 
-// FuzzReplyReader: whatever Asterisk sends, the reader passes every line but HANGUP and
-// usage blocks through unchanged and in order.
+// FuzzReplyReader: whatever Asterisk sends, in whatever pieces (in, cut at \x1e: one
+// piece per command), zaf/agi gets at most one line per command, never a HANGUP line and
+// never a line longer than maxReplyLine; a call whose every piece is one plain reply line
+// passes unchanged.
 func FuzzReplyReader(f *testing.F) {
-	f.Add("200 result=0\nHANGUP\n511 Command Not Permitted\n", 16)
-	f.Add("520-Invalid command syntax.  Proper usage follows:\nusage\n520 End of proper usage.\n200 result=1\n", 16)
+	f.Add("200 result=0\x1eHANGUP\n511 Command Not Permitted\n", 16)
+	f.Add("520-Invalid command syntax.  Proper usage follows:\nusage\n520 End of proper usage.\n\x1e200 result=1\n", 16)
 	f.Add("HANGUP", 20)
+	f.Add("200 result=0\n200 result=1\n\x1e200 result=0\n", 4096)
 	f.Fuzz(func(t *testing.T, in string, size int) {
 		size = 16 + abs(size)%4096
-		f := &replyReader{r: bufio.NewReaderSize(strings.NewReader(in), size)}
-		out, err := io.ReadAll(f)
-		if err != nil {
-			t.Fatal(err)
+		answers := strings.Split(in, "\x1e")
+		w := &wire{}
+		got, err := converse(newReplies(w, size), w, answers)
+		if len(got) > len(answers) {
+			t.Fatalf("%d lines for %d commands", len(got), len(answers))
 		}
-		for _, line := range bytes.Split(out, []byte("\n")) {
-			if string(bytes.TrimRight(line, "\r")) == "HANGUP" {
-				t.Fatalf("a HANGUP line got through: %q", out)
+		for _, line := range got {
+			if strings.TrimRight(line, "\r\n") == "HANGUP" {
+				t.Fatalf("a HANGUP line got through: %q", got)
+			}
+			if len(line) > maxReplyLine {
+				t.Fatalf("a line of %d bytes got through", len(line))
 			}
 		}
-		if !strings.Contains(in, "HANGUP") && !strings.Contains(in, "520-") && string(out) != in {
-			t.Fatalf("changed replies:\n%q\n%q", in, out)
+		plain := true
+		for _, a := range answers {
+			line, rest, _ := strings.Cut(a, "\n")
+			plain = plain && rest == "" && strings.HasSuffix(a, "\n") && len(a) <= maxReplyLine &&
+				strings.TrimRight(line, "\r") != "HANGUP" && !strings.HasPrefix(line, "520-")
+		}
+		if plain && (err != nil || strings.Join(got, "") != strings.Join(answers, "")) {
+			t.Fatalf("changed replies: %q -> %q, %v", answers, got, err)
 		}
 	})
 }

@@ -4,6 +4,36 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Limits on what a peer may send in reply to a command. The longest reply Asterisk gives
+// to the commands idv sends is GET VARIABLE's, whose value res_agi.c cuts at 1023 bytes
+// (its buffer); a 520 usage block is a few lines of a command's documentation.
+const (
+	// maxReplyLine bounds one reply line, its line end included: 8 KiB, eight times
+	// Asterisk's longest. A longer line ends the call, after at most this much plus one
+	// read buffer (maxEnvLine) has been read.
+	maxReplyLine = 8 << 10
+	// maxUsageBlock bounds a whole 520 usage block.
+	maxUsageBlock = 64 << 10
+	// maxVariable is the longest value Asterisk answers to GET VARIABLE.
+	maxVariable = 1023
+	// maxPeerText is how much of a peer's text idv quotes in an error, and so in a log
+	// line or an interaction record.
+	maxPeerText = 200
+)
+
+// streamError is a reply stream that broke the protocol beyond repair: no later reply
+// could be matched to its command, so the call ends.
+type streamError struct{ reason string }
+
+func (e *streamError) Error() string { return e.reason }
+
+var (
+	errReplyTooLong = &streamError{fmt.Sprintf("reply line longer than %d bytes", maxReplyLine)}
+	errUsageTooLong = &streamError{fmt.Sprintf("520 usage block longer than %d bytes", maxUsageBlock)}
 )
 
 // replyReader sits between the socket and github.com/zaf/agi and hands it exactly one
@@ -16,13 +46,25 @@ import (
 //     and remembers that the caller hung up.
 //   - A "520-" usage reply spans several lines ending with "520 End of proper usage.";
 //     zaf/agi reads only two of them. replyReader folds the block into one "520" line.
+//   - Any other line is the reply to the command outstanding. A line with none
+//     outstanding (a second reply to one command, or a line sent between commands)
+//     would answer the next command and shift every later reply by one: it ends the
+//     call (expect).
+//   - zaf/agi reads a line whole into memory, however long; replyReader ends the call
+//     at a line longer than maxReplyLine.
 type replyReader struct {
-	r        *bufio.Reader
+	r *bufio.Reader
+	// waiting, when set, says whether bytes have arrived on the connection that r has
+	// not read yet, without reading them.
+	waiting  func() bool
 	pending  []byte
 	midLine  bool // the last chunk read ended inside a line
 	dropLine bool // the rest of the current line is not passed on
 	inUsage  bool
 	hungUp   bool
+	awaiting bool // a command was sent and its reply not yet passed on
+	line     int  // bytes of the current line read so far
+	usage    int  // bytes of the current usage block read so far
 	err      error
 }
 
@@ -36,25 +78,62 @@ func (f *replyReader) Read(p []byte) (int, error) {
 		if f.err != nil {
 			return 0, f.err
 		}
-		chunk, err := f.r.ReadSlice('\n')
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			f.err = err
-		}
-		if len(chunk) == 0 {
-			continue
-		}
-		start := !f.midLine
-		f.midLine = chunk[len(chunk)-1] != '\n'
-		if start {
-			f.dropLine = f.classify(bytes.TrimRight(chunk, "\r\n"))
-		}
-		if !f.dropLine {
-			f.pending = chunk
-		}
+		f.next()
 	}
 	n := copy(p, f.pending)
 	f.pending = f.pending[n:]
 	return n, nil
+}
+
+// expect readies the reader for the reply to a command about to be sent. What Asterisk
+// sent since the last reply is read first: a HANGUP is dropped as ever; anything else is
+// a reply with no command outstanding, and expect returns a *streamError.
+func (f *replyReader) expect() error {
+	for f.err == nil && len(f.pending) == 0 && (f.midLine || f.r.Buffered() > 0 || f.waiting != nil && f.waiting()) {
+		f.next()
+	}
+	if f.err == nil && len(f.pending) > 0 {
+		f.fail(&streamError{"reply text left over from the previous command"})
+	}
+	if f.err != nil {
+		return f.err
+	}
+	f.awaiting = true
+	return nil
+}
+
+// next reads one piece of a line (at most the buffer) and decides what of it to pass on.
+func (f *replyReader) next() {
+	chunk, err := f.r.ReadSlice('\n')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		f.err = err
+	}
+	if len(chunk) == 0 {
+		return
+	}
+	start := !f.midLine
+	if start {
+		f.line = 0
+	}
+	f.line += len(chunk)
+	if f.inUsage {
+		f.usage += len(chunk)
+	}
+	f.midLine = chunk[len(chunk)-1] != '\n'
+	switch {
+	case f.line > maxReplyLine:
+		f.fail(errReplyTooLong)
+		return
+	case f.usage > maxUsageBlock:
+		f.fail(errUsageTooLong)
+		return
+	}
+	if start {
+		f.dropLine = f.classify(bytes.TrimRight(chunk, "\r\n"))
+	}
+	if !f.dropLine {
+		f.pending = chunk
+	}
 }
 
 // classify looks at the start of a line and says whether to drop it.
@@ -69,9 +148,35 @@ func (f *replyReader) classify(text []byte) bool {
 	case bytes.Equal(text, hangupLine):
 		f.hungUp = true
 		return true
-	case bytes.HasPrefix(text, []byte("520-")):
+	case !f.awaiting:
+		f.fail(&streamError{fmt.Sprintf("reply with no command outstanding: %q", clip(string(text), 80))})
+		return true
+	}
+	f.awaiting = false
+	if bytes.HasPrefix(text, []byte("520-")) {
 		f.inUsage = true
+		f.usage = f.line
 		return true
 	}
 	return false
+}
+
+// fail stops the reader: nothing more is passed on, and every read returns err.
+func (f *replyReader) fail(err error) {
+	f.err = err
+	f.pending = nil
+	f.dropLine = true
+}
+
+// clip keeps at most n bytes of a peer's text, cut at a character boundary, and says
+// how much was left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }

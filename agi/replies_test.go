@@ -2,38 +2,172 @@ package agi
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"strings"
 	"testing"
 )
 
+// wire is the connection as the reply reader sees it: bytes arrive when the test sends
+// them, and read counts what the reader took.
+type wire struct {
+	arrived []byte
+	read    int
+}
+
+func (w *wire) Read(p []byte) (int, error) {
+	if len(w.arrived) == 0 {
+		return 0, io.EOF // in a real call: nothing more comes, and the reply timeout ends it
+	}
+	n := copy(p, w.arrived)
+	w.arrived = w.arrived[n:]
+	w.read += n
+	return n, nil
+}
+
+func (w *wire) send(s string) { w.arrived = append(w.arrived, s...) }
+
+// newReplies is a reply reader on w with a read buffer of size bytes, as the session
+// builds it on the socket.
+func newReplies(w *wire, size int) *replyReader {
+	return &replyReader{r: bufio.NewReaderSize(w, size), waiting: func() bool { return len(w.arrived) > 0 }}
+}
+
+// converse plays one call: for each command, the reader expects its reply, Asterisk
+// sends what answers holds for it, and zaf/agi reads one line (ReadBytes, as it does).
+// It returns the lines zaf/agi got and the first error.
+func converse(f *replyReader, w *wire, answers []string) ([]string, error) {
+	zaf := bufio.NewReaderSize(f, 1024)
+	var got []string
+	for _, a := range answers {
+		if err := f.expect(); err != nil {
+			return got, err
+		}
+		w.send(a)
+		line, err := zaf.ReadBytes('\n')
+		if err != nil {
+			return got, err
+		}
+		got = append(got, string(line))
+	}
+	return got, nil
+}
+
 func TestReplyReaderDropsHangupAndFoldsUsage(t *testing.T) {
+	dead := "511 Command Not Permitted on a dead channel or intercept routine\n"
 	cases := []struct {
-		name, in, out string
-		hungUp        bool
+		name    string
+		answers []string
+		out     []string
+		hungUp  bool
 	}{
-		{"plain replies pass through", "200 result=0\n200 result=1 (x)\n", "200 result=0\n200 result=1 (x)\n", false},
-		{"HANGUP before the reply of the next command is removed", "200 result=-1\nHANGUP\n511 Command Not Permitted on a dead channel or intercept routine\n",
-			"200 result=-1\n511 Command Not Permitted on a dead channel or intercept routine\n", true},
-		{"HANGUP with CRLF", "HANGUP\r\n200 result=1\n", "200 result=1\n", true},
-		{"a reply that merely starts with HANGUP is kept", "HANGUPX\n", "HANGUPX\n", false},
-		{"usage block becomes one line", "520-Invalid command syntax.  Proper usage follows:\nSets a variable to the current channel.\nMore usage.\n520 End of proper usage.\n200 result=1\n",
-			string(usageLine) + "200 result=1\n", false},
-		{"a line longer than the buffer is kept whole", "200 result=1 (" + strings.Repeat("x", 100) + ")\n", "200 result=1 (" + strings.Repeat("x", 100) + ")\n", false},
-		{"a long line ending in HANGUP is not a notification", strings.Repeat("y", 40) + "HANGUP\n", strings.Repeat("y", 40) + "HANGUP\n", false},
+		{"plain replies pass through", []string{"200 result=0\n", "200 result=1 (x)\n"}, []string{"200 result=0\n", "200 result=1 (x)\n"}, false},
+		{"HANGUP before the reply of the next command is removed", []string{"200 result=-1\n", "HANGUP\n" + dead},
+			[]string{"200 result=-1\n", dead}, true},
+		{"HANGUP sent unasked between commands is removed", []string{"200 result=0\nHANGUP\n", dead}, []string{"200 result=0\n", dead}, true},
+		{"HANGUP with CRLF", []string{"HANGUP\r\n200 result=1\n"}, []string{"200 result=1\n"}, true},
+		{"a reply that merely starts with HANGUP is kept", []string{"HANGUPX\n"}, []string{"HANGUPX\n"}, false},
+		{"usage block becomes one line", []string{"520-Invalid command syntax.  Proper usage follows:\nSets a variable to the current channel.\nMore usage.\n520 End of proper usage.\n", "200 result=1\n"},
+			[]string{string(usageLine), "200 result=1\n"}, false},
+		{"a line longer than the buffer is kept whole", []string{"200 result=1 (" + strings.Repeat("x", 100) + ")\n"}, []string{"200 result=1 (" + strings.Repeat("x", 100) + ")\n"}, false},
+		{"a long line ending in HANGUP is not a notification", []string{strings.Repeat("y", 40) + "HANGUP\n"}, []string{strings.Repeat("y", 40) + "HANGUP\n"}, false},
+		{"GET VARIABLE's longest value passes", []string{"200 result=1 (" + strings.Repeat("v", maxVariable) + ")\n"}, []string{"200 result=1 (" + strings.Repeat("v", maxVariable) + ")\n"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &replyReader{r: bufio.NewReaderSize(strings.NewReader(tc.in), 16)}
-			got, err := io.ReadAll(f)
+			w := &wire{}
+			f := newReplies(w, 16)
+			got, err := converse(f, w, tc.answers)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(got) != tc.out || f.hungUp != tc.hungUp {
+			if strings.Join(got, "|") != strings.Join(tc.out, "|") || f.hungUp != tc.hungUp {
 				t.Errorf("got %q hungUp=%v, want %q hungUp=%v", got, f.hungUp, tc.out, tc.hungUp)
 			}
 		})
 	}
+}
+
+// TestReplyReaderEndsTheCallOnAReplyOutOfStep: a reply line with no command outstanding
+// would answer the next command, and every later reply would belong to the command
+// before; the reader stops at it, whenever it arrives.
+func TestReplyReaderEndsTheCallOnAReplyOutOfStep(t *testing.T) {
+	t.Run("two replies to one command", func(t *testing.T) {
+		w := &wire{}
+		got, err := converse(newReplies(w, 4096), w, []string{"200 result=0\n200 result=1 (x)\n", "200 result=1 (y)\n"})
+		assertOutOfStep(t, got, err, []string{"200 result=0\n"}, `"200 result=1 (x)"`)
+	})
+	t.Run("a line sent between commands", func(t *testing.T) {
+		w := &wire{}
+		f := newReplies(w, 4096)
+		got, err := converse(f, w, []string{"200 result=0\n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.send("200 result=1 (x)\n") // arrives while idv works, before its next command
+		more, err := converse(f, w, []string{"200 result=1 (y)\n"})
+		assertOutOfStep(t, append(got, more...), err, []string{"200 result=0\n"}, `"200 result=1 (x)"`)
+	})
+	t.Run("a line sent before the first command", func(t *testing.T) {
+		w := &wire{}
+		w.send("200 result=0\n")
+		got, err := converse(newReplies(w, 4096), w, []string{"200 result=0\n"})
+		assertOutOfStep(t, got, err, nil, `"200 result=0"`)
+	})
+	t.Run("a usage block sent unasked", func(t *testing.T) {
+		w := &wire{}
+		got, err := converse(newReplies(w, 4096), w, []string{"200 result=0\n520-Invalid command syntax.  Proper usage follows:\nx\n520 End of proper usage.\n", "200 result=1\n"})
+		assertOutOfStep(t, got, err, []string{"200 result=0\n"}, `"520-Invalid`)
+	})
+}
+
+func assertOutOfStep(t *testing.T, got []string, err error, want []string, quoted string) {
+	t.Helper()
+	var se *streamError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "no command outstanding") || !strings.Contains(err.Error(), quoted) {
+		t.Errorf("err = %v, want a reply with no command outstanding quoting %s", err, quoted)
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("zaf/agi got %q, want %q", got, want)
+	}
+}
+
+// TestReplyReaderCapsLines: zaf/agi would read a reply line whole, however long; the
+// reader stops after maxReplyLine bytes of it (and one buffer), and after maxUsageBlock
+// bytes of usage text.
+func TestReplyReaderCapsLines(t *testing.T) {
+	t.Run("an endless reply line", func(t *testing.T) {
+		w := &wire{}
+		got, err := converse(newReplies(w, maxEnvLine), w, []string{"200 result=1 (" + strings.Repeat("x", 1<<20)})
+		if !errors.Is(err, errReplyTooLong) || len(got) != 0 {
+			t.Errorf("got %d lines, err %v; want %v", len(got), err, errReplyTooLong)
+		}
+		if w.read > maxReplyLine+maxEnvLine {
+			t.Errorf("read %d bytes of a 1 MiB line; want at most %d", w.read, maxReplyLine+maxEnvLine)
+		}
+	})
+	t.Run("a 1 MiB line with its newline", func(t *testing.T) {
+		w := &wire{}
+		_, err := converse(newReplies(w, maxEnvLine), w, []string{strings.Repeat("y", 1<<20) + "\n"})
+		if !errors.Is(err, errReplyTooLong) || w.read > maxReplyLine+maxEnvLine {
+			t.Errorf("err %v after %d bytes", err, w.read)
+		}
+	})
+	t.Run("the longest line allowed", func(t *testing.T) {
+		w := &wire{}
+		line := "200 result=0 " + strings.Repeat("z", maxReplyLine-len("200 result=0 \n")) + "\n"
+		got, err := converse(newReplies(w, maxEnvLine), w, []string{line})
+		if err != nil || len(got) != 1 || got[0] != line {
+			t.Errorf("a line of %d bytes: err %v", len(line), err)
+		}
+	})
+	t.Run("an endless usage block", func(t *testing.T) {
+		w := &wire{}
+		_, err := converse(newReplies(w, maxEnvLine), w, []string{"520-Invalid command syntax.  Proper usage follows:\n" + strings.Repeat("usage text\n", 1<<20)})
+		if !errors.Is(err, errUsageTooLong) || w.read > maxUsageBlock+maxEnvLine {
+			t.Errorf("err %v after %d bytes", err, w.read)
+		}
+	})
 }
 
 func TestReadEnv(t *testing.T) {

@@ -204,6 +204,15 @@ func (s *Server) serveConn(conn net.Conn) {
 		return
 	}
 	s.serve(ctx, sess, log)
+	if sess.violation != nil {
+		// Replies no longer matched their commands: FAILURE hands the caller to the
+		// dialplan's AGISTATUS fallback.
+		log.Warn().Err(sess.violation).Str("channel", sess.Env["channel"]).
+			Msg("agi peer broke the protocol; answering FAILURE so the dialplan falls back")
+		if err := sess.Fail(); err != nil {
+			log.Warn().Err(err).Msg("could not send FAILURE")
+		}
+	}
 	if ctx.Err() != nil {
 		// Cut by the shutdown deadline: FAILURE hands the caller to the dialplan's
 		// AGISTATUS fallback (Asterisk reads it after the command in progress).

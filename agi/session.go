@@ -75,6 +75,9 @@ type Session struct {
 	OnCommand func(command string, took time.Duration)
 	// broken is why the connection can carry no more commands, nil while it can.
 	broken error
+	// violation is the reply that broke the protocol beyond repair (too long, or with no
+	// command outstanding): no command is sent after it, and the server answers FAILURE.
+	violation *ProtocolError
 	// failed says FAILURE was sent.
 	failed bool
 }
@@ -96,7 +99,8 @@ func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: &replyReader{r: br}}
+	replies := &replyReader{r: br, waiting: func() bool { return unread(conn) }}
+	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: replies}
 	s.agi = zagi.New()
 	// zaf/agi reads the environment itself with a Scanner that could swallow bytes after
 	// the block; it gets an empty block here and the environment we parsed above.
@@ -120,12 +124,16 @@ func (e connLost) Unwrap() error        { return e.err }
 func (e connLost) Is(target error) bool { return target == flow.ErrHangup }
 
 // ProtocolError is a reply that breaks the AGI protocol (510, 520, malformed lines).
+// Its message quotes at most maxPeerText bytes of what the peer sent: it goes into the
+// log and the interaction record.
 type ProtocolError struct {
 	Command string
 	Err     error
 }
 
-func (e *ProtocolError) Error() string { return fmt.Sprintf("agi %s: %v", e.Command, e.Err) }
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("agi %s: %s", e.Command, clip(e.Err.Error(), maxPeerText))
+}
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // do sends one command through zaf/agi with deadlines and classifies its error. The
@@ -133,6 +141,10 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 // ctx ends first the command is abandoned, and with it the connection, since Asterisk's
 // late reply would answer the next command.
 func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+	if s.violation != nil {
+		// Replies no longer match their commands: nothing more is sent.
+		return zagi.Reply{}, &ProtocolError{Command: name, Err: fmt.Errorf("not sent after %w", s.violation)}
+	}
 	if s.broken != nil {
 		// The connection was lost or a command abandoned: nothing more gets through, and
 		// the first cause is the one worth reporting.
@@ -140,8 +152,13 @@ func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd f
 	}
 	r, err := s.send(ctx, name, wait, cmd)
 	var lost connLost
-	if errors.As(err, &lost) {
+	var pe *ProtocolError
+	var se *streamError
+	switch {
+	case errors.As(err, &lost):
 		s.broken = lost.err
+	case errors.As(err, &pe) && errors.As(err, &se):
+		s.violation = pe
 	}
 	return r, err
 }
@@ -176,9 +193,15 @@ func (s *Session) send(ctx context.Context, name string, wait time.Duration, cmd
 			}
 		}()
 	}
-	r, err := cmd()
-	if s.OnCommand != nil {
-		s.OnCommand(name, time.Since(now))
+	// Anything Asterisk sent since the last reply is read before the command goes out: a
+	// reply with none outstanding would be taken for this command's.
+	err := s.replies.expect()
+	var r zagi.Reply
+	if err == nil {
+		r, err = cmd()
+		if s.OnCommand != nil {
+			s.OnCommand(name, time.Since(now))
+		}
 	}
 	if err != nil && s.ctx.Err() != nil {
 		return r, ErrShutdown
@@ -315,13 +338,23 @@ func (s *Session) SetLanguage(ctx context.Context, lang string) error {
 	return err
 }
 
-// Variable implements flow.Call.
+// Variable implements flow.Call. A value longer than Asterisk ever answers (1023 bytes)
+// is a ProtocolError: it goes into records and logs, and no Asterisk sent it.
 func (s *Session) Variable(ctx context.Context, name string) (string, bool, error) {
-	r, err := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
+	r, err := s.getVariable(ctx, name)
 	if err != nil {
 		return "", false, err
 	}
 	return r.Dat, r.Res == 1, nil
+}
+
+func (s *Session) getVariable(ctx context.Context, name string) (zagi.Reply, error) {
+	r, err := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
+	if len(r.Dat) > maxVariable {
+		return zagi.Reply{}, &ProtocolError{Command: "GET VARIABLE",
+			Err: fmt.Errorf("%s: a value of %d bytes, longer than Asterisk's %d", name, len(r.Dat), maxVariable)}
+	}
+	return r, err
 }
 
 // Queue implements flow.Call with EXEC Queue and returns QUEUESTATUS. A -1 result is
@@ -335,7 +368,7 @@ func (s *Session) Queue(ctx context.Context, args string) (string, error) {
 		return "", &ProtocolError{Command: "EXEC Queue", Err: errors.New("asterisk has no Queue application (app_queue not loaded)")}
 	}
 	// GET VARIABLE works on a dead channel: read QUEUESTATUS whether or not the caller left.
-	v, verr := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable("QUEUESTATUS") })
+	v, verr := s.getVariable(ctx, "QUEUESTATUS")
 	if verr != nil && !errors.Is(verr, flow.ErrHangup) {
 		return "", verr
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -111,5 +112,70 @@ func TestAgentConnectLogsTheCallersInteraction(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"interaction":"01CALLER"`) {
 		t.Errorf("no log line names the caller's interaction:\n%s", logs)
+	}
+}
+
+// TestPeerTextIsBoundedInLogAndRecord: a peer's garbage reply reaches the log and the
+// interaction record's events only as a short quote: a 1 MB line ends the call before
+// zaf/agi holds it, and an 8000-byte one is quoted in 200 bytes.
+func TestPeerTextIsBoundedInLogAndRecord(t *testing.T) {
+	for _, tc := range []struct{ name, reply, detail string }{
+		{"a 1 MB line", strings.Repeat("x", 1<<20) + "\n", "agi ANSWER: reply line longer than 8192 bytes"},
+		{"an 8000-byte line", "999 " + strings.Repeat("y", 8000) + "\n", "agi ANSWER: malformed or partial agi response: 999 yyy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &testlog.Buffer{}
+			rec := &captured{}
+			calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return "01GARBAGE" }}
+			calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: rec}, Lines: oneLine})
+			srv := &agi.Server{Handler: calls, Log: zerolog.New(logs)}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Serve(ln)
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_callerid: anonymous\n\n")
+			// Garbage to ANSWER, then a plain reply to every command until idv hangs up.
+			r := bufio.NewReader(conn)
+			for n := 0; ; n++ {
+				cmd, err := r.ReadString('\n')
+				if err != nil || cmd == "FAILURE\n" {
+					break
+				}
+				if n == 0 {
+					go io.WriteString(conn, tc.reply) // idv may stop reading it half way
+				} else {
+					io.WriteString(conn, "200 result=0\n")
+				}
+			}
+			conn.Close()
+			if err := srv.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if len(line) > 1024 {
+					t.Errorf("a log line of %d bytes: %.300s…", len(line), line)
+				}
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			found := false
+			for _, in := range rec.ins {
+				for _, ev := range in.Events {
+					if len(ev.Detail) > 300 {
+						t.Errorf("an event detail of %d bytes: %.300s…", len(ev.Detail), ev.Detail)
+					}
+					found = found || strings.HasPrefix(ev.Detail, tc.detail)
+				}
+			}
+			if !found {
+				t.Errorf("no event says %q; log:\n%.3000s", tc.detail, logs)
+			}
+		})
 	}
 }
