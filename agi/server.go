@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -75,13 +76,47 @@ type Server struct {
 	// Allow, when not empty, lists the networks Asterisk may connect from; other peers are
 	// closed at once and logged.
 	Allow []netip.Prefix
+	// MaxConns, when positive, caps the connections served at once. Past it a connection
+	// is answered FAILURE and closed before its environment is read: Asterisk sets
+	// AGISTATUS=FAILURE and the dialplan's fallback takes the caller, rather than a call
+	// failing later for want of a file descriptor. DefaultMaxConns derives a cap from the
+	// open-file limit.
+	MaxConns int
+	// OnRefused, when set, is told of each connection refused, with why (RefusedFull,
+	// RefusedPeer). The log has a line per interval, not one per connection.
+	OnRefused func(reason string)
 
-	mu     sync.Mutex
-	lns    map[net.Listener]struct{}
-	calls  sync.WaitGroup
-	cancel context.CancelFunc
-	ctx    context.Context
-	closed bool
+	mu       sync.Mutex
+	lns      map[net.Listener]struct{}
+	calls    sync.WaitGroup
+	active   int // connections being served
+	cancel   context.CancelFunc
+	ctx      context.Context
+	closed   bool
+	refusals refusals
+}
+
+// Why a connection was refused (Server.OnRefused).
+const (
+	RefusedFull = "max_connections" // MaxConns connections were being served
+	RefusedPeer = "allow"           // the peer is outside Allow
+)
+
+// fdReserve is the open files DefaultMaxConns leaves to all but the calls: the CRM
+// client's idle connections (up to 256), the database's (up to 16), the web server and
+// its browsers, ARI, the listeners and the log.
+const fdReserve = 512
+
+// DefaultMaxConns is a connection cap that keeps idv within its open-file limit
+// (RLIMIT_NOFILE): a call holds its FastAGI connection and, while the CRM answers, one
+// CRM connection, so (limit − 512) / 2, and at least 64. It is 0 (no cap) where the
+// limit is unknown.
+func DefaultMaxConns() int {
+	n := openFileLimit()
+	if n <= 0 {
+		return 0
+	}
+	return max((n-fdReserve)/2, 64)
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -131,8 +166,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		backoff = 0
 		if !s.allowed(conn.RemoteAddr()) {
-			s.Log.Warn().Str("peer", conn.RemoteAddr().String()).Msg("FastAGI connection refused: peer not in agi.allow")
 			conn.Close()
+			s.refused(conn, RefusedPeer, "FastAGI connection refused: peer not in agi.allow")
 			continue
 		}
 		// Added under the lock that Shutdown takes before waiting, so no call starts
@@ -143,10 +178,80 @@ func (s *Server) Serve(ln net.Listener) error {
 			conn.Close()
 			return ErrServerClosed
 		}
+		if s.MaxConns > 0 && s.active >= s.MaxConns {
+			s.mu.Unlock()
+			// Closed without FAILURE, the AGI would end with AGISTATUS=SUCCESS and the
+			// dialplan would go on as if idv had served the call.
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			io.WriteString(conn, "FAILURE\n")
+			conn.Close()
+			s.refused(conn, RefusedFull, "FastAGI connection refused: agi.max_connections calls in progress; answered FAILURE so the dialplan falls back")
+			continue
+		}
+		s.active++
 		s.calls.Add(1)
 		s.mu.Unlock()
+		if n := s.refusals.resume(RefusedFull); n > 0 {
+			s.Log.Info().Int("refused", n).Int("max_connections", s.MaxConns).
+				Msg("FastAGI connections accepted again below agi.max_connections")
+		}
 		go s.serveConn(conn)
 	}
+}
+
+// refusalLogEvery is how often the log tells of refused connections while they go on.
+const refusalLogEvery = 10 * time.Second
+
+// refusals counts refused connections between log lines, so that a flood of them writes
+// a line per refusalLogEvery and reason, not one per connection.
+type refusals struct {
+	mu       sync.Mutex
+	unlogged map[string]int       // refused since the last line, by reason
+	logged   map[string]time.Time // when the last line was written, by reason
+}
+
+// add counts a refusal and says how many to log now (0: not yet).
+func (r *refusals) add(reason string, now time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unlogged == nil {
+		r.unlogged, r.logged = map[string]int{}, map[string]time.Time{}
+	}
+	r.unlogged[reason]++
+	if now.Sub(r.logged[reason]) < refusalLogEvery {
+		return 0
+	}
+	n := r.unlogged[reason]
+	r.unlogged[reason], r.logged[reason] = 0, now
+	return n
+}
+
+// resume says how many refusals for reason were not logged yet, and forgets them.
+func (r *refusals) resume(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.unlogged[reason]
+	if n > 0 {
+		r.unlogged[reason] = 0
+	}
+	return n
+}
+
+// refused counts a refused connection and logs it: at most one line per
+// refusalLogEvery and reason, whose "refused" is the number since the line before.
+func (s *Server) refused(conn net.Conn, reason, msg string) {
+	if s.OnRefused != nil {
+		s.OnRefused(reason)
+	}
+	n := s.refusals.add(reason, time.Now())
+	if n == 0 {
+		return
+	}
+	e := s.Log.Warn().Str("peer", conn.RemoteAddr().String()).Int("refused", n)
+	if reason == RefusedFull {
+		e = e.Int("max_connections", s.MaxConns)
+	}
+	e.Msg(msg)
 }
 
 func (s *Server) allowed(addr net.Addr) bool {
@@ -192,6 +297,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveConn(conn net.Conn) {
 	defer s.calls.Done()
 	defer conn.Close()
+	defer func() {
+		// Before the close: a peer that sees the connection end can connect again.
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+	}()
 	log := s.Log.With().Str("peer", conn.RemoteAddr().String()).Logger()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()

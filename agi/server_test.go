@@ -3,6 +3,7 @@ package agi_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/netip"
@@ -123,4 +124,100 @@ func silentAsterisk(t *testing.T, addr string) *bufio.Reader {
 		t.Fatalf("first command %q, %v; want ANSWER", cmd, err)
 	}
 	return r
+}
+
+// TestConnectionCap: with MaxConns calls in progress, the next connection is answered
+// FAILURE (AGISTATUS=FAILURE: the dialplan's fallback takes the caller) and closed
+// before its environment is read, and counted; the calls in progress go on, and once
+// they end connections are served again. A flood of refusals is logged in a few lines
+// whose "refused" counts add up to every refusal.
+func TestConnectionCap(t *testing.T) {
+	const maxConns, flood = 2, 50
+	logs := &testlog.Buffer{}
+	release := make(chan struct{})
+	values := make(chan string, maxConns+1)
+	var refused []string
+	refusedCh := make(chan string, flood+1)
+	srv := &agi.Server{Log: zerolog.New(logs), MaxConns: maxConns, OnRefused: func(reason string) { refusedCh <- reason },
+		Handler: agi.HandlerFunc(func(ctx context.Context, s *agi.Session) {
+			if s.Answer(ctx) != nil {
+				return
+			}
+			<-release
+			v, _, _ := s.Variable(ctx, "X")
+			values <- v
+		})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	addr := ln.Addr().String()
+
+	// asterisk runs one call that answers ANSWER and GET VARIABLE.
+	type call struct {
+		conn net.Conn
+		r    *bufio.Reader
+	}
+	dial := func() call {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\n\n")
+		return call{conn, bufio.NewReader(conn)}
+	}
+	var held []call
+	for range maxConns {
+		c := dial()
+		if cmd, err := c.r.ReadString('\n'); cmd != "ANSWER\n" {
+			t.Fatalf("call in the cap: %q, %v", cmd, err)
+		}
+		io.WriteString(c.conn, "200 result=0\n")
+		held = append(held, c)
+	}
+	for range flood {
+		c := dial()
+		if got, _ := io.ReadAll(c.r); string(got) != "FAILURE\n" {
+			t.Fatalf("a call past the cap got %q, want FAILURE and the connection closed", got)
+		}
+		refused = append(refused, <-refusedCh)
+	}
+	if refused[0] != agi.RefusedFull || len(refused) != flood {
+		t.Errorf("refusals counted: %v", refused)
+	}
+	close(release)
+	for _, c := range held {
+		if cmd, err := c.r.ReadString('\n'); cmd != "GET VARIABLE \"X\"\n" {
+			t.Fatalf("a call in the cap was not served on: %q, %v", cmd, err)
+		}
+		io.WriteString(c.conn, "200 result=1 (served)\n")
+		if v := <-values; v != "served" {
+			t.Errorf("X = %q", v)
+		}
+		io.ReadAll(c.r) // the call ends; its connection is closed
+	}
+	c := dial()
+	if cmd, err := c.r.ReadString('\n'); cmd != "ANSWER\n" {
+		t.Errorf("after the calls ended, a new call got %q, %v", cmd, err)
+	}
+	c.conn.Close()
+
+	lines, total := 0, 0
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "max_connections") {
+			var entry struct{ Refused int }
+			if err := json.Unmarshal([]byte(l), &entry); err != nil {
+				t.Fatal(err)
+			}
+			lines++
+			total += entry.Refused
+		}
+	}
+	if total != flood || lines >= 10 {
+		t.Errorf("%d log lines count %d refusals, want a few lines counting %d:\n%s", lines, total, flood, logs)
+	}
 }

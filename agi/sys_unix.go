@@ -3,6 +3,7 @@
 package agi
 
 import (
+	"math"
 	"net"
 	"syscall"
 )
@@ -25,4 +26,17 @@ func unread(conn net.Conn) bool {
 		return true // never wait
 	})
 	return n > 0
+}
+
+// openFileLimit is the process's limit on open files (RLIMIT_NOFILE, which Go raises to
+// the hard limit at start-up), 0 when unknown.
+func openFileLimit() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	if cur := uint64(l.Cur); cur < math.MaxInt32 {
+		return int(cur)
+	}
+	return math.MaxInt32
 }

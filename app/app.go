@@ -127,12 +127,18 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		mux.Handle(string(script), a.calls)
 	}
 	mux.Handle("agent", &Agents{Log: log, Connect: a.Live})
+	maxConns := cfg.AGI.MaxConnections
+	if maxConns == 0 {
+		maxConns = agi.DefaultMaxConns()
+	}
 	a.agi = &agi.Server{
 		Handler: mux,
 		Timeouts: agi.Timeouts{Env: cfg.AGI.EnvTimeout, Reply: cfg.AGI.ReplyTimeout, Playback: cfg.AGI.PlaybackTimeout,
 			Queue: cfg.AGI.QueueTimeout, Write: cfg.AGI.WriteTimeout},
-		Log:   log,
-		Allow: cfg.AllowedPeers(),
+		Log:       log,
+		Allow:     cfg.AllowedPeers(),
+		MaxConns:  maxConns,
+		OnRefused: a.metrics.AGIRefused,
 	}
 	a.serving.Store(true)
 	a.goRun(func() {
@@ -141,7 +147,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 			log.Error().Err(err).Msg("FastAGI server stopped accepting calls")
 		}
 	})
-	log.Info().Str("listen", ln.Addr().String()).Str("config", cfg.File).Str("store", driver).
+	log.Info().Str("listen", ln.Addr().String()).Int("max_connections", maxConns).Str("config", cfg.File).Str("store", driver).
 		Str("crm", crm.Redact(cfg.CRM.BaseURL)).Int("lines", len(cfg.Lines.ByName)).Msg("idv serving FastAGI")
 	return a, nil
 }

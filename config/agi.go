@@ -16,6 +16,9 @@ type AGI struct {
 	QueueTimeout    time.Duration `toml:"queue_timeout"`
 	WriteTimeout    time.Duration `toml:"write_timeout"`
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	// MaxConnections caps the FastAGI connections served at once; 0 derives the cap from
+	// the open-file limit (agi.DefaultMaxConns).
+	MaxConnections int `toml:"max_connections"`
 }
 
 // Log is how idv logs.
@@ -34,6 +37,9 @@ func (c *Config) checkAGI() error {
 				return c.fail("agi.allow", "%q is neither an address nor a network such as \"10.0.0.0/8\"", a)
 			}
 		}
+	}
+	if c.AGI.MaxConnections < 0 {
+		return c.fail("agi.max_connections", "%d is negative; 0 derives the cap from the open-file limit", c.AGI.MaxConnections)
 	}
 	return nil
 }

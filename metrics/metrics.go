@@ -23,6 +23,7 @@ type Metrics struct {
 	crm      *prometheus.HistogramVec
 	crmErrs  *prometheus.CounterVec
 	steps    *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 }
 
 // New registers the metrics (with Go and process collectors) in a new registry.
@@ -39,6 +40,11 @@ func New() *Metrics {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"endpoint", "result"})
 	m.crmErrs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_crm_errors_total", Help: "Failed CRM requests by endpoint and kind (timeout, connect, http_NNN, bad_json, …)."}, []string{"endpoint", "kind"})
 	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_steps_total", Help: "Flow steps by kind and result (prompts, digit entries, routes, hang-ups, errors)."}, []string{"step", "result"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_agi_connections_refused_total", Help: "FastAGI connections refused before their environment was read, by reason: max_connections (answered FAILURE) or allow (peer not in agi.allow)."}, []string{"reason"})
+	for _, reason := range []string{"max_connections", "allow"} {
+		m.refused.WithLabelValues(reason) // a series at 0 before the first refusal
+	}
+	m.Registry.MustRegister(m.refused)
 	m.Registry.MustRegister(m.calls, m.active, m.outcomes, m.duration, m.agi, m.crm, m.crmErrs, m.steps,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -89,6 +95,11 @@ func routeKind(route string) string {
 		return "unknown"
 	}
 	return r.Kind.String()
+}
+
+// AGIRefused counts a FastAGI connection refused (agi.Server.OnRefused).
+func (m *Metrics) AGIRefused(reason string) {
+	m.refused.WithLabelValues(reason).Inc()
 }
 
 // AGICommand observes one AGI command's round trip.

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/internal/testlog"
+)
+
+// startAGI starts idv with agi settings (the [agi] table's lines) and no CRM calls.
+func startAGI(t *testing.T, agiLines string) (*App, *testlog.Buffer) {
+	t.Helper()
+	text := fmt.Sprintf(`[agi]
+%s
+[log]
+format = "json"
+[store]
+path = %q
+[democrm]
+enabled = false
+[crm]
+base_url = "http://%s"
+[sounds]
+dir = ""
+[web]
+listen = ""
+`, agiLines, filepath.Join(t.TempDir(), "idv.db"), startDemoCRM(t))
+	cfg, err := config.Parse("t.toml", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &testlog.Buffer{}
+	a, err := Start(context.Background(), cfg, zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Shutdown)
+	return a, logs
+}
+
+// TestConnectionsPastTheCapAreRefusedAndCounted: with agi.max_connections calls in
+// progress, the next FastAGI connection gets FAILURE (the dialplan's fallback) and is
+// closed, and idv_agi_connections_refused_total counts it.
+func TestConnectionsPastTheCapAreRefusedAndCounted(t *testing.T) {
+	a, logs := startAGI(t, "listen = \"127.0.0.1:0\"\nmax_connections = 1")
+	dial := func() (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", a.AGIAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_callerid: anonymous\n\n")
+		return conn, bufio.NewReader(conn)
+	}
+	held, r := dial()
+	defer held.Close() // before Shutdown: the call ends at once
+	if cmd, err := r.ReadString('\n'); cmd != "ANSWER\n" {
+		t.Fatalf("the call within the cap got %q, %v", cmd, err)
+	}
+	refused, r2 := dial()
+	defer refused.Close()
+	if got, _ := io.ReadAll(r2); string(got) != "FAILURE\n" {
+		t.Errorf("the call past the cap got %q, want FAILURE and the connection closed", got)
+	}
+	if n := counted(t, a, "idv_agi_connections_refused_total", "max_connections"); n != 1 {
+		t.Errorf("idv_agi_connections_refused_total{reason=max_connections} = %v, want 1", n)
+	}
+	if !strings.Contains(logs.String(), `"max_connections":1,"config"`) || !strings.Contains(logs.String(), "agi.max_connections calls in progress") {
+		t.Errorf("the log does not give the cap and the refusal:\n%s", logs)
+	}
+}
+
+// counted is the value of a counter of a's metrics with the label value given.
+func counted(t *testing.T, a *App, name, label string) float64 {
+	t.Helper()
+	families, err := a.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s} in the metrics", name, label)
+	return 0
+}
