@@ -78,6 +78,20 @@ func TestConnectionsPastTheCapAreRefusedAndCounted(t *testing.T) {
 	}
 }
 
+// TestStartWarnsOfAnOpenAGIPort: with agi.allow empty and agi.listen off loopback, any
+// host that reaches the port can attach any interaction to any agent (/agent): idv
+// starts, and its log says so, naming agi.allow.
+func TestStartWarnsOfAnOpenAGIPort(t *testing.T) {
+	_, logs := startAGI(t, "listen = \"0.0.0.0:0\"")
+	if !strings.Contains(logs.String(), `"level":"warn","key":"agi.allow"`) || !strings.Contains(logs.String(), "agent") {
+		t.Errorf("no warning naming agi.allow:\n%s", logs)
+	}
+	_, logs = startAGI(t, "listen = \"0.0.0.0:0\"\nallow = [\"127.0.0.1\"]")
+	if strings.Contains(logs.String(), `"key":"agi.allow"`) {
+		t.Errorf("a warning with agi.allow set:\n%s", logs)
+	}
+}
+
 // counted is the value of a counter of a's metrics with the label value given.
 func counted(t *testing.T, a *App, name, label string) float64 {
 	t.Helper()

@@ -140,6 +140,9 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		MaxConns:  maxConns,
 		OnRefused: a.metrics.AGIRefused,
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn().Str("key", w.Key).Msg(w.Reason)
+	}
 	a.serving.Store(true)
 	a.goRun(func() {
 		defer a.serving.Store(false)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -42,6 +44,27 @@ func (c *Config) checkAGI() error {
 		return c.fail("agi.max_connections", "%d is negative; 0 derives the cap from the open-file limit", c.AGI.MaxConnections)
 	}
 	return nil
+}
+
+// Warning is a setting that works but is unsafe: idv starts with it, and says so (idv
+// check prints it, idv serve logs it at start-up).
+type Warning struct {
+	Key, Reason string
+}
+
+// String is the key and the reason.
+func (w Warning) String() string { return w.Key + ": " + w.Reason }
+
+// Warnings lists the configuration's unsafe settings.
+func (c *Config) Warnings() []Warning {
+	var ws []Warning
+	host, _, err := net.SplitHostPort(c.AGI.Listen)
+	if len(c.AGI.Allow) == 0 && (err != nil || !loopback(host)) {
+		ws = append(ws, Warning{Key: "agi.allow", Reason: fmt.Sprintf("empty while agi.listen %q takes connections from other hosts: "+
+			"any host that reaches the port can run the agent script and attach any interaction to any agent's screen, "+
+			"or run calls through the flow; list Asterisk's addresses in agi.allow", c.AGI.Listen)})
+	}
+	return ws
 }
 
 func (c *Config) checkLog() error {

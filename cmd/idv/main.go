@@ -51,8 +51,9 @@ to put in config.toml's [[web.user]] password_bcrypt.`)
 	return nil
 }
 
-// check is "idv check": exit status 0 when the configuration and its prompts are good.
-func check(args []string) error {
+// check is "idv check": exit status 0 when the configuration and its prompts are good;
+// an unsafe setting is printed as a warning to out.
+func check(args []string, out io.Writer) error {
 	fs := newFlagSet("check", "[-config FILE]", `Validates a configuration file and the prompt files it names, as idv serve
 would at start-up, and exits non-zero with the file, the key and the reason.`)
 	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file (env IDV_CONFIG)")
@@ -61,7 +62,10 @@ would at start-up, and exits non-zero with the file, the key and the reason.`)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.SoundsDir())
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(out, "%s: warning: %s\n", *path, w)
+	}
+	fmt.Fprintf(out, "%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.SoundsDir())
 	return nil
 }
 
@@ -79,7 +83,7 @@ func main() {
 	case "democrm":
 		err = democrm(args)
 	case "check":
-		err = check(args)
+		err = check(args, os.Stdout)
 	case "report":
 		err = reportCmd(args)
 	case "loadtest":
