@@ -158,8 +158,8 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 // rules are what calls run by under cfg, with client as the directory.
 func (a *App) rules(cfg *config.Config, client *crm.Client) *Rules {
 	s := cfg.Security
-	guard := &store.Guard{Store: a.Store, LockoutFailures: s.LockoutFailures, LockoutWindow: s.LockoutWindow,
-		PerANI: s.PerANI, Global: s.Global, IdentifyWindow: s.IdentifyWindow}
+	guard := &store.Guard{Store: a.Store, LockoutFailures: s.LockoutFailures, CustomerFailures: s.CustomerFailures,
+		LockoutWindow: s.LockoutWindow, PerANI: s.PerANI, Withheld: s.Withheld, Global: s.Global, IdentifyWindow: s.IdentifyWindow}
 	return &Rules{
 		Runner:           &flow.Runner{Directory: client, Recorder: a.Store, Guard: guard, RecordTimeout: cfg.Store.RecordTimeout},
 		Lines:            cfg.Lines,

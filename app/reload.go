@@ -32,6 +32,7 @@ var restart = map[string]bool{
 	"ari.url": true, "ari.websocket_url": true, "ari.user": true, "ari.password": true, "ari.application": true,
 	"security.verify_lockout_failures": false, "security.verify_lockout_window": false,
 	"security.identify_per_ani": false, "security.identify_global": false, "security.identify_window": false,
+	"security.verify_lockout_customer_failures": false, "security.identify_withheld": false,
 	"lines": false,
 }
 

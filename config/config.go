@@ -53,7 +53,7 @@ func Defaults() Config {
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes: []string{"resolved", "follow-up", "complaint", "sales", "other"}},
 		ARI:      ARI{Application: "idv"},
-		Security: Security{LockoutFailures: 5, LockoutWindow: 30 * time.Minute, PerANI: 30, IdentifyWindow: 10 * time.Minute},
+		Security: Security{LockoutFailures: 5, CustomerFailures: 20, LockoutWindow: 30 * time.Minute, PerANI: 30, Withheld: 60, IdentifyWindow: 10 * time.Minute},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
 			ByPhone: Endpoint(byPhone), ByID: Endpoint(byID), Verify: Endpoint(verify)},
 	}

@@ -35,11 +35,16 @@ type DemoCRM struct {
 
 // Security is lockout and throttling, kept in the database across calls and instances.
 type Security struct {
-	LockoutFailures int           `toml:"verify_lockout_failures"`
-	LockoutWindow   time.Duration `toml:"verify_lockout_window"`
-	PerANI          int           `toml:"identify_per_ani"`
-	Global          int           `toml:"identify_global"`
-	IdentifyWindow  time.Duration `toml:"identify_window"`
+	// LockoutFailures lock one calling number (withheld callers together) out of one
+	// customer; CustomerFailures, from every caller, lock the customer out (never fewer
+	// than LockoutFailures: store.Guard).
+	LockoutFailures  int           `toml:"verify_lockout_failures"`
+	CustomerFailures int           `toml:"verify_lockout_customer_failures"`
+	LockoutWindow    time.Duration `toml:"verify_lockout_window"`
+	PerANI           int           `toml:"identify_per_ani"`
+	Withheld         int           `toml:"identify_withheld"`
+	Global           int           `toml:"identify_global"`
+	IdentifyWindow   time.Duration `toml:"identify_window"`
 }
 
 func (c *Config) checkStore() error {
@@ -61,7 +66,7 @@ func (c *Config) checkStore() error {
 	if c.DemoCRM.Enabled && c.DemoCRM.Listen == "" {
 		return c.fail("democrm.listen", "must be host:port when democrm.enabled is true")
 	}
-	if s := c.Security; s.LockoutFailures < 0 || s.PerANI < 0 || s.Global < 0 || s.LockoutWindow <= 0 || s.IdentifyWindow <= 0 {
+	if s := c.Security; s.LockoutFailures < 0 || s.CustomerFailures < 0 || s.PerANI < 0 || s.Withheld < 0 || s.Global < 0 || s.LockoutWindow <= 0 || s.IdentifyWindow <= 0 {
 		return c.fail("security", "counts must be 0 (off) or more and windows positive durations")
 	}
 	return nil

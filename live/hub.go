@@ -63,6 +63,9 @@ type Tiles struct {
 	ANIHits      int     `json:"ani_hits"`
 	ANIHitRate   float64 `json:"ani_hit_rate"`
 	CRMErrors    int     `json:"crm_errors"`
+	// LockedOut counts the calls a security limit stopped (flow.EventGuard): lockouts
+	// and identification throttling, LOCKED whatever the CRM says.
+	LockedOut int `json:"locked_out"`
 }
 
 // Snapshot is the whole live state.
@@ -188,6 +191,8 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 		if !ev.Result.IsAnswer() {
 			st.CRMErrors++
 		}
+	case flow.EventGuard:
+		st.LockedOut++
 	case flow.EventOutcome:
 		c.Status, c.Reason, c.StatusText = string(in.Status), string(in.Reason), in.Status.DisplayText()
 	case flow.EventRoute:
@@ -214,7 +219,7 @@ func (h *Hub) CallEnded(id string, in *flow.Interaction) {
 	}
 	t := Tiles{Calls: 1}
 	if st != nil {
-		t.ANILookups, t.ANIHits, t.CRMErrors = st.ANILookups, st.ANIHits, st.CRMErrors
+		t.ANILookups, t.ANIHits, t.CRMErrors, t.LockedOut = st.ANILookups, st.ANIHits, st.CRMErrors, st.LockedOut
 	}
 	if in != nil {
 		switch in.Outcome() {
@@ -412,4 +417,5 @@ func add(t *Tiles, d Tiles) {
 	t.ANILookups += d.ANILookups
 	t.ANIHits += d.ANIHits
 	t.CRMErrors += d.CRMErrors
+	t.LockedOut += d.LockedOut
 }

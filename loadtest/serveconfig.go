@@ -35,5 +35,7 @@ listen = ""
 // again; the guard's queries still run on every call.
 const SecurityTOML = `[security]
 verify_lockout_failures = 1000000000
+verify_lockout_customer_failures = 1000000000
 identify_per_ani = 1000000000
+identify_withheld = 1000000000
 `

@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ type Metrics struct {
 	crm      *prometheus.HistogramVec
 	crmErrs  *prometheus.CounterVec
 	steps    *prometheus.CounterVec
+	guard    *prometheus.CounterVec
 	refused  *prometheus.CounterVec
 }
 
@@ -40,6 +42,13 @@ func New() *Metrics {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"endpoint", "result"})
 	m.crmErrs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_crm_errors_total", Help: "Failed CRM requests by endpoint and kind (timeout, connect, http_NNN, bad_json, …)."}, []string{"endpoint", "kind"})
 	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_steps_total", Help: "Flow steps by kind and result (prompts, digit entries, routes, hang-ups, errors)."}, []string{"step", "result"})
+	m.guard = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_guard_refusals_total", Help: "Calls a security limit stopped (IDV_REASON=LOCKED), by check — verify (lockout) or identify (throttling) — and reason, the limit reached: caller, withheld, customer or global."}, []string{"check", "reason"})
+	for check, reasons := range guardReasons {
+		for _, r := range reasons {
+			m.guard.WithLabelValues(check, string(r)) // a series at 0 to alert on before the first refusal
+		}
+	}
+	m.Registry.MustRegister(m.guard)
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_agi_connections_refused_total", Help: "FastAGI connections refused before their environment was read, by reason: max_connections (answered FAILURE) or allow (peer not in agi.allow)."}, []string{"reason"})
 	for _, reason := range []string{"max_connections", "allow"} {
 		m.refused.WithLabelValues(reason) // a series at 0 before the first refusal
@@ -84,7 +93,24 @@ func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 			result = routeKind(ev.Name)
 		}
 		m.steps.WithLabelValues(string(ev.Kind), result).Inc()
+		if ev.Kind == flow.EventGuard {
+			m.guard.WithLabelValues(ev.Name, guardReason(ev)).Inc()
+		}
 	}
+}
+
+// guardReasons are the limits each check of the Guard reaches (flow.Limit).
+var guardReasons = map[string][]flow.Limit{
+	"verify":   {flow.LimitCaller, flow.LimitWithheld, flow.LimitCustomer},
+	"identify": {flow.LimitCaller, flow.LimitWithheld, flow.LimitGlobal},
+}
+
+// guardReason is the limit a guard event names (its Detail), or "unknown".
+func guardReason(ev flow.Event) string {
+	if slices.Contains(guardReasons[ev.Name], flow.Limit(ev.Detail)) {
+		return ev.Detail
+	}
+	return "unknown"
 }
 
 // routeKind is the label a route counts by: what it does (queue, goto, continue), not

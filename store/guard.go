@@ -31,7 +31,8 @@ type Guard struct {
 	LockoutFailures int
 	// CustomerFailures failed verifications of one customer by every caller together
 	// within LockoutWindow lock the customer out for everyone (0: never): the ceiling on
-	// guessing spread over many calling numbers.
+	// guessing spread over many calling numbers. It is never below LockoutFailures,
+	// which would let one caller lock the customer out.
 	CustomerFailures int
 	LockoutWindow    time.Duration
 	// PerANI, Withheld and Global bound identification attempts within IdentifyWindow
@@ -71,7 +72,7 @@ func (g *Guard) verifyLimit(ctx context.Context, q querier, customer, caller str
 		return flow.LimitWithheld, nil
 	case g.LockoutFailures > 0 && mine >= g.LockoutFailures:
 		return flow.LimitCaller, nil
-	case g.CustomerFailures > 0 && all >= g.CustomerFailures:
+	case g.CustomerFailures > 0 && all >= max(g.CustomerFailures, g.LockoutFailures):
 		return flow.LimitCustomer, nil
 	}
 	return flow.LimitNone, nil

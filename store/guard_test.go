@@ -201,3 +201,20 @@ func TestListFilters(t *testing.T) {
 		t.Errorf("all, newest first: %s", got)
 	}
 }
+
+// TestCeilingNeverBelowOneCallersLimit: a customer ceiling set below the caller's limit
+// is raised to it, so that one caller still cannot lock the customer out for everyone.
+func TestCeilingNeverBelowOneCallersLimit(t *testing.T) {
+	ctx := context.Background()
+	g := &store.Guard{Store: storetest.Open(t, store.SQLite), LockoutFailures: 5, CustomerFailures: 3, LockoutWindow: time.Hour}
+	for range 4 {
+		at, limit, err := g.ReserveVerify(ctx, "100234", "+81398765432")
+		if err != nil || limit != flow.LimitNone {
+			t.Fatalf("attempt refused: %q, %v", limit, err)
+		}
+		at.Settle(ctx, flow.AttemptRejected)
+	}
+	if l, _ := g.VerifyLimit(ctx, "100234", "+81312345678"); l != flow.LimitNone {
+		t.Errorf("4 failures of one caller lock the customer out for another: %q", l)
+	}
+}

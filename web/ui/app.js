@@ -6,7 +6,7 @@ const T = {
   en: {
     dashboard: "Dashboard", interactions: "Interactions", agent: "My calls", agents: "Agents & queues", reports: "Reports",
     last15: "Last 15 minutes", today: "Today", calls: "Calls", verified: "Verified", identified: "Identified only",
-    unidentified: "Not identified", opted_out: "Opted out", errors: "Errors", ani_hit_rate: "ANI hit rate", crm_errors: "CRM errors",
+    unidentified: "Not identified", opted_out: "Opted out", errors: "Errors", ani_hit_rate: "ANI hit rate", crm_errors: "CRM errors", locked_out: "Locked out / throttled",
     ivr: "In the IVR", welcome: "Welcome", identify: "Identifying", verify: "Verifying", routing: "Routing",
     queues: "Queues", waiting: "Waiting", longest: "Longest wait (s)", with_agents: "With agents", live_calls: "Live calls",
     line: "Line", status: "Status", customer: "Customer", name: "Name", method: "Method", attempts: "Attempts", state: "State",
@@ -19,7 +19,7 @@ const T = {
   ja: {
     dashboard: "ダッシュボード", interactions: "通話履歴", agent: "着信", agents: "エージェントとキュー", reports: "レポート",
     last15: "直近15分", today: "本日", calls: "通話", verified: "本人確認済み", identified: "特定のみ",
-    unidentified: "未特定", opted_out: "スキップ", errors: "エラー", ani_hit_rate: "発信者番号ヒット率", crm_errors: "CRMエラー",
+    unidentified: "未特定", opted_out: "スキップ", errors: "エラー", ani_hit_rate: "発信者番号ヒット率", crm_errors: "CRMエラー", locked_out: "ロック・制限",
     ivr: "IVR内", welcome: "挨拶", identify: "特定中", verify: "本人確認中", routing: "転送中",
     queues: "キュー", waiting: "待ち", longest: "最長待ち時間(秒)", with_agents: "通話中", live_calls: "現在の通話",
     line: "回線", status: "状態", customer: "顧客ID", name: "氏名", method: "方法", attempts: "試行", state: "状態",
@@ -63,7 +63,7 @@ function listen(path, render) {
 
 function tiles(title, x) {
   const items = [["calls", x.calls], ["verified", x.verified], ["identified", x.identified], ["unidentified", x.unidentified],
-    ["opted_out", x.opted_out], ["errors", x.errors], ["ani_hit_rate", Math.round(x.ani_hit_rate * 100) + "%"], ["crm_errors", x.crm_errors]];
+    ["opted_out", x.opted_out], ["errors", x.errors], ["ani_hit_rate", Math.round(x.ani_hit_rate * 100) + "%"], ["crm_errors", x.crm_errors], ["locked_out", x.locked_out || 0]];
   return `<h2>${t(title)}</h2><div class="tiles" data-tiles="${title}">` +
     items.map(([k, v]) => `<div class="tile" data-k="${k}"><div class="n">${esc(v)}</div><div class="l">${t(k)}</div></div>`).join("") + "</div>";
 }
