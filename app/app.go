@@ -62,6 +62,9 @@ type App struct {
 	serving  atomic.Bool
 	cancel   context.CancelFunc // stops the background goroutines
 	routines sync.WaitGroup     // the background goroutines
+	// keep is what the daily prune keeps, set with the rules: a reload's security
+	// windows apply to it.
+	keep atomic.Pointer[store.Retention]
 }
 
 // Start opens the store, starts every component the configuration enables and serves
@@ -122,6 +125,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	a.agiAddr = ln.Addr()
 	a.calls = &Calls{Log: log, NewID: newID, Observers: observers}
 	a.calls.Use(a.rules(cfg, client))
+	a.goRun(func() { st.PruneDaily(bg, func() store.Retention { return *a.keep.Load() }, a.pruned) })
 	mux := &agi.Mux{Log: log}
 	for _, script := range []flow.Script{flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify} {
 		mux.Handle(string(script), a.calls)
@@ -160,6 +164,7 @@ func (a *App) rules(cfg *config.Config, client *crm.Client) *Rules {
 	s := cfg.Security
 	guard := &store.Guard{Store: a.Store, LockoutFailures: s.LockoutFailures, CustomerFailures: s.CustomerFailures,
 		LockoutWindow: s.LockoutWindow, PerANI: s.PerANI, Withheld: s.Withheld, Global: s.Global, IdentifyWindow: s.IdentifyWindow}
+	a.keep.Store(&store.Retention{Records: cfg.Store.Retention, Guard: s.Longest()})
 	return &Rules{
 		Runner:           &flow.Runner{Directory: client, Recorder: a.Store, Guard: guard, RecordTimeout: cfg.Store.RecordTimeout},
 		Lines:            cfg.Lines,
@@ -171,6 +176,16 @@ func (a *App) rules(cfg *config.Config, client *crm.Client) *Rules {
 func (a *App) goRun(f func()) {
 	a.routines.Add(1)
 	go func() { defer a.routines.Done(); f() }()
+}
+
+// pruned logs what a daily prune deleted (store.retention).
+func (a *App) pruned(p store.Pruned, err error) {
+	if err != nil {
+		a.log.Error().Err(err).Msg("pruning old records failed; the next try is in 24 h")
+		return
+	}
+	a.log.Info().Int64("interactions", p.Interactions).Int64("events", p.Events).
+		Int64("guard_counters", p.GuardEvents+p.VerifyAttempts).Msg("records older than store.retention pruned")
 }
 
 func (a *App) startDemoCRM(cfg *config.Config) error {

@@ -18,7 +18,7 @@ var restart = map[string]bool{
 	"agi.playback_timeout": true, "agi.queue_timeout": true, "agi.write_timeout": true, "agi.shutdown_timeout": true,
 	"agi.max_connections": true, "log.level": true, "log.format": true,
 	"privacy.ani_visible_digits": true, "privacy.record_identifier": false,
-	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": false,
+	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": false, "store.retention": true,
 	"democrm.enabled": true, "democrm.listen": true,
 	"crm.base_url": false, "crm.request_timeout": false, "crm.breaker_failures": false, "crm.breaker_open": false,
 	"crm.auth.bearer": false, "crm.auth.user": false, "crm.auth.password": false,

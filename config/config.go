@@ -46,7 +46,7 @@ func Defaults() Config {
 			PlaybackTimeout: t.Playback, QueueTimeout: t.Queue, WriteTimeout: t.Write, ShutdownTimeout: 30 * time.Second},
 		Log:     Log{Level: "info", Format: "auto"},
 		Privacy: Privacy{ANIVisibleDigits: 4},
-		Store:   Store{Driver: "sqlite", Path: "idv.db", RecordTimeout: flow.DefaultRecordTimeout},
+		Store:   Store{Driver: "sqlite", Path: "idv.db", RecordTimeout: flow.DefaultRecordTimeout, Retention: 400 * 24 * time.Hour},
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
 		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},

@@ -17,6 +17,9 @@ type Store struct {
 	Path          string        `toml:"path"`
 	DSN           string        `toml:"dsn"`
 	RecordTimeout time.Duration `toml:"record_timeout"`
+	// Retention is how long interaction records (with their events) are kept; 0 keeps
+	// them for ever.
+	Retention time.Duration `toml:"retention"`
 }
 
 // Open names what store.Open needs: the driver and, for it, the path or the DSN.
@@ -47,6 +50,9 @@ type Security struct {
 	IdentifyWindow   time.Duration `toml:"identify_window"`
 }
 
+// Longest is the longest window of the counters: they are kept no longer.
+func (s Security) Longest() time.Duration { return max(s.LockoutWindow, s.IdentifyWindow) }
+
 func (c *Config) checkStore() error {
 	if c.Privacy.ANIVisibleDigits < -1 {
 		return c.fail("privacy.ani_visible_digits", "must be -1 (show all) or a number of trailing digits to show")
@@ -65,6 +71,9 @@ func (c *Config) checkStore() error {
 	}
 	if c.DemoCRM.Enabled && c.DemoCRM.Listen == "" {
 		return c.fail("democrm.listen", "must be host:port when democrm.enabled is true")
+	}
+	if r := c.Store.Retention; r != 0 && r < 24*time.Hour {
+		return c.fail("store.retention", "must be 0 (keep records for ever) or at least \"24h\": records are pruned once a day")
 	}
 	if s := c.Security; s.LockoutFailures < 0 || s.CustomerFailures < 0 || s.PerANI < 0 || s.Withheld < 0 || s.Global < 0 || s.LockoutWindow <= 0 || s.IdentifyWindow <= 0 {
 		return c.fail("security", "counts must be 0 (off) or more and windows positive durations")

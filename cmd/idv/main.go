@@ -7,6 +7,7 @@
 //	idv report  -name NAME -from -to …     build a report (PDF, XLSX, CSV) from the records
 //	idv loadtest [flags]                   act as many Asterisk instances and measure idv
 //	idv hash-password < password           print the bcrypt hash for [[web.user]]
+//	idv backup  [-config config.toml] -o F copy the SQLite database while idv runs
 //	idv version                            print the version
 //
 // Each file parses one subcommand's flags and calls a package: app runs the service,
@@ -88,6 +89,8 @@ func main() {
 		err = reportCmd(args)
 	case "loadtest":
 		err = loadtestCmd(args)
+	case "backup":
+		err = backup(args, os.Stdout)
 	case "hash-password":
 		err = hashPassword(args, os.Stdin, os.Stdout)
 	case "version", "-version", "--version":
@@ -116,6 +119,7 @@ commands:
   report    build a report (PDF, XLSX, CSV) from the interaction records
   loadtest  act as many Asterisk instances at once and measure idv (and a bare baseline)
   hash-password  read a password on standard input, print its bcrypt hash for [[web.user]]
+  backup    copy the SQLite database into a new file while idv runs (PostgreSQL: pg_dump)
   version   print the version
 
 Run "idv <command> -h" for a command's flags.
