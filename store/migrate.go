@@ -102,6 +102,18 @@ var migrations = []string{
 	`INSERT INTO verify_attempts (id, customer, caller, at, failed)
 		SELECT 'v' || key || '-' || at, key, '', at, 1 FROM guard_events WHERE kind = 'verify_failed'
 		ON CONFLICT (id) DO NOTHING`,
+	// Who saw or changed personal data, when, from where (audit.go); kept for
+	// web.audit_retention.
+	`CREATE TABLE audit_log (
+		at        {INT} NOT NULL,  -- unix ms
+		user_name TEXT NOT NULL,
+		role      TEXT NOT NULL,
+		address   TEXT NOT NULL,   -- the client's, as the web server saw it
+		action    TEXT NOT NULL,   -- store.AuditAction: view, list, report, wrapup, live
+		target    TEXT NOT NULL,   -- the interaction, report or agent
+		detail    TEXT NOT NULL    -- the filter, format or wrap-up code
+	)`,
+	`CREATE INDEX audit_log_at ON audit_log (at)`,
 }
 
 func (s *Store) dialectSQL(q string) string {
