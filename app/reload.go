@@ -29,6 +29,7 @@ var restart = map[string]bool{
 	"report.schedule": true,
 	"web.listen":      true, "web.wrapup_codes": true, "web.crm_link": true, "web.open": true,
 	"web.proxy_user_header": true, "web.user": true,
+	"web.trusted_proxies": true, "web.max_connections": true, "web.idle_timeout": true, "web.audit_retention": true,
 	"ari.url": true, "ari.websocket_url": true, "ari.user": true, "ari.password": true, "ari.application": true,
 	"security.verify_lockout_failures": false, "security.verify_lockout_window": false,
 	"security.identify_per_ani": false, "security.identify_global": false, "security.identify_window": false,

@@ -3,17 +3,29 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
+	"time"
 )
 
 // Web is idv's HTTP server (reports and interactions API, metrics, health).
 type Web struct {
-	Listen      string    `toml:"listen"`
-	WrapUpCodes []string  `toml:"wrapup_codes"`
-	CRMLink     string    `toml:"crm_link"`
-	Open        bool      `toml:"open"`
-	ProxyHeader string    `toml:"proxy_user_header"`
-	Users       []WebUser `toml:"user"`
+	Listen      string   `toml:"listen"`
+	WrapUpCodes []string `toml:"wrapup_codes"`
+	CRMLink     string   `toml:"crm_link"`
+	Open        bool     `toml:"open"`
+	ProxyHeader string   `toml:"proxy_user_header"`
+	// TrustedProxies are the addresses or networks (10.0.0.0/8) whose requests may carry
+	// ProxyHeader; required with it.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// MaxConnections caps the connections the web server holds open at once; more wait
+	// to be accepted, so that the web cannot use up the descriptors FastAGI needs.
+	MaxConnections int `toml:"max_connections"`
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration `toml:"idle_timeout"`
+	// AuditRetention is how long the record of who saw or changed personal data is kept.
+	AuditRetention time.Duration `toml:"audit_retention"`
+	Users          []WebUser     `toml:"user"`
 }
 
 // WebUser is someone who may sign in to the web server.
@@ -35,6 +47,21 @@ func (c *Config) checkWeb() error {
 	}
 	if w.Open && !loopback(host) {
 		return c.fail("web.open", "true lets anyone in without signing in; it is allowed only when web.listen is a loopback address, not %q", w.Listen)
+	}
+	if w.MaxConnections < 1 {
+		return c.fail("web.max_connections", "%d: must be 1 or more (every open page holds a connection)", w.MaxConnections)
+	}
+	if w.IdleTimeout <= 0 {
+		return c.fail("web.idle_timeout", "must be a positive duration such as \"60s\"")
+	}
+	if w.AuditRetention <= 0 {
+		return c.fail("web.audit_retention", "must be a positive duration such as \"17520h\" (two years)")
+	}
+	if _, err := w.Proxies(); err != nil {
+		return c.fail("web.trusted_proxies", "%v", err)
+	}
+	if w.ProxyHeader != "" && len(w.TrustedProxies) == 0 {
+		return c.fail("web.trusted_proxies", "web.proxy_user_header needs the addresses of the proxies that set it: anyone else could send the header and sign in as anybody")
 	}
 	if !w.Open && len(w.Users) == 0 {
 		return c.fail("web.user", "nobody could sign in: add [[web.user]] tables, or web.open = true on loopback")
@@ -60,6 +87,24 @@ func (c *Config) checkWeb() error {
 		}
 	}
 	return nil
+}
+
+// Proxies are TrustedProxies as networks (an address is a network of one).
+func (w Web) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range w.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a network such as 10.0.0.0/8", p)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 func loopback(host string) bool {
