@@ -225,10 +225,11 @@ func (a *App) startWeb(cfg *config.Config) error {
 		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,
-		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink}}
-	a.web = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink},
+		MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
+	a.web = api.HTTP()
 	a.goRun(func() {
-		if err := a.web.Serve(wl); !errors.Is(err, http.ErrServerClosed) {
+		if err := a.web.Serve(api.Listener(wl)); !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error().Err(err).Msg("web server stopped")
 		}
 	})

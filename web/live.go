@@ -78,6 +78,11 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, errors.New("streaming unsupported"))
 		return
 	}
+	// The stream lasts as long as the page is open: the server's write deadline, which
+	// bounds every other answer, would cut it.
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+		s.Log.Warn().Err(err).Msg("live stream: write deadline not lifted")
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	changes, cancel := s.Live.Subscribe()

@@ -44,6 +44,10 @@ type Server struct {
 	Lister Lister
 	// UI is what the pages need from the configuration.
 	UI UI
+	// MaxConnections caps the connections open at once (Listener); IdleTimeout closes a
+	// keep-alive connection idle that long (HTTP; DefaultIdleTimeout when 0).
+	MaxConnections int
+	IdleTimeout    time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
