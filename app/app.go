@@ -216,13 +216,14 @@ func (a *App) startWeb(cfg *config.Config) error {
 		return fmt.Errorf("web listen (web.listen): %w", err)
 	}
 	a.webAddr = wl.Addr()
+	proxies, _ := cfg.Web.Proxies() // checked with the configuration
 	users := make([]web.User, len(cfg.Web.Users))
 	for i, u := range cfg.Web.Users {
 		users[i] = web.User{Name: u.Name, PasswordHash: u.PasswordBcrypt, Role: u.Role, Agent: u.Agent}
 	}
 	api := &web.Server{Reports: a.Store, Interactions: a.Store, Location: cfg.Report.Location(),
 		Render: report.Options{Font: cfg.Report.Font}, Log: a.log,
-		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, Open: cfg.Web.Open},
+		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, TrustedProxies: proxies, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,
 		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink},

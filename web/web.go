@@ -53,7 +53,9 @@ type Server struct {
 }
 
 // Handler routes the API. /healthz and /readyz are open; everything else needs sign-in.
+// Call it once: the sign-in limits it sets up hold for the handler it returns.
 func (s *Server) Handler() http.Handler {
+	s.Access.signIn = newSignIn(s.Access.Limits, s.Access.Check, s.now, s.Log)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestAccess(t *testing.T) {
 	st.SetAgent(ctx, "01THEIRS", "PJSIP/agent2")
 	srv := &web.Server{Reports: st, Interactions: st, Location: time.UTC, Log: zerolog.Nop(),
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "idv_calls_active 0\n") }),
-		Access: web.Access{ProxyHeader: "X-Remote-User", Users: []web.User{
+		Access: web.Access{ProxyHeader: "X-Remote-User", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Users: []web.User{
 			{Name: "boss", PasswordHash: hash(t, "boss-password"), Role: web.Supervisor},
 			{Name: "ann", PasswordHash: hash(t, "ann-password"), Role: web.Agent, Agent: "PJSIP/agent1"},
 		}}}
