@@ -166,8 +166,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		backoff = 0
 		if !s.allowed(conn.RemoteAddr()) {
-			conn.Close()
+			// Counted and logged before the close, which the peer sees.
 			s.refused(conn, RefusedPeer, "FastAGI connection refused: peer not in agi.allow")
+			conn.Close()
 			continue
 		}
 		// Added under the lock that Shutdown takes before waiting, so no call starts
@@ -184,8 +185,8 @@ func (s *Server) Serve(ln net.Listener) error {
 			// dialplan would go on as if idv had served the call.
 			conn.SetWriteDeadline(time.Now().Add(time.Second))
 			io.WriteString(conn, "FAILURE\n")
-			conn.Close()
 			s.refused(conn, RefusedFull, "FastAGI connection refused: agi.max_connections calls in progress; answered FAILURE so the dialplan falls back")
+			conn.Close()
 			continue
 		}
 		s.active++
