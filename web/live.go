@@ -36,14 +36,14 @@ func (s *Server) liveRoutes(mux *http.ServeMux) {
 	sub, _ := fs.Sub(uiFiles, "ui")
 	files := http.FileServerFS(sub)
 	mux.Handle("GET /", s.Access.require(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
 		files.ServeHTTP(w, r)
 	}, Supervisor, Agent))
 	mux.HandleFunc("GET /api/me", s.Access.require(s.me, Supervisor, Agent))
 	mux.HandleFunc("GET /api/ui", s.Access.require(s.ui, Supervisor, Agent))
 	mux.HandleFunc("GET /api/live", s.Access.require(s.liveStream, Supervisor, Agent))
 	mux.HandleFunc("GET /api/interactions", s.Access.require(s.listInteractions, Supervisor))
-	mux.HandleFunc("POST /api/interactions/{id}/wrapup", s.Access.require(s.wrapUp, Supervisor, Agent))
+	mux.HandleFunc("POST /api/interactions/{id}/wrapup", change(s.Access.require(s.wrapUp, Supervisor, Agent)))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -66,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", s.Access.require(s.Metrics.ServeHTTP, Supervisor))
 	}
 	s.liveRoutes(mux)
-	return mux
+	return s.guard(mux)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
