@@ -65,6 +65,8 @@ type App struct {
 	// keep is what the daily prune keeps, set with the rules: a reload's security
 	// windows apply to it.
 	keep atomic.Pointer[store.Retention]
+	// auditRetention is web.audit_retention, pruned with the records.
+	auditRetention time.Duration
 }
 
 // Start opens the store, starts every component the configuration enables and serves
@@ -84,7 +86,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Store: st, Live: live.New(st, cfg.Report.Location()), cfg: cfg, log: log, instance: cluster.InstanceName(),
-		metrics: metrics.New(), client: client, cancel: cancel}
+		metrics: metrics.New(), client: client, cancel: cancel, auditRetention: cfg.Web.AuditRetention}
 	if driver == store.Postgres {
 		// Instances sharing PostgreSQL share their live state too (cluster package).
 		sh := &cluster.Sharer{Store: st, DSN: dsn, Instance: a.instance, Hub: a.Live, Log: log}
@@ -180,12 +182,25 @@ func (a *App) goRun(f func()) {
 
 // pruned logs what a daily prune deleted (store.retention).
 func (a *App) pruned(p store.Pruned, err error) {
+	a.pruneAudit()
 	if err != nil {
 		a.log.Error().Err(err).Msg("pruning old records failed; the next try is in 24 h")
 		return
 	}
 	a.log.Info().Int64("interactions", p.Interactions).Int64("events", p.Events).
 		Int64("guard_counters", p.GuardEvents+p.VerifyAttempts).Msg("records older than store.retention pruned")
+}
+
+// pruneAudit deletes the audit entries older than web.audit_retention.
+func (a *App) pruneAudit() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := a.Store.PruneAudit(ctx, time.Now().Add(-a.auditRetention))
+	if err != nil {
+		a.log.Error().Err(err).Msg("pruning the audit failed; the next try is in 24 h")
+		return
+	}
+	a.log.Info().Int64("audit_entries", n).Msg("audit entries older than web.audit_retention pruned")
 }
 
 func (a *App) startDemoCRM(cfg *config.Config) error {
@@ -227,7 +242,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,
 		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink},
-		MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
+		Audit: a.Store, MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
 	a.web = api.HTTP()
 	a.goRun(func() {
 		if err := a.web.Serve(api.Listener(wl)); !errors.Is(err, http.ErrServerClosed) {

@@ -78,6 +78,13 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, errors.New("streaming unsupported"))
 		return
 	}
+	agent := u.Agent
+	if u.Role == Supervisor && r.URL.Query().Get("agent") != "" {
+		agent = r.URL.Query().Get("agent") // a supervisor may look at an agent's screen
+	}
+	if !s.audited(w, r, store.AuditLive, agent, "") {
+		return
+	}
 	// The stream lasts as long as the page is open: the server's write deadline, which
 	// bounds every other answer, would cut it.
 	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
@@ -87,10 +94,6 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	changes, cancel := s.Live.Subscribe()
 	defer cancel()
-	agent := u.Agent
-	if u.Role == Supervisor && r.URL.Query().Get("agent") != "" {
-		agent = r.URL.Query().Get("agent") // a supervisor may look at an agent's screen
-	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
@@ -141,6 +144,9 @@ func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, errors.New("could not list interactions"))
 		return
 	}
+	if !s.audited(w, r, store.AuditList, "", f.Describe()) {
+		return
+	}
 	writeJSON(w, list)
 }
 
@@ -157,6 +163,9 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	if err != nil || (u.Role == Agent && in.Agent != u.Agent) {
 		httpError(w, http.StatusNotFound, errors.New("no such interaction"))
+		return
+	}
+	if !s.audited(w, r, store.AuditWrapUp, id, body.Code) {
 		return
 	}
 	if err := s.Live.WrapUp(r.Context(), id, in.Agent, body.Code); err != nil {

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -19,6 +18,7 @@ import (
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/live"
 	"github.com/idv-project/idv/report"
+	"github.com/idv-project/idv/store"
 )
 
 // Interactions reads interaction records (store.Store implements it).
@@ -44,6 +44,9 @@ type Server struct {
 	Lister Lister
 	// UI is what the pages need from the configuration.
 	UI UI
+	// Audit records who saw or changed personal data, and lists it to supervisors at
+	// /api/audit; nil records nothing.
+	Audit Auditor
 	// MaxConnections caps the connections open at once (Listener); IdleTimeout closes a
 	// keep-alive connection idle that long (HTTP; DefaultIdleTimeout when 0).
 	MaxConnections int
@@ -64,6 +67,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/interactions/{id}", s.Access.require(s.getInteraction, Supervisor, Agent))
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Access.require(s.Metrics.ServeHTTP, Supervisor))
+	}
+	if s.Audit != nil {
+		mux.HandleFunc("GET /api/audit", s.Access.require(s.listAudit, Supervisor))
 	}
 	s.liveRoutes(mux)
 	return s.guard(mux)
@@ -141,8 +147,10 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 	if !in.Ended.IsZero() {
 		out.Ended = &in.Ended
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	if !s.audited(w, r, store.AuditView, in.ID, "") {
+		return
+	}
+	writeJSON(w, out)
 }
 
 func (s *Server) now() time.Time {
@@ -161,8 +169,7 @@ func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
 	for _, d := range report.Library {
 		out = append(out, item{d.Name, d.Title, d.Description, []report.Format{report.PDF, report.XLSX, report.CSV}})
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	writeJSON(w, out)
 }
 
 // httpError answers with a plain-text reason.
@@ -198,6 +205,9 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	if err := report.Render(&buf, rep, format, s.Render); err != nil {
 		s.Log.Error().Err(err).Str("report", def.Name).Str("format", string(format)).Msg("report rendering failed")
 		httpError(w, http.StatusInternalServerError, fmt.Errorf("the %s could not be rendered: %v", format, err))
+		return
+	}
+	if !s.audited(w, r, store.AuditReport, def.Name, string(format)+" "+f.Describe()) {
 		return
 	}
 	w.Header().Set("Content-Type", format.ContentType())
