@@ -3,41 +3,20 @@ package app
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
-	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/internal/testlog"
 )
 
 // startAGI starts idv with agi settings (the [agi] table's lines) and no CRM calls.
 func startAGI(t *testing.T, agiLines string) (*App, *testlog.Buffer) {
 	t.Helper()
-	text := fmt.Sprintf(`[agi]
-%s
-[log]
-format = "json"
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = "http://%s"
-[sounds]
-dir = ""
-[web]
-listen = ""
-`, agiLines, filepath.Join(t.TempDir(), "idv.db"), startDemoCRM(t))
-	cfg, err := config.Parse("t.toml", text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := site{AGI: agiLines, CRM: "http://" + startDemoCRM(t)}.config(t)
 	logs := &testlog.Buffer{}
 	a, err := Start(context.Background(), cfg, zerolog.New(logs))
 	if err != nil {

@@ -40,19 +40,7 @@ func (c *captured) Record(_ context.Context, in *flow.Interaction) error {
 func TestSilentAsteriskDoesNotHoldTheCall(t *testing.T) {
 	logs := &testlog.Buffer{}
 	rec := &captured{}
-	calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return "01SILENT" }}
-	calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: rec}, Lines: oneLine})
-	srv := &agi.Server{Handler: calls, Timeouts: agi.Timeouts{Reply: 50 * time.Millisecond}, Log: zerolog.New(logs)}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	srv, conn := dialCalls(t, "01SILENT", rec, logs, agi.Timeouts{Reply: 50 * time.Millisecond})
 	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_request: agi://x/idv\n\n")
 	// Read whatever idv sends, never answer; idv must give up and close the connection.
 	sent, _ := io.ReadAll(conn)
@@ -126,19 +114,7 @@ func TestPeerTextIsBoundedInLogAndRecord(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			logs := &testlog.Buffer{}
 			rec := &captured{}
-			calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return "01GARBAGE" }}
-			calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: rec}, Lines: oneLine})
-			srv := &agi.Server{Handler: calls, Log: zerolog.New(logs)}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go srv.Serve(ln)
-			conn, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			srv, conn := dialCalls(t, "01GARBAGE", rec, logs, agi.Timeouts{})
 			io.WriteString(conn, "agi_network: yes\nagi_network_script: idv\nagi_callerid: anonymous\n\n")
 			// Garbage to ANSWER, then a plain reply to every command until idv hangs up.
 			r := bufio.NewReader(conn)
@@ -178,4 +154,25 @@ func TestPeerTextIsBoundedInLogAndRecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dialCalls serves the ID&V scripts with one line, recording into rec and logging into
+// logs, and connects to it as Asterisk would, before the environment is sent.
+func dialCalls(t *testing.T, id string, rec *captured, logs *testlog.Buffer, timeouts agi.Timeouts) (*agi.Server, net.Conn) {
+	t.Helper()
+	calls := &app.Calls{Log: zerolog.New(logs), NewID: func() string { return id }}
+	calls.Use(&app.Rules{Runner: &flow.Runner{Recorder: rec}, Lines: oneLine})
+	srv := &agi.Server{Handler: calls, Timeouts: timeouts, Log: zerolog.New(logs)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return srv, conn
 }

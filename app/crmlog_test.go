@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,21 +14,7 @@ import (
 // TestCRMCredentialsStayOutOfTheLog: a crm.base_url with a user and password appears in
 // the start-up and reload lines with them masked.
 func TestCRMCredentialsStayOutOfTheLog(t *testing.T) {
-	text := fmt.Sprintf(`[agi]
-listen = "127.0.0.1:0"
-[log]
-format = "json"
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = "http://idv:s3cr3t-pw@%s"
-[sounds]
-dir = ""
-[web]
-listen = ""
-`, filepath.Join(t.TempDir(), "idv.db"), startDemoCRM(t))
+	text := site{CRM: "http://idv:s3cr3t-pw@" + startDemoCRM(t)}.text(t)
 	cfg, err := config.Parse("t.toml", text)
 	if err != nil {
 		t.Fatal(err)

@@ -41,25 +41,8 @@ func TestReloadAppliesWhatItSays(t *testing.T) {
 	crmAddr := startDemoCRM(t)
 	db := filepath.Join(t.TempDir(), "idv.db")
 	text := func(record bool, listen string) string {
-		return fmt.Sprintf(`[agi]
-listen = %q
-[log]
-format = "json"
-[privacy]
-record_identifier = %t
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = %q
-[sounds]
-dir = ""
-[web]
-listen = ""
-[lines.default]
-ani_lookup = false
-`, listen, record, db, "http://"+crmAddr)
+		return site{AGI: fmt.Sprintf("listen = %q", listen), Privacy: fmt.Sprintf("record_identifier = %t", record), DB: db,
+			CRM: "http://" + crmAddr, Extra: "[lines.default]\nani_lookup = false\n"}.text(t)
 	}
 	cfg, err := config.Parse("t.toml", text(false, "127.0.0.1:0"))
 	if err != nil {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/store"
 )
@@ -49,22 +47,7 @@ func TestStartPrunesOldRecords(t *testing.T) {
 		}
 	}
 	st.Close()
-	cfg, err := config.Parse("t.toml", fmt.Sprintf(`[agi]
-listen = "127.0.0.1:0"
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = "http://%s"
-[sounds]
-dir = ""
-[web]
-listen = ""
-`, db, startDemoCRM(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := site{DB: db, CRM: "http://" + startDemoCRM(t)}.config(t)
 	logs := &lineSignal{want: "store.retention", seen: make(chan string, 1)}
 	a, err := Start(ctx, cfg, zerolog.New(logs))
 	if err != nil {

@@ -16,31 +16,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/agi/agitest"
-	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/store"
 )
 
 // TestWebKeysReachTheServer: web.idle_timeout closes an idle connection of the running
 // web server, and a look at an interaction is in the audit.
 func TestWebKeysReachTheServer(t *testing.T) {
-	cfg, err := config.Parse("t.toml", fmt.Sprintf(`[agi]
-listen = "127.0.0.1:0"
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = %q
-[sounds]
-dir = ""
-[web]
-listen = "127.0.0.1:0"
-idle_timeout = "50ms"
-max_connections = 4
-`, filepath.Join(t.TempDir(), "idv.db"), "http://"+startDemoCRM(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := site{Web: "listen = \"127.0.0.1:0\"\nidle_timeout = \"50ms\"\nmax_connections = 4", CRM: "http://" + startDemoCRM(t)}.config(t)
 	a, err := Start(context.Background(), cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -95,23 +77,7 @@ func TestStartPrunesOldAudit(t *testing.T) {
 		}
 	}
 	st.Close()
-	cfg, err := config.Parse("t.toml", fmt.Sprintf(`[agi]
-listen = "127.0.0.1:0"
-[store]
-path = %q
-[democrm]
-enabled = false
-[crm]
-base_url = "http://127.0.0.1:1"
-[sounds]
-dir = ""
-[web]
-listen = ""
-audit_retention = "720h"
-`, db))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := site{DB: db, Web: "listen = \"\"\naudit_retention = \"720h\""}.config(t)
 	pruned := &lineSignal{want: "audit entries older than web.audit_retention pruned", seen: make(chan string, 1)}
 	a, err := Start(ctx, cfg, zerolog.New(pruned))
 	if err != nil {

@@ -31,7 +31,9 @@ type site struct {
 	logs *testlog.Buffer
 }
 
-func newSite(t *testing.T, edit func(*web.Server)) *site {
+// twoCalls is a store holding a call agent1 took (01MINE, a known customer) and one
+// agent2 took (01THEIRS).
+func twoCalls(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t, store.SQLite)
@@ -40,10 +42,18 @@ func newSite(t *testing.T, edit func(*web.Server)) *site {
 		{ID: "01MINE", Line: "retail", Script: "idv", Started: now, Status: flow.StatusVerified, Reason: flow.ReasonOK, Method: flow.MethodANI, CustomerID: "100234", CustomerName: "佐藤 花子"},
 		{ID: "01THEIRS", Line: "retail", Script: "idv", Started: now, Status: flow.StatusIdentified, Reason: flow.ReasonNotRequired, Method: flow.MethodDTMF},
 	} {
-		st.Record(ctx, in)
+		if err := st.Record(ctx, in); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st.SetAgent(ctx, "01MINE", "PJSIP/agent1")
 	st.SetAgent(ctx, "01THEIRS", "PJSIP/agent2")
+	return st
+}
+
+func newSite(t *testing.T, edit func(*web.Server)) *site {
+	t.Helper()
+	st := twoCalls(t)
 	logs := &testlog.Buffer{}
 	srv := &web.Server{Reports: st, Interactions: st, Lister: st, Location: time.UTC, Log: zerolog.New(logs),
 		Live: live.New(st, time.UTC), UI: web.UI{WrapUpCodes: []string{"resolved", "other"}},

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,9 +13,6 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/idv-project/idv/flow"
-	"github.com/idv-project/idv/store"
-	"github.com/idv-project/idv/store/storetest"
 	"github.com/idv-project/idv/web"
 )
 
@@ -29,18 +25,7 @@ func hash(t *testing.T, p string) string {
 }
 
 func TestAccess(t *testing.T) {
-	ctx := context.Background()
-	st := storetest.Open(t, store.SQLite)
-	now := time.Now()
-	for _, in := range []*flow.Interaction{
-		{ID: "01MINE", Line: "retail", Script: "idv", Started: now, Status: flow.StatusVerified, Reason: flow.ReasonOK, Method: flow.MethodANI, CustomerID: "100234", CustomerName: "佐藤 花子"},
-		{ID: "01THEIRS", Line: "retail", Script: "idv", Started: now, Status: flow.StatusIdentified, Reason: flow.ReasonNotRequired, Method: flow.MethodDTMF},
-	} {
-		st.Record(ctx, in)
-	}
-	// The ARI observer (issue 5) will fill in the agent; here the test does.
-	st.SetAgent(ctx, "01MINE", "PJSIP/agent1")
-	st.SetAgent(ctx, "01THEIRS", "PJSIP/agent2")
+	st := twoCalls(t)
 	srv := &web.Server{Reports: st, Interactions: st, Location: time.UTC, Log: zerolog.Nop(),
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "idv_calls_active 0\n") }),
 		Access: web.Access{ProxyHeader: "X-Remote-User", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Users: []web.User{
