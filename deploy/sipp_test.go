@@ -169,15 +169,7 @@ a=fmtp:101 0-16
     </action>
   </recv>
   <send next="wait"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+` + sipOK + `]]></send>
   <label id="hangup"/>
   <send retrans="500"><![CDATA[
 BYE [$remote_contact] SIP/2.0
@@ -193,15 +185,7 @@ Content-Length: 0
   <recv response="200" next="end"/>
   <label id="caller_hung_up"/>
   <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+` + sipOK + `]]></send>
   <label id="end"/>
 </scenario>
 `
@@ -436,6 +420,9 @@ func TestSIPpAgentPhones(t *testing.T) {
 	}
 }
 
+// sipOK answers the request just received, with no body: the INFO and BYE of a call.
+const sipOK = "SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n"
+
 // callAgentXML calls an agent phone as Asterisk's Queue() would, sends INFO and UPDATE in
 // the call, and hangs up.
 const callAgentXML = callAgentAnswered + callAgentInCall
@@ -443,15 +430,7 @@ const callAgentXML = callAgentAnswered + callAgentInCall
 // callAgentWaitsXML calls an agent phone and waits for the agent to hang up.
 const callAgentWaitsXML = callAgentAnswered + `  <recv request="BYE"/>
   <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+` + sipOK + `]]></send>
 </scenario>
 `
 
