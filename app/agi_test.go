@@ -2,13 +2,10 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"strings"
 	"testing"
-
-	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/internal/testlog"
 )
@@ -17,13 +14,7 @@ import (
 func startAGI(t *testing.T, agiLines string) (*App, *testlog.Buffer) {
 	t.Helper()
 	cfg := site{AGI: agiLines, CRM: "http://" + startDemoCRM(t)}.config(t)
-	logs := &testlog.Buffer{}
-	a, err := Start(context.Background(), cfg, zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Shutdown)
-	return a, logs
+	return startSite(t, cfg)
 }
 
 // TestConnectionsPastTheCapAreRefusedAndCounted: with agi.max_connections calls in

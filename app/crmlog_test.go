@@ -1,14 +1,10 @@
 package app
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/idv-project/idv/config"
-	"github.com/idv-project/idv/internal/testlog"
 )
 
 // TestCRMCredentialsStayOutOfTheLog: a crm.base_url with a user and password appears in
@@ -19,12 +15,7 @@ func TestCRMCredentialsStayOutOfTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &testlog.Buffer{}
-	a, err := Start(context.Background(), cfg, zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown()
+	a, logs := startSite(t, cfg)
 	next, err := config.Parse("t.toml", text)
 	if err != nil {
 		t.Fatal(err)

@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/idv-project/idv/internal/testlog"
-
-	"github.com/rs/zerolog"
-
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/crm/demo"
@@ -48,12 +44,7 @@ func TestReloadAppliesWhatItSays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &testlog.Buffer{}
-	a, err := Start(context.Background(), cfg, zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown()
+	a, logs := startSite(t, cfg)
 	identifier := func() string {
 		t.Helper()
 		res, err := agitest.Caller{ANI: "anonymous", Keys: "100235#"}.Call(context.Background(), a.AGIAddr().String())

@@ -1,11 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/idv-project/idv/config"
+	"github.com/idv-project/idv/internal/testlog"
+	"github.com/rs/zerolog"
 )
 
 // site is the configuration of an App under test: FastAGI on a free loopback port, JSON
@@ -58,4 +61,17 @@ dir = ""
 [web]
 %s
 %s`, s.AGI, s.Privacy, s.DB, s.CRM, s.Web, s.Extra)
+}
+
+// startSite starts an App on cfg, shut down when the test ends, and returns it with its
+// log.
+func startSite(t *testing.T, cfg *config.Config) (*App, *testlog.Buffer) {
+	t.Helper()
+	logs := &testlog.Buffer{}
+	a, err := Start(context.Background(), cfg, zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Shutdown)
+	return a, logs
 }
