@@ -34,9 +34,6 @@ func Keep(dst, src *Config, key string) {
 		d, s = field(d, name), field(s, name)
 	}
 	d.Set(s)
-	if key == "report.timezone" {
-		dst.Report.location = src.Report.location // loaded from it
-	}
 }
 
 // walk calls f with each key under v, a struct of this package, and its value.

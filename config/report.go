@@ -22,16 +22,16 @@ type Report struct {
 	Font      string     `toml:"font"`
 	SMTP      SMTP       `toml:"smtp"`
 	Schedules []Schedule `toml:"schedule"`
-
-	location *time.Location
 }
 
-// Location is report.timezone loaded.
+// Location is report.timezone loaded (checked when the file was read); time.Local for a
+// zone this machine does not have.
 func (r Report) Location() *time.Location {
-	if r.location == nil {
+	loc, err := time.LoadLocation(r.Timezone)
+	if err != nil {
 		return time.Local
 	}
-	return r.location
+	return loc
 }
 
 // SMTP is the mail server scheduled reports are sent through.
@@ -65,7 +65,6 @@ func (c *Config) checkReport() error {
 	if err != nil {
 		return c.fail("report.timezone", "%q is not a time zone such as \"Asia/Tokyo\" or \"Local\"", c.Report.Timezone)
 	}
-	c.Report.location = loc
 	if !slices.Contains([]string{"required", "opportunistic", "none"}, c.Report.SMTP.StartTLS) {
 		return c.fail("report.smtp.starttls", "%q is not required, opportunistic or none", c.Report.SMTP.StartTLS)
 	}
