@@ -146,14 +146,7 @@ Content-Length: [len]
 
 v=0
 o=pbx 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-]]></send>
+` + sdpAudio + `]]></send>
   <recv request="ACK" crlf="true"/>
   <label id="wait"/>
   <nop next="hangup" test="done"/>
@@ -420,6 +413,10 @@ func TestSIPpAgentPhones(t *testing.T) {
 	}
 }
 
+// sdpAudio is the SDP of a call after its o= line: G.711 µ-law audio and RFC 2833 events.
+const sdpAudio = "s=-\nc=IN IP[media_ip_type] [media_ip]\nt=0 0\nm=audio [media_port] RTP/AVP 0 101\n" +
+	"a=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\n"
+
 // sipOK answers the request just received, with no body: the INFO and BYE of a call.
 const sipOK = "SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n"
 
@@ -452,14 +449,7 @@ Content-Length: [len]
 
 v=0
 o=- 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-]]></send>
+` + sdpAudio + `]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200"/>
