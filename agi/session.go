@@ -99,7 +99,7 @@ func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error
 	if err != nil {
 		return nil, err
 	}
-	replies := &replyReader{r: br, waiting: func() bool { return unread(conn) }}
+	replies := &replyReader{r: br, waiting: unreadOn(conn)}
 	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: replies}
 	s.agi = zagi.New()
 	// zaf/agi reads the environment itself with a Scanner that could swallow bytes after

@@ -4,8 +4,8 @@ package agi
 
 import "net"
 
-// unread cannot look at the socket here: only what the reader already buffered counts.
-func unread(net.Conn) bool { return false }
+// unreadOn cannot look at the socket here: only what the reader already buffered counts.
+func unreadOn(net.Conn) func() bool { return func() bool { return false } }
 
 // openFileLimit is unknown here: no connection cap by default.
 func openFileLimit() int { return 0 }

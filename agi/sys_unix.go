@@ -8,24 +8,29 @@ import (
 	"syscall"
 )
 
-// unread reports whether bytes have arrived on conn that nobody has read yet, without
-// waiting for them or consuming them (recv with MSG_PEEK).
-func unread(conn net.Conn) bool {
+// unreadOn returns a check of whether bytes have arrived on conn that nobody has read
+// yet, without waiting for them or consuming them (recv with MSG_PEEK). The socket is
+// looked up once per connection, not per check: the check runs before every command.
+func unreadOn(conn net.Conn) func() bool {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return false
+		return func() bool { return false }
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return func() bool { return false }
 	}
 	var n int
 	var b [1]byte
-	raw.Read(func(fd uintptr) bool {
+	peek := func(fd uintptr) bool {
 		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return true // never wait
-	})
-	return n > 0
+	}
+	return func() bool {
+		n = 0
+		raw.Read(peek)
+		return n > 0
+	}
 }
 
 // openFileLimit is the process's limit on open files (RLIMIT_NOFILE, which Go raises to
