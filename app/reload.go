@@ -24,7 +24,7 @@ var restart = map[string]bool{
 	"crm.auth.bearer": false, "crm.auth.user": false, "crm.auth.password": false,
 	"crm.tls.ca_file": false, "crm.tls.cert_file": false, "crm.tls.key_file": false, "crm.tls.server_name": false,
 	"sounds.dir": false, "sounds.languages": false,
-	"report.timezone": true, "report.font": true, "report.smtp.host": true, "report.smtp.port": true,
+	"report.timezone": true, "report.language": true, "report.font": true, "report.smtp.host": true, "report.smtp.port": true,
 	"report.smtp.user": true, "report.smtp.password": true, "report.smtp.from": true, "report.smtp.starttls": true,
 	"report.schedule": true,
 	"web.listen":      true, "web.wrapup_codes": true, "web.crm_link": true, "web.open": true,

@@ -49,7 +49,7 @@ func Defaults() Config {
 		Store:   Store{Driver: "sqlite", Path: "idv.db", RecordTimeout: flow.DefaultRecordTimeout, Retention: 400 * 24 * time.Hour},
 		DemoCRM: DemoCRM{Enabled: true, Listen: "127.0.0.1:8089"},
 		Sounds:  Sounds{Dir: "sounds", Languages: []string{"en", "ja"}},
-		Report:  Report{Timezone: "Local", SMTP: SMTP{Port: 587, StartTLS: "required"}},
+		Report:  Report{Timezone: "Local", Language: "en", SMTP: SMTP{Port: 587, StartTLS: "required"}},
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes:    []string{"resolved", "follow-up", "complaint", "sales", "other"},
 			TrustedProxies: []string{}, MaxConnections: 1024, IdleTimeout: 60 * time.Second, AuditRetention: 2 * 365 * 24 * time.Hour},

@@ -18,7 +18,9 @@ var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 // Report is historical reporting: rendering and schedules.
 type Report struct {
-	Timezone  string     `toml:"timezone"`
+	Timezone string `toml:"timezone"`
+	// Language is the language of scheduled reports: "en" (default) or "ja".
+	Language  string     `toml:"language"`
 	Font      string     `toml:"font"`
 	SMTP      SMTP       `toml:"smtp"`
 	Schedules []Schedule `toml:"schedule"`
@@ -64,6 +66,9 @@ func (c *Config) checkReport() error {
 	loc, err := time.LoadLocation(c.Report.Timezone)
 	if err != nil {
 		return c.fail("report.timezone", "%q is not a time zone such as \"Asia/Tokyo\" or \"Local\"", c.Report.Timezone)
+	}
+	if !slices.Contains([]string{"en", "ja"}, c.Report.Language) {
+		return c.fail("report.language", "%q is not en or ja", c.Report.Language)
 	}
 	if !slices.Contains([]string{"required", "opportunistic", "none"}, c.Report.SMTP.StartTLS) {
 		return c.fail("report.smtp.starttls", "%q is not required, opportunistic or none", c.Report.SMTP.StartTLS)
