@@ -133,6 +133,7 @@ func (c *Config) check(raw map[string]line) error {
 	if err := c.checkAGI(); err != nil {
 		return err
 	}
+	c.resolvePaths()
 	if err := c.resolveSecrets(); err != nil {
 		return err
 	}

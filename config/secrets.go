@@ -21,7 +21,7 @@ func (c *Config) resolveSecrets() error {
 			}
 			*p = v
 		case strings.HasPrefix(*p, "file:"):
-			path := strings.TrimPrefix(*p, "file:")
+			path := c.relative(strings.TrimPrefix(*p, "file:"))
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return c.fail(key, "%v", err)

@@ -30,19 +30,11 @@ func (c *Config) checkSoundLanguages() error {
 // SoundFormats are the file extensions Asterisk can play a prompt from.
 var SoundFormats = []string{"wav", "ulaw", "alaw", "gsm", "sln", "sln16", "g722", "wav16"}
 
-// SoundsDir is sounds.dir resolved against the configuration file's directory.
-func (c *Config) SoundsDir() string {
-	if c.Sounds.Dir == "" || filepath.IsAbs(c.Sounds.Dir) {
-		return c.Sounds.Dir
-	}
-	return filepath.Join(filepath.Dir(c.File), c.Sounds.Dir)
-}
-
 // CheckSounds makes sure that every prompt a line names exists in every language of
 // sounds.languages under sounds.dir, so that a missing file is found at start-up rather
 // than by a caller. An empty sounds.dir skips the check (prompts live on another host).
 func (c *Config) CheckSounds() error {
-	dir := c.SoundsDir()
+	dir := c.Sounds.Dir
 	if dir == "" {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,19 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	}
 	s.startWriters(writers)
 	return s, nil
+}
+
+// OpenExisting opens a database that must already exist, for commands that only read
+// (idv report, idv backup): a SQLite path that names no file is an error that names it,
+// where Open would create an empty database and the report come out empty.
+func OpenExisting(ctx context.Context, driver, dsn string) (*Store, error) {
+	if driver == SQLite {
+		path, _, _ := strings.Cut(dsn, "?")
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("store: no SQLite database at %s (store.path; idv serve creates it on its first start)", path)
+		}
+	}
+	return Open(ctx, driver, dsn)
 }
 
 // Driver is the back end: SQLite or Postgres.

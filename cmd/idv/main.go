@@ -66,7 +66,7 @@ would at start-up, and exits non-zero with the file, the key and the reason.`)
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(out, "%s: warning: %s\n", *path, w)
 	}
-	fmt.Fprintf(out, "%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.SoundsDir())
+	fmt.Fprintf(out, "%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.Sounds.Dir)
 	return nil
 }
 

@@ -51,7 +51,7 @@ Example: idv report -name outcomes -from 2026-11-01 -to 2026-11-30 -line retail 
 	}
 	ctx := context.Background()
 	driver, dsn := cfg.Store.Open()
-	st, err := store.Open(ctx, driver, dsn)
+	st, err := store.OpenExisting(ctx, driver, dsn)
 	if err != nil {
 		return err
 	}
