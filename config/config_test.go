@@ -38,7 +38,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	text, _ := os.ReadFile("../config.toml")
 	example := string(text[strings.Index(string(text), "[lines.retail]"):])
-	bare, err := Parse("bare.toml", example)
+	bare, err := Parse("../bare.toml", example) // beside config.toml, so relative paths agree
 	if err != nil {
 		t.Fatal(err)
 	}
