@@ -84,3 +84,36 @@ func counted(t *testing.T, a *App, name, label string) float64 {
 	t.Fatalf("no %s{%s} in the metrics", name, label)
 	return 0
 }
+
+// TestAnUnknownLineFallsBackToTheDialplan: AGI(agi://…/idv?line=retial) — a typo — does
+// not run the default line (which may ask no PIN where retail would): the call is
+// answered FAILURE before any prompt, so the dialplan's fallback takes it; the log
+// names the line and the configured ones, and idv_unknown_line_calls_total counts it.
+func TestAnUnknownLineFallsBackToTheDialplan(t *testing.T) {
+	a, logs := startAGI(t, "listen = \"127.0.0.1:0\"")
+	conn, err := net.Dial("tcp", a.AGIAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "agi_network: yes\nagi_network_script: idv?line=retial\nagi_callerid: +81312345678\nagi_channel: PJSIP/trunk-1\n\n")
+	if got, _ := io.ReadAll(conn); string(got) != "FAILURE\n" {
+		t.Errorf("a call on an unknown line got %q, want FAILURE and the connection closed", got)
+	}
+	if !strings.Contains(logs.String(), `service line \"retial\" is not configured`) || !strings.Contains(logs.String(), "default") {
+		t.Errorf("the log does not name the unknown line and the configured ones:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "call started") {
+		t.Errorf("a flow started on an unknown line:\n%s", logs)
+	}
+	families, _ := a.metrics.Registry.Gather()
+	var n float64
+	for _, f := range families {
+		if f.GetName() == "idv_unknown_line_calls_total" {
+			n = f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if n != 1 {
+		t.Errorf("idv_unknown_line_calls_total = %v, want 1", n)
+	}
+}

@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		return nil, fmt.Errorf("agi listen: %w", err)
 	}
 	a.agiAddr = ln.Addr()
-	a.calls = &Calls{Log: log, NewID: newID, Observers: observers}
+	a.calls = &Calls{Log: log, NewID: newID, Observers: observers, OnUnknownLine: a.metrics.UnknownLine}
 	a.calls.Use(a.rules(cfg, client))
 	a.goRun(func() { st.PruneDaily(bg, func() store.Retention { return *a.keep.Load() }, a.pruned) })
 	mux := &agi.Mux{Log: log}

@@ -33,6 +33,9 @@ type Calls struct {
 	Log zerolog.Logger
 	// NewID makes interaction ids.
 	NewID func() string
+	// OnUnknownLine is told of a call refused because it names a line that is not
+	// configured.
+	OnUnknownLine func()
 	// Observers are told of every call and step.
 	Observers []Observer
 
@@ -64,7 +67,16 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 	}
 	line, lerr := rules.Lines.Resolve(name, sess.Env["dnid"], sess.Env["extension"])
 	if lerr != nil {
-		log.Error().Err(lerr).Str("using_line", line.Name).Msg("unknown service line")
+		// A mistyped line in the dialplan: the dialplan's fallback (AGISTATUS=FAILURE) is
+		// the safe way, where the default line might ask no PIN. No interaction starts.
+		log.Error().Err(lerr).Str("script", string(script)).Msg("unknown service line; answering FAILURE so the dialplan falls back (idv check -dialplan finds these)")
+		if c.OnUnknownLine != nil {
+			c.OnUnknownLine()
+		}
+		if err := sess.Fail(); err != nil {
+			log.Warn().Err(err).Msg("could not send FAILURE")
+		}
+		return
 	}
 	log = log.With().Str("line", line.Name).Logger()
 	sess.OnPromptFailed = func(prompt string) {

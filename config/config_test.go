@@ -134,8 +134,8 @@ func TestLinesResolveByNameThenDNIS(t *testing.T) {
 		}
 	}
 	l, err := cfg.Lines.Resolve("bronze", "2000", "")
-	if l.Name != "default" || err == nil || !strings.Contains(err.Error(), "bronze") {
-		t.Errorf("unknown line: %s, %v; want default and an error naming it", l.Name, err)
+	if l != nil || err == nil || !strings.Contains(err.Error(), "bronze") {
+		t.Errorf("unknown line: %v, %v; want no line and an error naming it", l, err)
 	}
 }
 

@@ -2,6 +2,8 @@ package flow
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,13 +20,14 @@ const DefaultLine = "default"
 
 // Resolve picks the line of a call: the named line (the ?line= parameter or the first
 // AGI argument), else the line whose DNIS is dnid or extension, else "default". A name
-// that is not configured falls back to "default" with an error to log next to it.
+// that is not configured is an error and no line: a mistyped ?line=retial must not run
+// the default line, which may ask no PIN where retail would.
 func (ls Lines) Resolve(name, dnid, extension string) (*Line, error) {
 	if name != "" {
 		if l, ok := ls.ByName[name]; ok {
 			return l, nil
 		}
-		return ls.ByName[DefaultLine], fmt.Errorf("line %q is not configured; using line %q", name, DefaultLine)
+		return nil, fmt.Errorf("service line %q is not configured (lines: %s)", name, strings.Join(ls.Names(), ", "))
 	}
 	if n, ok := ls.DNIS[dnid]; ok {
 		return ls.ByName[n], nil
@@ -33,6 +36,16 @@ func (ls Lines) Resolve(name, dnid, extension string) (*Line, error) {
 		return ls.ByName[n], nil
 	}
 	return ls.ByName[DefaultLine], nil
+}
+
+// Names are the configured lines' names, sorted.
+func (ls Lines) Names() []string {
+	names := make([]string, 0, len(ls.ByName))
+	for n := range ls.ByName {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseRoute, so that a

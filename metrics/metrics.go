@@ -16,16 +16,17 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	calls    *prometheus.CounterVec
-	active   prometheus.Gauge
-	outcomes *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	agi      *prometheus.HistogramVec
-	crm      *prometheus.HistogramVec
-	crmErrs  *prometheus.CounterVec
-	steps    *prometheus.CounterVec
-	guard    *prometheus.CounterVec
-	refused  *prometheus.CounterVec
+	calls       *prometheus.CounterVec
+	active      prometheus.Gauge
+	outcomes    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	agi         *prometheus.HistogramVec
+	crm         *prometheus.HistogramVec
+	crmErrs     *prometheus.CounterVec
+	steps       *prometheus.CounterVec
+	guard       *prometheus.CounterVec
+	refused     *prometheus.CounterVec
+	unknownLine prometheus.Counter
 }
 
 // New registers the metrics (with Go and process collectors) in a new registry.
@@ -54,6 +55,8 @@ func New() *Metrics {
 		m.refused.WithLabelValues(reason) // a series at 0 before the first refusal
 	}
 	m.Registry.MustRegister(m.refused)
+	m.unknownLine = prometheus.NewCounter(prometheus.CounterOpts{Name: "idv_unknown_line_calls_total", Help: "Calls answered FAILURE (the dialplan falls back) because their ?line= names a service line that is not configured."})
+	m.Registry.MustRegister(m.unknownLine)
 	m.Registry.MustRegister(m.calls, m.active, m.outcomes, m.duration, m.agi, m.crm, m.crmErrs, m.steps,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -127,6 +130,9 @@ func routeKind(route string) string {
 func (m *Metrics) AGIRefused(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
 }
+
+// UnknownLine counts a call that named a line that is not configured (app.Calls).
+func (m *Metrics) UnknownLine() { m.unknownLine.Inc() }
 
 // AGICommand observes one AGI command's round trip.
 func (m *Metrics) AGICommand(command string, took time.Duration) {
