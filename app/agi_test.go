@@ -2,12 +2,15 @@ package app
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
 
 	"github.com/idv-project/idv/internal/testlog"
+	"github.com/rs/zerolog"
 )
 
 // startAGI starts idv with agi settings (the [agi] table's lines) and no CRM calls.
@@ -115,5 +118,41 @@ func TestAnUnknownLineFallsBackToTheDialplan(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("idv_unknown_line_calls_total = %v, want 1", n)
+	}
+}
+
+// TestStartErrorsNameTheFileAndTheKey: when idv serve cannot take what the configuration
+// names — a port another program holds, a database it cannot create — its error names
+// the configuration file and the key to change, as idv check's do.
+func TestStartErrorsNameTheFileAndTheKey(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for _, tc := range []struct{ name, key string }{
+		{"FastAGI port taken", "agi.listen"},
+		{"web port taken", "web.listen"},
+		{"database in a missing directory", "store.path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := site{}
+			switch tc.key {
+			case "agi.listen":
+				s.AGI = fmt.Sprintf("listen = %q", held.Addr())
+			case "web.listen":
+				s.Web = fmt.Sprintf("listen = %q", held.Addr())
+			case "store.path":
+				s.DB = "/nonexistent/dir/idv.db"
+			}
+			a, err := Start(context.Background(), s.config(t), zerolog.Nop())
+			if err == nil {
+				a.Shutdown()
+				t.Fatal("started")
+			}
+			if !strings.HasPrefix(err.Error(), "t.toml: "+tc.key+": ") {
+				t.Errorf("error %q, want it to start with the file and %s", err, tc.key)
+			}
+		})
 	}
 }

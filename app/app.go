@@ -69,20 +69,39 @@ type App struct {
 	auditRetention time.Duration
 }
 
+// flowScripts are the FastAGI scripts that run the ID&V flow.
+var flowScripts = []flow.Script{flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify}
+
+// AgentScript is the FastAGI script of the queue member gosub (agi://host/agent).
+const AgentScript = "agent"
+
+// Scripts are the FastAGI scripts idv serves: agi://host/SCRIPT.
+func Scripts() []string {
+	out := []string{}
+	for _, s := range flowScripts {
+		out = append(out, string(s))
+	}
+	return append(out, AgentScript)
+}
+
 // Start opens the store, starts every component the configuration enables and serves
 // FastAGI. ctx bounds only the start; Shutdown stops what Start started.
 func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, error) {
 	driver, dsn := cfg.Store.Open()
 	st, err := store.Open(ctx, driver, dsn)
 	if err != nil {
-		return nil, err
+		key := "store.path"
+		if driver == store.Postgres {
+			key = "store.dsn"
+		}
+		return nil, &config.Error{File: cfg.File, Key: key, Reason: err.Error()}
 	}
 	visible := cfg.Privacy.ANIVisibleDigits
 	st.MaskANI = func(ani string) string { return flow.Mask(ani, visible) }
 	client, err := crm.New(cfg.CRM.Settings())
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("crm: %w", err)
+		return nil, &config.Error{File: cfg.File, Key: "crm", Reason: err.Error()}
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Store: st, Live: live.New(st, cfg.Report.Location()), cfg: cfg, log: log, instance: cluster.InstanceName(),
@@ -122,17 +141,17 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	ln, err := net.Listen("tcp", cfg.AGI.Listen)
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("agi listen: %w", err)
+		return nil, &config.Error{File: cfg.File, Key: "agi.listen", Reason: err.Error()}
 	}
 	a.agiAddr = ln.Addr()
 	a.calls = &Calls{Log: log, NewID: newID, Observers: observers, OnUnknownLine: a.metrics.UnknownLine}
 	a.calls.Use(a.rules(cfg, client))
 	a.goRun(func() { st.PruneDaily(bg, func() store.Retention { return *a.keep.Load() }, a.pruned) })
 	mux := &agi.Mux{Log: log}
-	for _, script := range []flow.Script{flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify} {
+	for _, script := range flowScripts {
 		mux.Handle(string(script), a.calls)
 	}
-	mux.Handle("agent", &Agents{Log: log, Connect: a.Live})
+	mux.Handle(AgentScript, &Agents{Log: log, Connect: a.Live})
 	maxConns := cfg.AGI.MaxConnections
 	if maxConns == 0 {
 		maxConns = agi.DefaultMaxConns()
@@ -209,7 +228,7 @@ func (a *App) startDemoCRM(cfg *config.Config) error {
 	}
 	ln, err := net.Listen("tcp", cfg.DemoCRM.Listen)
 	if err != nil {
-		return fmt.Errorf("demo crm: %w (set democrm.enabled = false to use your own CRM)", err)
+		return &config.Error{File: cfg.File, Key: "democrm.listen", Reason: err.Error() + " (set democrm.enabled = false to use your own CRM)"}
 	}
 	a.crmAddr = ln.Addr()
 	a.crm = demo.Server()
@@ -228,7 +247,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 	}
 	wl, err := net.Listen("tcp", cfg.Web.Listen)
 	if err != nil {
-		return fmt.Errorf("web listen (web.listen): %w", err)
+		return &config.Error{File: cfg.File, Key: "web.listen", Reason: err.Error()}
 	}
 	a.webAddr = wl.Addr()
 	proxies, _ := cfg.Web.Proxies() // checked with the configuration

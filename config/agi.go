@@ -30,8 +30,8 @@ type Log struct {
 }
 
 func (c *Config) checkAGI() error {
-	if c.AGI.Listen == "" {
-		return c.fail("agi.listen", "must be host:port, e.g. \"0.0.0.0:4573\"")
+	if err := c.checkListen("agi.listen", c.AGI.Listen, "0.0.0.0:4573"); err != nil {
+		return err
 	}
 	for _, a := range c.AGI.Allow {
 		if _, err := netip.ParsePrefix(a); err != nil {

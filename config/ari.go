@@ -17,14 +17,17 @@ func (c *Config) checkARI() error {
 	if a.URL == "" {
 		return nil
 	}
-	if !strings.HasPrefix(a.URL, "http://") && !strings.HasPrefix(a.URL, "https://") {
-		return c.fail("ari.url", "%q must be http(s)://host:8088/ari", a.URL)
+	if err := c.checkURL("ari.url", a.URL, "http://127.0.0.1:8088/ari", "http", "https"); err != nil {
+		return err
 	}
 	if a.User == "" || a.Password == "" {
 		return c.fail("ari.user", "ARI needs the user and password of ari.conf")
 	}
 	if a.WebsocketURL == "" {
 		a.WebsocketURL = "ws" + strings.TrimPrefix(strings.TrimSuffix(a.URL, "/"), "http") + "/events"
+	}
+	if err := c.checkURL("ari.websocket_url", a.WebsocketURL, "ws://127.0.0.1:8088/ari/events", "ws", "wss"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -99,6 +99,15 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad allow entry", "[agi]\nallow = [\"asterisk.local\"]", "agi.allow", "network"},
 		{"secret from a missing variable", "[crm.auth]\nbearer = \"env:IDV_TEST_NO_SUCH_VAR\"", "crm.auth.bearer", "IDV_TEST_NO_SUCH_VAR is not set"},
 		{"secret from a missing file", "[ari]\nurl = \"http://a:8088/ari\"\nuser = \"idv\"\npassword = \"file:/nonexistent/secret\"", "ari.password", "no such file"},
+		{"FastAGI port out of range", "[agi]\nlisten = \"127.0.0.1:99999\"", "agi.listen", "from 0 to 65535"},
+		{"FastAGI address without a port", "[agi]\nlisten = \"127.0.0.1\"", "agi.listen", "not host:port"},
+		{"web port by name", "[web]\nlisten = \"127.0.0.1:http\"", "web.listen", "must be a number"},
+		{"demo CRM address", "[democrm]\nlisten = \"8089\"", "democrm.listen", "not host:port"},
+		{"CRM URL without a host", "[crm]\nbase_url = \"https://\"", "crm.base_url", "with a host"},
+		{"CRM URL with a bad port", "[crm]\nbase_url = \"http://crm:80800/api\"", "crm.base_url", "1 to 65535"},
+		{"endpoint without a host", "[crm.by_id]\nurl = \"https:///customers/{id}\"", "crm.by_id.url", "with a host"},
+		{"ARI URL without a host", "[ari]\nurl = \"http:///ari\"\nuser = \"idv\"\npassword = \"x\"", "ari.url", "with a host"},
+		{"ARI websocket over http", "[ari]\nurl = \"http://a:8088/ari\"\nwebsocket_url = \"http://a:8088/ari/events\"\nuser = \"idv\"\npassword = \"x\"", "ari.websocket_url", "ws://"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
 	}
 	for _, tc := range cases {

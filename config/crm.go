@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -66,14 +67,18 @@ func (c CRM) Settings() crm.Settings {
 	}
 }
 
+// placeholder is a template's {name}.
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
 func (c *Config) checkCRM() error {
-	if !strings.HasPrefix(c.CRM.BaseURL, "http://") && !strings.HasPrefix(c.CRM.BaseURL, "https://") {
-		return c.fail("crm.base_url", "%q must start with http:// or https://", crm.Redact(c.CRM.BaseURL))
+	if err := c.checkURL("crm.base_url", c.CRM.BaseURL, "https://crm.example.com/api", "http", "https"); err != nil {
+		return err
 	}
 	for key, ep := range map[string]*Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify} {
 		ep.URL = strings.ReplaceAll(ep.URL, "{base}", strings.TrimRight(c.CRM.BaseURL, "/"))
-		if !strings.HasPrefix(ep.URL, "http://") && !strings.HasPrefix(ep.URL, "https://") {
-			return c.fail(key+".url", "%q must be an http(s) URL template", crm.Redact(ep.URL))
+		// The template's placeholders ({id}, {phone}, …) stand for path or query text.
+		if err := c.checkURL(key+".url", placeholder.ReplaceAllString(ep.URL, "x"), "https://crm.example.com/customers/{id}", "http", "https"); err != nil {
+			return c.fail(key+".url", "%q must be an http(s) URL template with a host", crm.Redact(ep.URL))
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT"}, ep.Method) {
 			return c.fail(key+".method", "%q is not GET, POST or PUT", ep.Method)

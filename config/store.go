@@ -69,8 +69,10 @@ func (c *Config) checkStore() error {
 	default:
 		return c.fail("store.driver", "%q is not supported (sqlite, postgres)", c.Store.Driver)
 	}
-	if c.DemoCRM.Enabled && c.DemoCRM.Listen == "" {
-		return c.fail("democrm.listen", "must be host:port when democrm.enabled is true")
+	if c.DemoCRM.Enabled {
+		if err := c.checkListen("democrm.listen", c.DemoCRM.Listen, "127.0.0.1:8089"); err != nil {
+			return err
+		}
 	}
 	if r := c.Store.Retention; r != 0 && r < 24*time.Hour {
 		return c.fail("store.retention", "must be 0 (keep records for ever) or at least \"24h\": records are pruned once a day")

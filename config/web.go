@@ -41,10 +41,10 @@ func (c *Config) checkWeb() error {
 	if w.Listen == "" {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(w.Listen)
-	if err != nil {
-		return c.fail("web.listen", "%q is not host:port", w.Listen)
+	if err := c.checkListen("web.listen", w.Listen, "127.0.0.1:8080"); err != nil {
+		return err
 	}
+	host, _, _ := net.SplitHostPort(w.Listen)
 	if w.Open && !loopback(host) {
 		return c.fail("web.open", "true lets anyone in without signing in; it is allowed only when web.listen is a loopback address, not %q", w.Listen)
 	}

@@ -3,7 +3,7 @@
 //	idv serve   [-config config.toml]      run the FastAGI service (and the demo CRM if configured)
 //	idv call    [-addr host:port] [flags]  act as Asterisk and place one call, from a terminal
 //	idv democrm [-listen host:port]        run the reference CRM with its demo customers
-//	idv check   [-config config.toml]      validate a configuration and its prompt files
+//	idv check   [-config config.toml]      validate a configuration, its prompts and a dialplan
 //	idv report  -name NAME -from -to …     build a report (PDF, XLSX, CSV) from the records
 //	idv loadtest [flags]                   act as many Asterisk instances and measure idv
 //	idv hash-password < password           print the bcrypt hash for [[web.user]]
@@ -22,6 +22,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/idv-project/idv/app"
+	"github.com/idv-project/idv/dialplan"
 	"github.com/idv-project/idv/web"
 )
 
@@ -52,12 +54,22 @@ to put in config.toml's [[web.user]] password_bcrypt.`)
 	return nil
 }
 
-// check is "idv check": exit status 0 when the configuration and its prompts are good;
-// an unsafe setting is printed as a warning to out.
+// check is "idv check": exit status 0 when the configuration and its prompts are good,
+// and the dialplans named agree with it; an unsafe setting is printed as a warning to
+// out.
 func check(args []string, out io.Writer) error {
-	fs := newFlagSet("check", "[-config FILE]", `Validates a configuration file and the prompt files it names, as idv serve
-would at start-up, and exits non-zero with the file, the key and the reason.`)
+	fs := newFlagSet("check", "[-config FILE] [-dialplan extensions.conf]", `Validates a configuration file and the prompt files it names, as idv serve
+would at start-up, and exits non-zero with the file, the key and the reason.
+With -dialplan it also reads the dialplan (and what it #includes): every
+AGI(agi://…/SCRIPT?line=NAME) or AGI(agi://…/SCRIPT,NAME) must name a script idv
+serves and a configured line, and every goto: route a context the dialplan defines.
+Each problem is printed with its file and line number.`)
 	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file (env IDV_CONFIG)")
+	var dialplans []string
+	fs.Func("dialplan", "a dialplan file to check against the configuration (repeatable)", func(v string) error {
+		dialplans = append(dialplans, v)
+		return nil
+	})
 	fs.Parse(args)
 	cfg, err := loadChecked(*path)
 	if err != nil {
@@ -65,6 +77,24 @@ would at start-up, and exits non-zero with the file, the key and the reason.`)
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(out, "%s: warning: %s\n", *path, w)
+	}
+	var problems int
+	for _, file := range dialplans {
+		plan, err := dialplan.Read(file)
+		if err != nil {
+			return err
+		}
+		found := plan.Check(cfg.Lines, app.Scripts(), *path)
+		for _, p := range found {
+			fmt.Fprintln(out, p)
+			if !p.Warning {
+				problems++
+			}
+		}
+		fmt.Fprintf(out, "%s: %d AGI calls into idv, %d contexts read\n", file, len(plan.Calls), len(plan.Contexts))
+	}
+	if problems > 0 {
+		return fmt.Errorf("check: %d problems between %s and the dialplan", problems, *path)
 	}
 	fmt.Fprintf(out, "%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.Sounds.Dir)
 	return nil
