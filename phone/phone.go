@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -62,6 +63,11 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 		out = crlf{out}
 		c.Keypad = keypad
 	}
+	if o.Play {
+		if why := soxMissing(); why != "" {
+			fmt.Fprintln(out, "warning:", why)
+		}
+	}
 	c.OnPrompt = func(file, lang string) {
 		text := texts[lang][file]
 		fmt.Fprintf(out, "  ♪ [%s] %-24s %s\n", lang, file, text)
@@ -90,7 +96,26 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return check(o.Expect, res)
+	if err := check(o.Expect, res); err != nil {
+		return err
+	}
+	if res.AGIStatus == "FAILURE" && !slices.Contains(o.Expect, "AGISTATUS=FAILURE") {
+		return fmt.Errorf("the call ended AGISTATUS=FAILURE, so Asterisk would run the dialplan's fallback: %s", failureCause(res))
+	}
+	return nil
+}
+
+// failureCause says, from what the call saw, why it ended AGISTATUS=FAILURE.
+func failureCause(r *agitest.Result) string {
+	for _, p := range r.Prompts {
+		if p.Result == "missing" {
+			return fmt.Sprintf("Asterisk could not play %s (a missing sound file); idv went on", p.File)
+		}
+	}
+	if len(r.Commands) == 0 || strings.HasPrefix(strings.ToUpper(r.Commands[0].Line), "FAILURE") {
+		return "idv refused the call before any command: an unknown -line or -script, or idv at agi.max_connections; idv serve's log says which"
+	}
+	return "idv answered FAILURE (an internal error); idv serve's log says why"
 }
 
 // check fails when the call did not leave every VAR=VALUE of expect.
@@ -130,6 +155,14 @@ func promptTexts(dir string) map[string]map[string]string {
 		}
 	}
 	return out
+}
+
+// soxMissing is why -play plays nothing, or "" when sox's play is installed.
+func soxMissing() string {
+	if _, err := exec.LookPath("play"); err != nil {
+		return "-play needs sox's play command, which is not installed (apt-get install sox); the prompts are shown, not played"
+	}
+	return ""
 }
 
 func playSound(path string) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,52 @@ func TestScenarioFiles(t *testing.T) {
 	err := callTo(&out, []string{"-addr", h.addr, "-ani", "anonymous", "-keys", "*", "-expect", "IDV_STATUS=VERIFIED"})
 	if err == nil || !strings.Contains(err.Error(), `IDV_STATUS="UNIDENTIFIED", expected "VERIFIED"`) {
 		t.Errorf("an unmet expectation gave %v", err)
+	}
+}
+
+// TestCallFailsWhenTheCallEndsInFailure: a call that ends AGISTATUS=FAILURE — here a
+// mistyped -line, which idv refuses — makes idv call exit non-zero and say why, unless
+// the caller expects FAILURE; -play without sox's play says so instead of doing nothing.
+func TestCallFailsWhenTheCallEndsInFailure(t *testing.T) {
+	h := newHarness(t, "")
+	var out strings.Builder
+	err := callTo(&out, []string{"-addr", h.addr, "-line", "retial", "-ani", "+81312345678"})
+	if err == nil || !strings.Contains(err.Error(), "AGISTATUS=FAILURE") || !strings.Contains(err.Error(), "unknown -line") {
+		t.Errorf("a refused call gave %v; want an error naming AGISTATUS=FAILURE and the likely cause\n%s", err, out.String())
+	}
+	if err := callTo(&out, []string{"-addr", h.addr, "-line", "retial", "-expect", "AGISTATUS=FAILURE"}); err != nil {
+		t.Errorf("a call expected to fail: %v", err)
+	}
+
+	t.Setenv("PATH", t.TempDir()) // no sox
+	out.Reset()
+	if err := callTo(&out, []string{"-addr", h.addr, "-ani", "anonymous", "-keys", "*", "-play"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "warning: -play needs sox's play command") {
+		t.Errorf("-play without sox said nothing of it:\n%s", out.String())
+	}
+}
+
+// TestVersionNamesTheRevision: a binary built from a git checkout says which commit it
+// was built from (and when that commit was made), beside its module and Go release, so
+// that an administrator can tell which source runs.
+func TestVersionNamesTheRevision(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not a git checkout (%v): no revision to compare", err)
+	}
+	bin := filepath.Join(t.TempDir(), "idv")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"idv ", "module   github.com/idv-project/idv", "revision " + strings.TrimSpace(string(head)) + " (", "committed 20", "go       go1."} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("idv version lacks %q:\n%s", want, out)
+		}
 	}
 }

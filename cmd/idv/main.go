@@ -32,10 +32,22 @@ func newFlagSet(name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: idv %s %s\n\n%s\n\nflags:\n", name, synopsis, about)
-		fs.PrintDefaults()
+		// Flags whose usage starts with "internal:" are for idv's own processes.
+		shown := flag.NewFlagSet(name, flag.ContinueOnError)
+		shown.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Usage, internal) {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		shown.PrintDefaults()
 	}
 	return fs
 }
+
+// internal starts the usage of a flag that -h does not list.
+const internal = "internal:"
 
 // hashPassword is "idv hash-password": the bcrypt hash of the first line of in.
 func hashPassword(args []string, in io.Reader, out io.Writer) error {
@@ -124,7 +136,7 @@ func main() {
 	case "hash-password":
 		err = hashPassword(args, os.Stdin, os.Stdout)
 	case "version", "-version", "--version":
-		fmt.Println("idv", version())
+		fmt.Print(versionReport())
 	case "help", "-h", "-help", "--help":
 		usage()
 	default:
@@ -148,9 +160,10 @@ commands:
   check     validate a configuration and the prompt files it names
   report    build a report (PDF, XLSX, CSV) from the interaction records
   loadtest  act as many Asterisk instances at once and measure idv (and a bare baseline)
-  hash-password  read a password on standard input, print its bcrypt hash for [[web.user]]
+  hash-password
+            read a password on standard input, print its bcrypt hash for [[web.user]]
   backup    copy the SQLite database into a new file while idv runs (PostgreSQL: pg_dump)
-  version   print the version
+  version   print the version, the source revision and the Go release
 
 Run "idv <command> -h" for a command's flags.
 `)
