@@ -256,7 +256,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 		users[i] = web.User{Name: u.Name, PasswordHash: u.PasswordBcrypt, Role: u.Role, Agent: u.Agent}
 	}
 	api := &web.Server{Reports: a.Store, Interactions: a.Store, Location: cfg.Report.Location(),
-		Render: report.Options{Font: cfg.Report.Font}, Log: a.log,
+		Render: report.Options{Font: cfg.Report.Font}, Known: ReportKnown(cfg), Log: a.log,
 		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, TrustedProxies: proxies, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,

@@ -18,8 +18,12 @@ func scheduler(cfg *config.Config, st *store.Store, instance string, log zerolog
 	if len(cfg.Report.Schedules) == 0 {
 		return nil, nil
 	}
-	s := &report.Scheduler{Source: st, Runs: st, Owner: instance,
-		Location: cfg.Report.Location(), Render: report.Options{Font: cfg.Report.Font}, Log: log,
+	lang, err := report.ParseLang(cfg.Report.Language)
+	if err != nil {
+		return nil, err
+	}
+	s := &report.Scheduler{Source: st, Runs: st, Owner: instance, Location: cfg.Report.Location(),
+		Render: report.Options{Font: cfg.Report.Font}, Lang: lang, Known: ReportKnown(cfg), Log: log,
 		MaxCatchUp: 31, Started: time.Now()}
 	smtp := cfg.Report.SMTP
 	for _, sc := range cfg.Report.Schedules {
@@ -53,4 +57,18 @@ func scheduler(cfg *config.Config, st *store.Store, instance string, log zerolog
 		s.Schedules = append(s.Schedules, rs)
 	}
 	return s, nil
+}
+
+// ReportKnown is what the configuration names that a report filter may name: the
+// lines, the queues of their routes and their prompts' languages, the agents of the web
+// users, the wrap-up codes. Values found in the records are known besides.
+func ReportKnown(cfg *config.Config) report.Known {
+	k := report.KnownLines(cfg.Lines)
+	k.WrapUps = cfg.Web.WrapUpCodes
+	for _, u := range cfg.Web.Users {
+		if u.Agent != "" {
+			k.Agents = append(k.Agents, u.Agent)
+		}
+	}
+	return k
 }

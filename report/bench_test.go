@@ -89,7 +89,7 @@ func BenchmarkReports(b *testing.B) {
 		for _, def := range report.Library {
 			b.Run(fmt.Sprintf("%s/%s/%d", driver, def.Name, n), func(b *testing.B) {
 				for b.Loop() {
-					r, err := def.Run(context.Background(), st, f, time.Now())
+					r, err := def.Run(context.Background(), st, f, time.Now(), report.English)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -117,11 +117,11 @@ func (m Mail) Deliver(ctx context.Context, s *Schedule, rep *Report, files []Fil
 func message(from string, to []string, s *Schedule, rep *Report, files []File) []byte {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	subject := fmt.Sprintf("%s — %s", rep.Title, rep.Filter.Describe())
+	subject := fmt.Sprintf("%s — %s", rep.Title, rep.Describe())
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=%q\r\n\r\n",
 		from, strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", subject), time.Now().Format(time.RFC1123Z), mw.Boundary())
 	tw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}})
-	fmt.Fprintf(tw, "%s\r\n%s\r\n\r\nScheduled by idv (schedule %q).\r\n", rep.Title, rep.Filter.Describe(), s.Name)
+	fmt.Fprintf(tw, "%s\r\n%s\r\n\r\n%s\r\n", rep.Title, rep.Describe(), rep.Lang.trf("Scheduled by idv (schedule %q).", s.Name))
 	for _, f := range files {
 		pw, _ := mw.CreatePart(textproto.MIMEHeader{
 			"Content-Type":              {f.ContentType},

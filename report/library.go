@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,28 +26,89 @@ var outcomeHeaders = map[flow.Outcome]string{
 
 // outcomeHeader is the column header of an outcome; one without a header of its own
 // still gets its column, under its name.
-func outcomeHeader(o flow.Outcome) string {
+func outcomeHeader(o flow.Outcome, l Lang) string {
 	if h, ok := outcomeHeaders[o]; ok {
-		return h
+		return l.tr(h)
 	}
 	return string(o)
 }
 
-// outcomeTable has a row per key: the calls, a column per outcome in the order of
-// flow.Outcomes(), the hang-ups and the verified share; and a total row under several.
-// The columns of the outcomes are 2, 3, … (outcomeSeries).
-func outcomeTable(title string, c counter, keys []string, keyCol string, chart *Chart) Table {
-	cols := []Column{{keyCol, Text}, {"Calls", Int}}
-	for _, o := range flow.Outcomes() {
-		cols = append(cols, Column{outcomeHeader(o), Int})
+// reasonWords are the reasons in words, in the order the reports show them.
+var reasonWords = []struct {
+	reason flow.Reason
+	words  string
+}{
+	{flow.ReasonOK, "Verified"}, {flow.ReasonNotRequired, "Verification not required"}, {flow.ReasonOptedOut, "Opted out"},
+	{flow.ReasonNotFound, "Customer not found"}, {flow.ReasonNoInput, "No input"}, {flow.ReasonVerifyFailed, "Wrong PIN"},
+	{flow.ReasonLocked, "Locked out"}, {flow.ReasonBackendUnavailable, "CRM unavailable"}, {flow.ReasonHangup, "Caller hung up"},
+}
+
+// reasonText is a call's reason in words, with the tries it took where they tell:
+// "Wrong PIN (3 tries)". A reason without words stays its code.
+func reasonText(l Lang, r flow.Reason, identifyAttempts, verifyAttempts int) string {
+	switch {
+	case r == flow.ReasonVerifyFailed && verifyAttempts > 0:
+		return l.trf("Wrong PIN (%d tries)", verifyAttempts)
+	case r == flow.ReasonNotFound && identifyAttempts > 0:
+		return l.trf("Customer not found (%d tries)", identifyAttempts)
 	}
-	t := Table{Title: title, Columns: append(cols, Column{"Hang-ups", Int}, Column{"Verified %", Percent}), Chart: chart}
+	for _, w := range reasonWords {
+		if w.reason == r {
+			return l.tr(w.words)
+		}
+	}
+	return string(r)
+}
+
+// totalRow appends to t a row "Total" adding up every Int column of its rows, and
+// marks it, when t has more than one row.
+func totalRow(t *Table, l Lang) {
+	if len(t.Rows) < 2 {
+		return
+	}
+	total := make([]any, len(t.Columns))
+	total[0] = l.tr("Total")
+	for ci, c := range t.Columns {
+		if c.Kind != Int {
+			continue
+		}
+		var n int64
+		for _, row := range t.Rows {
+			n += row[ci].(int64)
+		}
+		total[ci] = n
+	}
+	t.Rows = append(t.Rows, total)
+	t.TotalRow = true
+}
+
+// span is the columns from first to last.
+func span(first, last int) []int {
+	var s []int
+	for i := first; i <= last; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// outcomeTable has a row per key: the calls, a column per outcome in the order of
+// flow.Outcomes() (adding up to the calls), the verified share, and apart the hang-ups
+// (which are in their outcome too); and a total row under several. The columns of the
+// outcomes are 2, 3, … (outcomeSeries).
+func outcomeTable(c counter, keys []string, keyCol string, chart *Chart, l Lang) Table {
+	cols := []Column{{Name: l.tr(keyCol)}, {Name: l.tr("Calls"), Kind: Int}}
+	for _, o := range flow.Outcomes() {
+		cols = append(cols, Column{Name: outcomeHeader(o, l), Kind: Int})
+	}
+	cols = append(cols, Column{Name: l.tr("Verified %"), Kind: Percent}, Column{Name: l.tr("Of which hung up"), Kind: Int, Apart: true})
+	t := Table{Columns: cols, Chart: chart, Sums: []Sum{{Whole: 1, Parts: outcomeSeries()}},
+		Note: l.tr("Calls = Verified + Identified only + Unidentified + Opted out + Errors. Of which hung up: callers who hung up during the ID&V; they count in their outcome too.")}
 	row := func(key string, m map[string]int64) []any {
 		vals := []any{key, m["calls"]}
 		for _, o := range flow.Outcomes() {
 			vals = append(vals, m[string(o)])
 		}
-		return append(vals, m["hangup"], ratio(m[string(flow.OutcomeVerified)], m["calls"]))
+		return append(vals, ratio(m[string(flow.OutcomeVerified)], m["calls"]), m["hangup"])
 	}
 	total := map[string]int64{}
 	for _, k := range keys {
@@ -56,22 +118,30 @@ func outcomeTable(title string, c counter, keys []string, keyCol string, chart *
 		}
 	}
 	if len(keys) > 1 {
-		t.Rows = append(t.Rows, row("Total", total))
+		t.Rows = append(t.Rows, row(l.tr("Total"), total))
+		t.TotalRow = true
 	}
 	return t
 }
 
 // outcomeSeries are the columns of the outcomes in an outcomeTable, for a chart.
-func outcomeSeries() []int {
-	var s []int
-	for i := range flow.Outcomes() {
-		s = append(s, 2+i)
+func outcomeSeries() []int { return span(2, 1+len(flow.Outcomes())) }
+
+// days are the dates of the period's days in loc, first to last.
+func days(f Filter, loc *time.Location) []string {
+	var out []string
+	last := f.To.Add(-time.Nanosecond).In(loc)
+	for d := f.From.In(loc); ; d = d.AddDate(0, 0, 1) {
+		day := d.Format("2006-01-02")
+		out = append(out, day)
+		if day >= last.Format("2006-01-02") || len(out) > 3700 {
+			return out
+		}
 	}
-	return s
 }
 
 func outcomes(_ context.Context, d *data) ([]Table, error) {
-	loc := d.filter.loc()
+	loc, l := d.filter.loc(), d.lang
 	byLine, byDay, byHour := counter{}, counter{}, counter{}
 	for _, r := range d.groups {
 		o := outcome(r)
@@ -88,19 +158,30 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 			}
 		}
 	}
-	stacked := &Chart{Title: "Outcomes", Stacked: true, Series: outcomeSeries()}
+	// Every day of the period and every hour of the day has its row, calls or none.
+	hours := make([]string, 24)
+	for h := range hours {
+		hours[h] = fmt.Sprintf("%02d:00", h)
+	}
+	stacked := &Chart{Title: l.tr("Outcomes"), Stacked: true, Series: outcomeSeries()}
 	return []Table{
-		outcomeTable("By service line", byLine, byLine.keys(), "Line", nil),
-		outcomeTable("By day", byDay, byDay.keys(), "Day", stacked),
-		outcomeTable("By hour of day", byHour, byHour.keys(), "Hour", &Chart{Title: "Calls by hour", Series: []int{1}}),
+		outcomeTable(byLine, byLine.keys(), "Line", nil, l),
+		outcomeTable(byDay, days(d.filter, loc), "Day", stacked, l),
+		outcomeTable(byHour, hours, "Hour", &Chart{Title: l.tr("Calls by hour"), Series: []int{1}}, l),
 	}, nil
 }
 
 func methods(_ context.Context, d *data) ([]Table, error) {
+	l := d.lang
 	c := counter{}
 	for _, r := range d.groups {
 		c.add(r.Line, "calls", r.N)
-		c.add(r.Line, "method_"+string(r.Method), r.N)
+		switch r.Method {
+		case flow.MethodANI, flow.MethodDTMF:
+			c.add(r.Line, "method_"+string(r.Method), r.N)
+		default:
+			c.add(r.Line, "method_NONE", r.N)
+		}
 	}
 	for _, ev := range d.events {
 		switch {
@@ -115,23 +196,38 @@ func methods(_ context.Context, d *data) ([]Table, error) {
 			c.add(ev.Line, "invalid", ev.N)
 		}
 	}
-	t := Table{Title: "By service line", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"By ANI", Int}, {"By DTMF", Int},
-		{"Not identified", Int}, {"ANI lookups", Int}, {"ANI hit rate", Percent}, {"Withheld numbers", Int},
-		{"Withheld share", Percent}, {"Invalid numbers", Int}},
-		Chart: &Chart{Title: "How callers were identified", Stacked: true, Series: []int{2, 3, 4}}}
-	for _, k := range c.keys() {
-		m := c[k]
-		t.Rows = append(t.Rows, []any{k, m["calls"], m["method_ANI"], m["method_DTMF"], m["method_NONE"], m["ani_lookups"],
-			ratio(m["ani_hits"], m["ani_lookups"]), m["withheld"], ratio(m["withheld"], m["calls"]), m["invalid"]})
+	t := Table{Columns: []Column{{Name: l.tr("Line")}, {Name: l.tr("Calls"), Kind: Int}, {Name: l.tr("By ANI"), Kind: Int},
+		{Name: l.tr("By DTMF"), Kind: Int}, {Name: l.tr("Not identified"), Kind: Int}, {Name: l.tr("ANI lookups"), Kind: Int, Apart: true},
+		{Name: l.tr("ANI hit rate"), Kind: Percent}, {Name: l.tr("Of which withheld"), Kind: Int, Apart: true},
+		{Name: l.tr("Withheld share"), Kind: Percent}, {Name: l.tr("Of which invalid"), Kind: Int, Apart: true}},
+		Chart: &Chart{Title: l.tr("How callers were identified"), Stacked: true, Series: []int{2, 3, 4}},
+		Sums:  []Sum{{Whole: 1, Parts: []int{2, 3, 4}}},
+		Note: l.tr("Calls = By ANI + By DTMF + Not identified. ANI lookups: numbers looked up in the CRM. ANI hit rate: calls identified by their number out of numbers looked up. " +
+			"Of which withheld / invalid: calls without a usable number, counted in the columns before too; withheld share: out of all calls.")}
+	row := func(k string, m map[string]int64) []any {
+		return []any{k, m["calls"], m["method_ANI"], m["method_DTMF"], m["method_NONE"], m["ani_lookups"],
+			ratio(m["ani_hits"], m["ani_lookups"]), m["withheld"], ratio(m["withheld"], m["calls"]), m["invalid"]}
 	}
-	t.Note = "ANI hit rate: calls identified by their number out of numbers looked up. Withheld share: out of all calls."
+	total := map[string]int64{}
+	for _, k := range c.keys() {
+		t.Rows = append(t.Rows, row(k, c[k]))
+		for col, n := range c[k] {
+			total[col] += n
+		}
+	}
+	if len(c) > 1 {
+		t.Rows = append(t.Rows, row(l.tr("Total"), total))
+		t.TotalRow = true
+	}
 	return []Table{t}, nil
 }
 
+// failureReasons are the reasons the failure chart stacks.
 var failureReasons = []flow.Reason{flow.ReasonNotFound, flow.ReasonNoInput, flow.ReasonVerifyFailed, flow.ReasonLocked,
 	flow.ReasonBackendUnavailable, flow.ReasonHangup, flow.ReasonOptedOut}
 
 func attempts(_ context.Context, d *data) ([]Table, error) {
+	l := d.lang
 	ident, verify := map[int]int64{}, map[int]int64{}
 	reasons := counter{}
 	maxAttempts := 0
@@ -139,30 +235,48 @@ func attempts(_ context.Context, d *data) ([]Table, error) {
 		ident[r.IdentifyAttempts] += r.N
 		verify[r.VerifyAttempts] += r.N
 		maxAttempts = max(maxAttempts, r.IdentifyAttempts, r.VerifyAttempts)
-		reasons.add(r.Line, string(r.Reason), r.N)
+		reason := "other"
+		for _, w := range reasonWords {
+			if w.reason == r.Reason {
+				reason = string(r.Reason)
+			}
+		}
+		reasons.add(r.Line, reason, r.N)
 		reasons.add(r.Line, "calls", r.N)
 	}
-	dist := Table{Title: "Attempts used per call", Columns: []Column{{"Attempts", Text}, {"Identify", Int}, {"Verify", Int}},
-		Chart: &Chart{Title: "Attempts used", Series: []int{1, 2}}}
+	dist := Table{Columns: []Column{{Name: l.tr("Attempts")}, {Name: l.tr("Identify"), Kind: Int}, {Name: l.tr("Verify"), Kind: Int}},
+		Chart: &Chart{Title: l.tr("Attempts used"), Series: []int{1, 2}}, Note: l.tr("Each column adds up to the calls.")}
 	for n := 0; n <= maxAttempts; n++ {
 		dist.Rows = append(dist.Rows, []any{fmt.Sprint(n), ident[n], verify[n]})
 	}
-	cols := []Column{{"Line", Text}, {"Calls", Int}}
-	for _, r := range failureReasons {
-		cols = append(cols, Column{string(r), Int})
+	if len(d.groups) > 0 {
+		totalRow(&dist, l)
 	}
-	rt := Table{Title: "Failure reasons by line", Columns: cols, Chart: &Chart{Title: "Failure reasons", Stacked: true, Series: []int{2, 3, 4, 5, 6, 7, 8}}}
+	cols := []Column{{Name: l.tr("Line")}, {Name: l.tr("Calls"), Kind: Int}}
+	var series []int
+	for _, w := range reasonWords {
+		if slices.Contains(failureReasons, w.reason) {
+			series = append(series, len(cols))
+		}
+		cols = append(cols, Column{Name: l.tr(w.words), Kind: Int, Code: string(w.reason)})
+	}
+	cols = append(cols, Column{Name: l.tr("Other"), Kind: Int})
+	rt := Table{Columns: cols, Chart: &Chart{Title: l.tr("Failure reasons"), Stacked: true, Series: series},
+		Sums: []Sum{{Whole: 1, Parts: span(2, len(cols)-1)}},
+		Note: l.tr("Calls = the reasons' columns: the reason each call ended with (IDV_REASON).")}
 	for _, k := range reasons.keys() {
 		vals := []any{k, reasons[k]["calls"]}
-		for _, r := range failureReasons {
-			vals = append(vals, reasons[k][string(r)])
+		for _, w := range reasonWords {
+			vals = append(vals, reasons[k][string(w.reason)])
 		}
-		rt.Rows = append(rt.Rows, vals)
+		rt.Rows = append(rt.Rows, append(vals, reasons[k]["other"]))
 	}
+	totalRow(&rt, l)
 	return []Table{dist, rt}, nil
 }
 
 func containment(_ context.Context, d *data) ([]Table, error) {
+	l := d.lang
 	c := counter{}
 	for _, r := range d.groups {
 		c.add(r.Line, "calls", r.N)
@@ -175,23 +289,26 @@ func containment(_ context.Context, d *data) ([]Table, error) {
 			c.add(r.Line, "self", r.N)
 		}
 	}
-	t := Table{Title: "Self-service vs agents", Columns: []Column{{"Line", Text}, {"Calls", Int}, {"Self-service", Int},
-		{"To agents", Int}, {"Hung up in the IVR", Int}, {"Containment", Percent}},
-		Chart: &Chart{Title: "Where calls went", Stacked: true, Series: []int{2, 3, 4}},
-		Note:  "Self-service: routed to the dialplan (goto or continue) rather than to a queue. Containment: self-service out of all calls."}
-	var tc, ts, ta, th int64
+	t := Table{Columns: []Column{{Name: l.tr("Line")}, {Name: l.tr("Calls"), Kind: Int}, {Name: l.tr("Self-service"), Kind: Int},
+		{Name: l.tr("To agents"), Kind: Int}, {Name: l.tr("Hung up in the IVR"), Kind: Int}, {Name: l.tr("Containment"), Kind: Percent}},
+		Chart: &Chart{Title: l.tr("Where calls went"), Stacked: true, Series: []int{2, 3, 4}},
+		Sums:  []Sum{{Whole: 1, Parts: []int{2, 3, 4}}},
+		Note:  l.tr("Calls = Self-service + To agents + Hung up in the IVR. Self-service: routed to the dialplan (goto or continue) rather than to a queue. Containment: self-service out of all calls.")}
+	var tc, ts int64
 	for _, k := range c.keys() {
 		m := c[k]
 		t.Rows = append(t.Rows, []any{k, m["calls"], m["self"], m["agents"], m["ivr_hangup"], ratio(m["self"], m["calls"])})
-		tc, ts, ta, th = tc+m["calls"], ts+m["self"], ta+m["agents"], th+m["ivr_hangup"]
+		tc, ts = tc+m["calls"], ts+m["self"]
 	}
-	if len(c) > 1 {
-		t.Rows = append(t.Rows, []any{"Total", tc, ts, ta, th, ratio(ts, tc)})
+	totalRow(&t, l)
+	if t.TotalRow {
+		t.Rows[len(t.Rows)-1][5] = ratio(ts, tc)
 	}
 	return []Table{t}, nil
 }
 
 func backend(_ context.Context, d *data) ([]Table, error) {
+	l := d.lang
 	lat := map[string]histogram{}
 	c := counter{}
 	kinds := map[string]bool{}
@@ -216,13 +333,15 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 		}
 		lat[ev.Name][ev.LatencyMS] += ev.N
 	}
-	t := Table{Title: "Per endpoint", Columns: []Column{{"Endpoint", Text}, {"Calls", Int}, {"Errors", Int}, {"Error rate", Percent},
-		{"p50 ms", Millis}, {"p95 ms", Millis}, {"p99 ms", Millis}, {"Max ms", Millis}},
-		Chart: &Chart{Title: "Latency (ms)", Series: []int{4, 5, 6}},
-		Note:  "Latency in whole milliseconds, from idv's side: the request and the answer."}
+	t := Table{Columns: []Column{{Name: l.tr("Endpoint")}, {Name: l.tr("Calls"), Kind: Int}, {Name: l.tr("Answered"), Kind: Int},
+		{Name: l.tr("Errors"), Kind: Int}, {Name: l.tr("Error rate"), Kind: Percent},
+		{Name: l.tr("p50 ms"), Kind: Millis}, {Name: l.tr("p95 ms"), Kind: Millis}, {Name: l.tr("p99 ms"), Kind: Millis}, {Name: l.tr("Max ms"), Kind: Millis}},
+		Chart: &Chart{Title: l.tr("Latency (ms)"), Series: []int{5, 6, 7}},
+		Sums:  []Sum{{Whole: 1, Parts: []int{2, 3}}},
+		Note:  l.tr("Calls = Answered + Errors. Latency in whole milliseconds, from idv's side: the request and the answer.")}
 	for _, k := range c.keys() {
 		h := lat[k]
-		t.Rows = append(t.Rows, []any{k, c[k]["calls"], c[k]["errors"], ratio(c[k]["errors"], c[k]["calls"]),
+		t.Rows = append(t.Rows, []any{k, c[k]["calls"], c[k]["ok"], c[k]["errors"], ratio(c[k]["errors"], c[k]["calls"]),
 			h.percentile(50), h.percentile(95), h.percentile(99), h.percentile(100)})
 	}
 	kindList := make([]string, 0, len(kinds))
@@ -230,22 +349,19 @@ func backend(_ context.Context, d *data) ([]Table, error) {
 		kindList = append(kindList, k)
 	}
 	sort.Strings(kindList)
-	et := Table{Title: "Errors by kind", Columns: []Column{{"Endpoint", Text}}}
+	et := Table{Columns: []Column{{Name: l.tr("Endpoint")}, {Name: l.tr("Errors"), Kind: Int}},
+		Sums: []Sum{{Whole: 1, Parts: span(2, 1+len(kindList))}}, Note: l.tr("Errors = the kinds' columns.")}
 	for _, k := range kindList {
-		et.Columns = append(et.Columns, Column{k, Int})
+		et.Columns = append(et.Columns, Column{Name: k, Kind: Int})
 	}
 	for _, k := range c.keys() {
-		vals := []any{k}
+		vals := []any{k, c[k]["errors"]}
 		for _, kind := range kindList {
 			vals = append(vals, c[k]["err:"+kind])
 		}
 		et.Rows = append(et.Rows, vals)
 	}
-	tables := []Table{t}
-	if len(kindList) > 0 {
-		tables = append(tables, et)
-	}
-	return tables, nil
+	return []Table{t, et}, nil
 }
 
 // queueResult is how a queued call ended: the result the ARI observer reported, as the
@@ -266,6 +382,7 @@ func queueResult(r store.ReportGroup) flow.QueueResult {
 }
 
 func queues(_ context.Context, d *data) ([]Table, error) {
+	l := d.lang
 	q, a := counter{}, counter{}
 	known := false
 	for _, r := range d.groups {
@@ -276,12 +393,13 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 		q.add(name, "offered", r.N)
 		switch res := queueResult(r); res {
 		case "": // offered only: how it ended is not known
+			q.add(name, "unknown", r.N)
 		case flow.QueueAnswered, flow.QueueTransferred: // an agent answered it, then maybe transferred it
 			q.add(name, "answered", r.N)
 		case flow.QueueAbandoned:
 			q.add(name, "abandoned", r.N)
 		default:
-			q.add(name, "left:"+string(res), r.N)
+			q.add(name, "left", r.N)
 		}
 		if r.WaitN > 0 {
 			known = true
@@ -295,34 +413,35 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 		if r.Agent != "" {
 			a.add(r.Agent, "answered", r.N)
 			a.add(r.Agent, "talk_ms", r.TalkSum)
+			a.add(r.Agent, "talks", r.TalkN)
 		}
 	}
+	// avg is the mean in seconds of the milliseconds summed in m[sum] over m[n].
 	avg := func(m map[string]int64, sum, n string) float64 {
 		if m[n] == 0 {
 			return 0
 		}
-		return float64(m[sum]) / float64(m[n])
+		return float64(m[sum]) / float64(m[n]) / 1000
 	}
-	qt := Table{Title: "Per queue", Columns: []Column{{"Queue", Text}, {"Offered", Int}, {"Answered", Int}, {"Abandoned", Int},
-		{"Timed out / left", Int}, {"Avg wait ms", Millis}, {"Avg talk ms", Millis}},
-		Chart: &Chart{Title: "Queue activity", Series: []int{1, 2, 3}}}
+	qt := Table{Columns: []Column{{Name: l.tr("Queue")}, {Name: l.tr("Offered"), Kind: Int}, {Name: l.tr("Answered"), Kind: Int},
+		{Name: l.tr("Abandoned"), Kind: Int}, {Name: l.tr("Timed out / left"), Kind: Int}, {Name: l.tr("Ending not known"), Kind: Int},
+		{Name: l.tr("Avg wait"), Kind: Seconds}, {Name: l.tr("Avg talk"), Kind: Seconds}},
+		Chart: &Chart{Title: l.tr("Queue activity"), Series: []int{1, 2, 3}},
+		Sums:  []Sum{{Whole: 1, Parts: []int{2, 3, 4, 5}}},
+		Note:  l.tr("Offered = Answered + Abandoned + Timed out / left + Ending not known. Wait and talk in minutes:seconds.")}
 	for _, k := range q.keys() {
 		m := q[k]
-		var left int64
-		for key, v := range m {
-			if strings.HasPrefix(key, "left:") {
-				left += v
-			}
-		}
-		qt.Rows = append(qt.Rows, []any{k, m["offered"], m["answered"], m["abandoned"], left, avg(m, "wait_ms", "waits"), avg(m, "talk_ms", "talks")})
+		qt.Rows = append(qt.Rows, []any{k, m["offered"], m["answered"], m["abandoned"], m["left"], m["unknown"],
+			avg(m, "wait_ms", "waits"), avg(m, "talk_ms", "talks")})
 	}
 	if !known {
-		qt.Note = "Wait, talk and agent figures come from the ARI observer; none are recorded for this period."
+		qt.Note += " " + l.tr("Wait, talk and agent figures come from the ARI observer; none are recorded for this period.")
 	}
-	at := Table{Title: "Per agent", Columns: []Column{{"Agent", Text}, {"Answered", Int}, {"Talk time ms", Millis}, {"Avg talk ms", Millis}}}
+	at := Table{Columns: []Column{{Name: l.tr("Agent")}, {Name: l.tr("Answered"), Kind: Int}, {Name: l.tr("Talk time"), Kind: Seconds},
+		{Name: l.tr("Avg talk"), Kind: Seconds}}}
 	for _, k := range a.keys() {
 		m := a[k]
-		at.Rows = append(at.Rows, []any{k, m["answered"], float64(m["talk_ms"]), avg(m, "talk_ms", "answered")})
+		at.Rows = append(at.Rows, []any{k, m["answered"], float64(m["talk_ms"]) / 1000, avg(m, "talk_ms", "talks")})
 	}
 	return []Table{qt, at}, nil
 }
@@ -331,20 +450,22 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 const DetailLimit = 100000
 
 func detail(_ context.Context, d *data) ([]Table, error) {
-	loc := d.filter.loc()
-	t := Table{Title: "Interactions", Columns: []Column{{"Interaction", Text}, {"Started", DateTime}, {"Line", Text},
-		{"Caller", Text}, {"Status", Text}, {"Reason", Text}, {"Method", Text}, {"Customer", Text}, {"Name", Text},
-		{"Attempts", Text}, {"Route", Text}, {"Queue status", Text}, {"Agent", Text}, {"Wrap-up", Text},
-		{"Duration ms", Millis}, {"Timeline", Text}}}
+	loc, l := d.filter.loc(), d.lang
+	t := Table{Columns: []Column{{Name: l.tr("Interaction")}, {Name: l.tr("Started"), Kind: DateTime}, {Name: l.tr("Line")},
+		{Name: l.tr("Caller")}, {Name: l.tr("Status")}, {Name: l.tr("Status code"), DataOnly: true}, {Name: l.tr("Reason")},
+		{Name: l.tr("Reason code"), DataOnly: true}, {Name: l.tr("Method")}, {Name: l.tr("Customer")}, {Name: l.tr("Name")},
+		{Name: l.tr("Attempts")}, {Name: l.tr("Route")}, {Name: l.tr("Queue status")}, {Name: l.tr("Agent")}, {Name: l.tr("Wrap-up")},
+		{Name: l.tr("Duration"), Kind: Seconds}, {Name: l.tr("Timeline")}}}
 	if d.total > int64(len(d.rows)) {
-		t.Note = fmt.Sprintf("First %d of %d interactions; narrow the filter for the rest.", len(d.rows), d.total)
+		t.Note = l.trf("First %d of %d interactions; narrow the filter for the rest.", len(d.rows), d.total)
 	}
 	for _, r := range d.rows {
 		var dur float64
 		if !r.Ended.IsZero() {
-			dur = float64(r.Ended.Sub(r.Started).Milliseconds())
+			dur = r.Ended.Sub(r.Started).Seconds()
 		}
-		t.Rows = append(t.Rows, []any{r.ID, r.Started.In(loc), r.Line, r.ANI, string(r.Status), string(r.Reason), string(r.Method),
+		t.Rows = append(t.Rows, []any{r.ID, r.Started.In(loc), r.Line, r.ANI, l.tr(r.Status.DisplayText()), string(r.Status),
+			reasonText(l, r.Reason, r.IdentifyAttempts, r.VerifyAttempts), string(r.Reason), string(r.Method),
 			r.CustomerID, r.CustomerName, fmt.Sprintf("%d/%d", r.IdentifyAttempts, r.VerifyAttempts), r.Route, r.QueueStatus,
 			r.Agent, r.WrapUp, dur, timeline(r)})
 	}

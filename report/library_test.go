@@ -17,8 +17,9 @@ type fakeSource struct {
 	groups  []store.ReportGroup
 	events  []store.EventCount
 	rows    []store.DetailRow
-	total   int64
-	queries []store.Query
+	total    int64
+	queries  []store.Query
+	recorded map[store.Field][]string
 }
 
 func (f *fakeSource) ReportGroups(_ context.Context, q store.Query) ([]store.ReportGroup, error) {
@@ -36,6 +37,10 @@ func (f *fakeSource) DetailRows(_ context.Context, q store.Query) ([]store.Detai
 	return f.rows, f.total, nil
 }
 
+func (f *fakeSource) RecordedValues(_ context.Context, field store.Field) ([]string, error) {
+	return f.recorded[field], nil
+}
+
 // TestBucketsFallInTheReportsTimeZone: a bucket is placed by the report's time zone, not
 // the database's: 23:45 UTC on 1 November is 08:45 on 2 November in Tokyo.
 func TestBucketsFallInTheReportsTimeZone(t *testing.T) {
@@ -47,16 +52,18 @@ func TestBucketsFallInTheReportsTimeZone(t *testing.T) {
 	def, _ := report.Find("outcomes")
 	f := report.Filter{From: time.Date(2026, 11, 1, 0, 0, 0, 0, tokyo), To: time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo),
 		Location: tokyo, Lines: []string{"retail"}}
-	r, err := def.Run(context.Background(), src, f, time.Now())
+	r, err := def.Run(context.Background(), src, f, time.Now(), report.English)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every day of the period and every hour has its row; the calls are on 2 November at 08:00.
 	days, hours := r.Tables[1].Rows, r.Tables[2].Rows
-	if len(days) != 1 || days[0][0] != "2026-11-02" || days[0][1] != int64(5) || days[0][2] != int64(3) || days[0][7] != int64(2) {
-		t.Errorf("by day: %v, want one row: 2026-11-02, 5 calls, 3 verified, 2 hang-ups", days)
+	if len(days) != 3 || days[0][0] != "2026-11-01" || days[0][1] != int64(0) || days[1][0] != "2026-11-02" ||
+		days[1][1] != int64(5) || days[1][2] != int64(3) || days[1][8] != int64(2) || days[2][0] != "Total" {
+		t.Errorf("by day: %v, want 2026-11-01 empty; 2026-11-02, 5 calls, 3 verified, 2 hang-ups; a total", days)
 	}
-	if len(hours) != 1 || hours[0][0] != "08:00" {
-		t.Errorf("by hour: %v, want 08:00 alone", hours)
+	if len(hours) != 25 || hours[0][0] != "00:00" || hours[23][0] != "23:00" || hours[8][0] != "08:00" || hours[8][1] != int64(5) {
+		t.Errorf("by hour: %v, want 00:00 to 23:00 with the 5 calls at 08:00, and a total", hours)
 	}
 	if len(src.queries) != 1 || !slices.Equal(src.queries[0].Lines, f.Lines) || !src.queries[0].From.Equal(f.From) {
 		t.Errorf("asked %+v, want the filter's period and lines", src.queries)
@@ -83,7 +90,7 @@ func TestDetailSaysWhenRowsAreCut(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &fakeSource{rows: []store.DetailRow{row}, total: tc.total}
 			def, _ := report.Find("detail")
-			r, err := def.Run(context.Background(), src, report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+			r, err := def.Run(context.Background(), src, report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now(), report.English)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,8 +102,8 @@ func TestDetailSaysWhenRowsAreCut(t *testing.T) {
 				t.Errorf("note %q, want %q", tab.Note, tc.note)
 			}
 			got := tab.Rows[0]
-			if got[4] != "VERIFIED" || got[9] != "0/1" || got[14] != float64(42000) ||
-				got[15] != "+0.0s crm by_phone found 12ms; +1.5s digits secret terminator (4)" {
+			if got[4] != "Identified and verified" || got[5] != "VERIFIED" || got[6] != "Verified" || got[7] != "OK" ||
+				got[11] != "0/1" || got[16] != float64(42) || got[17] != "+0.0s crm by_phone found 12ms; +1.5s digits secret terminator (4)" {
 				t.Errorf("row %v", got)
 			}
 		})
@@ -131,7 +138,7 @@ func TestQueuesCountTheResultARIReported(t *testing.T) {
 			}
 			def, _ := report.Find("queues")
 			r, err := def.Run(context.Background(), &fakeSource{groups: []store.ReportGroup{g}},
-				report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+				report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now(), report.English)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +170,7 @@ func TestOutcomeColumnsFollowFlowOutcomes(t *testing.T) {
 	}
 	def, _ := report.Find("outcomes")
 	r, err := def.Run(context.Background(), &fakeSource{groups: groups},
-		report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now())
+		report.Filter{From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: tokyo}, time.Now(), report.English)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +184,11 @@ func TestOutcomeColumnsFollowFlowOutcomes(t *testing.T) {
 		}
 		headers[h] = true
 	}
-	if got := byLine.Columns[2+len(outcomes)].Name; got != "Hang-ups" {
-		t.Errorf("column after the outcomes is %q, want Hang-ups", got)
+	if got := byLine.Columns[2+len(outcomes)].Name; got != "Verified %" {
+		t.Errorf("column after the outcomes is %q, want Verified %%", got)
+	}
+	if last := byLine.Columns[len(byLine.Columns)-1]; last.Name != "Of which hung up" || !last.Apart {
+		t.Errorf("last column %+v, want the hang-ups apart, as \"Of which hung up\"", last)
 	}
 	if series := r.Tables[1].Chart.Series; len(series) != len(outcomes) || series[0] != 2 || series[len(series)-1] != 1+len(outcomes) {
 		t.Errorf("stacked chart series %v, want the %d outcome columns", series, len(outcomes))

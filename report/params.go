@@ -9,9 +9,23 @@ import (
 
 // ParseFilter reads a filter from query parameters (the CLI's flags use the same names):
 // from and to are dates (2026-11-01, "to" inclusive) or RFC 3339 times, or range names
-// a relative period ("yesterday", "last-week", …; see Range); line, queue, agent, status,
-// language and wrapup take comma-separated values; tz a time zone (default loc).
+// a relative period ("yesterday", "last-week", …; see Range) in the filter's zone;
+// line, queue, agent, status, language and wrapup take comma-separated values; tz a time
+// zone (default loc). Parameters that conflict — range with from or to, one of them
+// given twice — are an error that names them.
 func ParseFilter(q url.Values, now time.Time, loc *time.Location) (Filter, error) {
+	for _, k := range []string{"from", "to", "range", "tz"} {
+		if vs := q[k]; len(vs) > 1 {
+			return Filter{}, fmt.Errorf("%s is given %d times (%s): give it once", k, len(vs), strings.Join(vs, ", "))
+		}
+	}
+	if r := q.Get("range"); r != "" {
+		for _, k := range []string{"from", "to"} {
+			if v := q.Get(k); v != "" {
+				return Filter{}, fmt.Errorf("range %q and %s %q conflict: give either range, or from and to", r, k, v)
+			}
+		}
+	}
 	if tz := q.Get("tz"); tz != "" {
 		l, err := time.LoadLocation(tz)
 		if err != nil {

@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 )
@@ -42,12 +44,16 @@ var palette = [][3]int{{48, 84, 150}, {112, 173, 71}, {237, 125, 49}, {165, 165,
 const (
 	pageW, pageH = 297.0, 210.0 // A4 landscape, mm
 	margin       = 12.0
-	rowH         = 5.5
+	bottom       = pageH - margin - 4 // where the body ends, above the footer
+	rowH         = 5.5                // a row of one line
+	lineH        = 3.6                // each further line of a row
+	chartH       = 62.0
 )
 
 // renderPDF writes an A4 landscape PDF: title, filters and generation time on every page,
 // charts as vector graphics, tables that break across pages with their header repeated,
-// page numbers.
+// page numbers. A section's heading starts a page when its chart or its first rows
+// would not fit under it.
 func renderPDF(w io.Writer, r *Report, opt Options) error {
 	font, err := FindFont(opt.Font)
 	if err != nil {
@@ -57,7 +63,7 @@ func renderPDF(w io.Writer, r *Report, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("report font: %w", err)
 	}
-	loc := r.Filter.loc()
+	loc, l := r.Filter.loc(), r.Lang
 	p := fpdf.New("L", "mm", "A4", "")
 	p.SetMargins(margin, margin, margin)
 	p.SetAutoPageBreak(false, margin)
@@ -71,7 +77,7 @@ func renderPDF(w io.Writer, r *Report, opt Options) error {
 		p.CellFormat(0, 8, r.Title, "", 1, "L", false, 0, "")
 		p.SetFont("body", "", 8.5)
 		p.SetTextColor(90, 90, 90)
-		p.CellFormat(0, 5, r.Filter.Describe()+"   ·   generated "+r.Generated.In(loc).Format("2006-01-02 15:04 MST"), "", 1, "L", false, 0, "")
+		p.CellFormat(0, 5, r.Describe()+"   ·   "+r.generated(), "", 1, "L", false, 0, "")
 		p.SetDrawColor(48, 84, 150)
 		p.Line(margin, p.GetY()+1, pageW-margin, p.GetY()+1)
 		p.Ln(4)
@@ -81,30 +87,43 @@ func renderPDF(w io.Writer, r *Report, opt Options) error {
 		p.SetY(pageH - margin + 2)
 		p.SetFont("body", "", 8)
 		p.SetTextColor(120, 120, 120)
-		p.CellFormat(0, 5, fmt.Sprintf("idv · %s · page %d of {nb}", r.Name, p.PageNo()), "", 0, "R", false, 0, "")
+		p.CellFormat(0, 5, "idv · "+r.Name+" · "+l.trf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
 	})
 	p.AddPage()
 	for _, t := range r.Tables {
-		if p.GetY() > pageH-margin-40 {
+		lay := layout(p, t, loc)
+		// The heading keeps with its chart and the table's header and first rows.
+		need := 7 + lay.headerH
+		if t.Chart != nil && len(t.dataRows()) > 0 {
+			need += chartH + 2
+		}
+		for _, h := range lay.heights[:min(3, len(lay.heights))] {
+			need += h
+		}
+		if p.GetY()+need > bottom {
 			p.AddPage()
 		}
 		p.SetFont("body", "", 11.5)
 		p.SetTextColor(20, 40, 80)
 		p.CellFormat(0, 7, t.Title, "", 1, "L", false, 0, "")
 		p.SetTextColor(0, 0, 0)
-		if t.Chart != nil && len(chartRows(t)) > 0 {
-			if p.GetY() > pageH-margin-75 {
-				p.AddPage()
-			}
+		if t.Chart != nil && len(t.dataRows()) > 0 {
 			top := p.GetY()
-			drawChart(p, t, top, 62)
-			p.SetXY(margin, top+64)
+			drawChart(p, t, top, chartH)
+			p.SetXY(margin, top+chartH+2)
 		}
-		drawTable(p, t, loc)
+		drawTable(p, t, lay)
 		if t.Note != "" {
 			p.SetFont("body", "", 8)
+			lines := wrap(p, t.Note, pageW-2*margin-2)
+			if p.GetY()+float64(len(lines))*4+1 > bottom {
+				p.AddPage()
+			}
 			p.SetTextColor(90, 90, 90)
-			p.MultiCell(0, 4, t.Note, "", "L", false)
+			p.Ln(1)
+			for _, line := range lines {
+				p.CellFormat(0, 4, line, "", 1, "L", false, 0, "")
+			}
 			p.SetTextColor(0, 0, 0)
 		}
 		p.Ln(5)
@@ -113,14 +132,6 @@ func renderPDF(w io.Writer, r *Report, opt Options) error {
 		return err
 	}
 	return p.Output(w)
-}
-
-func chartRows(t Table) [][]any {
-	rows := t.Rows
-	if len(rows) > 1 && rows[len(rows)-1][0] == "Total" {
-		rows = rows[:len(rows)-1]
-	}
-	return rows
 }
 
 func num(v any) float64 {
@@ -137,7 +148,7 @@ func num(v any) float64 {
 
 // drawChart draws grouped or stacked bars with an axis, gridlines and a legend.
 func drawChart(p *fpdf.Fpdf, t Table, top, height float64) {
-	rows := chartRows(t)
+	rows := t.dataRows()
 	left, width := margin+14, pageW-2*margin-14-50
 	maxV := 0.0
 	for _, row := range rows {
@@ -231,118 +242,222 @@ func trimNum(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// drawTable draws the table with column widths fitted to the page, text cut to fit, and
-// the header row repeated on each new page.
-func drawTable(p *fpdf.Fpdf, t Table, loc *time.Location) {
+// tableLayout is a table fitted to the page: the columns shown, their widths, and each
+// row's cells cut into lines.
+type tableLayout struct {
+	keep    []int     // the columns shown
+	widths  []float64 // by column
+	cells   [][][]string
+	heights []float64 // by row
+	headerH float64
+}
+
+// layout fits the table to the page. Numbers, times, the first column (the row's key:
+// an interaction id, a line) and every column that fits keep their whole width; when the
+// table is too wide, the widest text columns narrow and their text wraps onto more lines.
+// Nothing is cut. Columns empty on every row, and DataOnly columns, take no room.
+func layout(p *fpdf.Fpdf, t Table, loc *time.Location) tableLayout {
 	p.SetFont("body", "", 7.5)
-	cells := make([][]string, len(t.Rows))
-	widths := make([]float64, len(t.Columns))
-	for i, c := range t.Columns {
-		widths[i] = p.GetStringWidth(c.Name) + 3
+	lay := tableLayout{widths: make([]float64, len(t.Columns)), headerH: rowH + 1}
+	text := make([][]string, len(t.Rows))
+	for ci, c := range t.Columns {
+		lay.widths[ci] = p.GetStringWidth(c.Name) + 3
 	}
 	for ri, row := range t.Rows {
-		cells[ri] = make([]string, len(row))
+		text[ri] = make([]string, len(row))
 		for ci, v := range row {
-			s := cellText(v, t.Columns[ci].Kind, loc)
-			cells[ri][ci] = s
+			s := cellText(v, t.Columns[ci].Kind, loc, PDF)
+			text[ri][ci] = s
 			if ri < 500 {
-				widths[ci] = math.Max(widths[ci], math.Min(p.GetStringWidth(s)+3, 120))
+				lay.widths[ci] = math.Max(lay.widths[ci], math.Min(p.GetStringWidth(s)+3, 120))
 			}
 		}
 	}
-	// Columns empty on every row take no room on paper.
-	var keep []int
-	for ci := range t.Columns {
-		for _, row := range cells {
-			if row[ci] != "" {
-				keep = append(keep, ci)
+	for ci, c := range t.Columns {
+		if c.DataOnly {
+			continue
+		}
+		for ri := range text {
+			if text[ri][ci] != "" {
+				lay.keep = append(lay.keep, ci)
 				break
 			}
 		}
-	}
-	if len(cells) == 0 {
-		keep = keep[:0]
-		for ci := range t.Columns {
-			keep = append(keep, ci)
+		if len(text) == 0 {
+			lay.keep = append(lay.keep, ci)
 		}
 	}
 	avail := pageW - 2*margin
 	total := 0.0
-	for _, ci := range keep {
-		total += widths[ci]
+	for _, ci := range lay.keep {
+		total += lay.widths[ci]
 	}
-	// Too wide: narrow the widest columns, none below its floor (its natural width up to
-	// 26 mm); then, if still too wide, all of them alike.
+	// floor is how narrow a column may get: wrapping text columns down to their header
+	// (16 mm at least), others not at all.
+	floor := func(ci int) float64 {
+		if ci == 0 || t.Columns[ci].Kind != Text {
+			return lay.widths[ci]
+		}
+		return math.Min(lay.widths[ci], math.Max(p.GetStringWidth(t.Columns[ci].Name)+3, 16))
+	}
 	for total > avail {
 		wi, best := -1, 0.0
-		for _, ci := range keep {
-			floor := math.Min(widths[ci], 26)
-			if floor < 26 {
-				continue
-			}
-			if widths[ci] > best {
-				wi, best = ci, widths[ci]
+		for _, ci := range lay.keep {
+			if lay.widths[ci] > floor(ci)+0.01 && lay.widths[ci] > best {
+				wi, best = ci, lay.widths[ci]
 			}
 		}
-		if wi < 0 || best <= 26 {
-			for _, ci := range keep {
-				widths[ci] *= avail / total
+		if wi < 0 { // everything at its floor: all narrow alike (text then wraps)
+			for _, ci := range lay.keep {
+				lay.widths[ci] *= avail / total
 			}
 			break
 		}
-		cut := math.Min(total-avail, math.Max(best-26, 0.5))
-		cut = math.Min(cut, best*0.15+0.5)
-		widths[wi] -= cut
+		cut := math.Min(total-avail, math.Min(best-floor(wi), best*0.15+0.5))
+		lay.widths[wi] -= cut
 		total -= cut
 	}
-	if len(keep) > 0 && total < avail*0.6 {
-		for _, ci := range keep {
-			widths[ci] *= avail * 0.6 / total
+	if len(lay.keep) > 0 && total < avail*0.6 {
+		for _, ci := range lay.keep {
+			lay.widths[ci] *= avail * 0.6 / total
+		}
+	}
+	for _, ci := range lay.keep {
+		if n := len(wrap(p, t.Columns[ci].Name, lay.widths[ci]-1.5)); n > 1 {
+			lay.headerH = max(lay.headerH, rowH+1+float64(n-1)*lineH)
+		}
+	}
+	lay.cells = make([][][]string, len(text))
+	lay.heights = make([]float64, len(text))
+	for ri, row := range text {
+		lay.cells[ri] = make([][]string, len(row))
+		n := 1
+		for _, ci := range lay.keep {
+			lay.cells[ri][ci] = wrap(p, row[ci], lay.widths[ci]-1.5)
+			n = max(n, len(lay.cells[ri][ci]))
+		}
+		lay.heights[ri] = rowH + float64(n-1)*lineH
+	}
+	return lay
+}
+
+// drawTable draws the table as laid out, the header row repeated on each new page; a
+// row that does not fit starts the next page.
+func drawTable(p *fpdf.Fpdf, t Table, lay tableLayout) {
+	cell := func(x, y, w, h float64, lines []string, align string, fill bool, border string) {
+		p.SetXY(x, y)
+		p.CellFormat(w, h, "", border, 0, "", fill, 0, "")
+		for i, line := range lines {
+			p.SetXY(x, y+float64(i)*lineH)
+			p.CellFormat(w, rowH, line, "", 0, align, false, 0, "")
 		}
 	}
 	header := func() {
 		p.SetFont("body", "", 7.5)
-		p.SetFillColor(48, 84, 150)
 		p.SetTextColor(255, 255, 255)
-		for _, ci := range keep {
-			p.CellFormat(widths[ci], rowH+1, fit(p, t.Columns[ci].Name, widths[ci]), "", 0, "C", true, 0, "")
+		x, y := margin, p.GetY()
+		for _, ci := range lay.keep {
+			if t.Columns[ci].Apart { // counted apart from the columns that add up
+				p.SetFillColor(110, 110, 110)
+			} else {
+				p.SetFillColor(48, 84, 150)
+			}
+			cell(x, y, lay.widths[ci], lay.headerH, wrap(p, t.Columns[ci].Name, lay.widths[ci]-1.5), "C", true, "")
+			x += lay.widths[ci]
 		}
-		p.Ln(-1)
+		p.SetXY(margin, y+lay.headerH)
 		p.SetTextColor(0, 0, 0)
 	}
 	header()
-	for ri, row := range cells {
-		if p.GetY()+rowH > pageH-margin-4 {
+	for ri, row := range lay.cells {
+		h := lay.heights[ri]
+		if p.GetY()+h > bottom {
 			p.AddPage()
 			header()
 		}
 		fill := ri%2 == 1
 		p.SetFillColor(238, 242, 248)
-		total := len(row) > 0 && row[0] == "Total"
-		for _, ci := range keep {
-			s := row[ci]
+		border := ""
+		if t.TotalRow && ri == len(lay.cells)-1 {
+			border = "T"
+		}
+		x, y := margin, p.GetY()
+		for _, ci := range lay.keep {
 			align := "L"
-			if t.Columns[ci].Kind != Text && t.Columns[ci].Kind != DateTime {
+			if k := t.Columns[ci].Kind; k != Text && k != DateTime {
 				align = "R"
 			}
-			border := ""
-			if total {
-				border = "T"
-			}
-			p.CellFormat(widths[ci], rowH, fit(p, s, widths[ci]), border, 0, align, fill, 0, "")
+			cell(x, y, lay.widths[ci], h, row[ci], align, fill, border)
+			x += lay.widths[ci]
 		}
-		p.Ln(-1)
+		p.SetXY(margin, y+h)
 	}
 }
 
-// fit cuts s to the width, with an ellipsis.
-func fit(p *fpdf.Fpdf, s string, width float64) string {
-	if p.GetStringWidth(s) <= width-1.5 {
-		return s
+// wrap cuts s into lines no wider than width: at spaces, between Japanese characters,
+// and inside a word only when the word alone is wider.
+func wrap(p *fpdf.Fpdf, s string, width float64) []string {
+	if s == "" {
+		return nil
 	}
-	r := []rune(s)
-	for len(r) > 0 && p.GetStringWidth(string(r)+"…") > width-1.5 {
-		r = r[:len(r)-1]
+	if p.GetStringWidth(s) <= width {
+		return []string{s}
 	}
-	return string(r) + "…"
+	var lines []string
+	var line strings.Builder
+	lw := 0.0
+	flush := func() {
+		if t := strings.TrimRight(line.String(), " "); t != "" {
+			lines = append(lines, t)
+		}
+		line.Reset()
+		lw = 0
+	}
+	for _, tok := range tokens(s) {
+		tw := p.GetStringWidth(tok)
+		if lw+tw > width && lw > 0 {
+			flush()
+			tok = strings.TrimLeft(tok, " ")
+			tw = p.GetStringWidth(tok)
+		}
+		if tw > width { // a word wider than the column: break it where it must
+			for _, r := range tok {
+				rw := p.GetStringWidth(string(r))
+				if lw+rw > width && lw > 0 {
+					flush()
+				}
+				line.WriteRune(r)
+				lw += rw
+			}
+			continue
+		}
+		line.WriteString(tok)
+		lw += tw
+	}
+	flush()
+	return lines
+}
+
+// tokens splits s into the pieces a line may break after: words with the spaces that
+// follow them, and each CJK character alone.
+func tokens(s string) []string {
+	var out []string
+	start := 0
+	for i, r := range s {
+		switch {
+		case r >= 0x2E80: // CJK and full-width forms: a break may come on either side
+			if start < i {
+				out = append(out, s[start:i])
+			}
+			out = append(out, string(r))
+			start = i + utf8.RuneLen(r)
+		case r == ' ':
+			out = append(out, s[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
 }

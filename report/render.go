@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -38,14 +39,29 @@ func (f Format) ContentType() string {
 	return "text/csv; charset=utf-8"
 }
 
-// FileName is a download name for the report: outcomes_2026-11-01_2026-11-30.pdf.
+// FileName is a download name for the report: outcomes_2026-11-01_2026-11-30.pdf, or for
+// one section of several, outcomes-by-day_2026-11-01_2026-11-30.csv.
 func (r *Report) FileName(f Format) string {
 	loc := r.Filter.loc()
 	last := r.Filter.To.Add(-time.Millisecond)
-	return fmt.Sprintf("%s_%s_%s.%s", r.Name, r.Filter.From.In(loc).Format("2006-01-02"), last.In(loc).Format("2006-01-02"), f)
+	name := r.Name
+	if r.Section != "" {
+		name += "-" + r.Section
+	}
+	return fmt.Sprintf("%s_%s_%s.%s", name, r.Filter.From.In(loc).Format("2006-01-02"), last.In(loc).Format("2006-01-02"), f)
 }
 
-// Render writes the report in the format.
+// Describe is the report's filter in words in its language: the period with its time
+// zone, then the lists it selects by.
+func (r *Report) Describe() string { return r.Filter.describe(r.Lang) }
+
+// generated is the "generated …" line of the report's header.
+func (r *Report) generated() string {
+	return r.Lang.tr("generated") + " " + r.Generated.In(r.Filter.loc()).Format("2006-01-02 15:04")
+}
+
+// Render writes the report in the format. CSV is one table: cut a report of several
+// sections with Only first.
 func Render(w io.Writer, r *Report, f Format, opt Options) error {
 	switch f {
 	case CSV:
@@ -65,17 +81,34 @@ type Options struct {
 	Font string
 }
 
-// cellText formats a value for text outputs.
-func cellText(v any, k Kind, loc *time.Location) string {
+// cellText formats a value for a text output: CSV, or the PDF.
+func cellText(v any, k Kind, loc *time.Location, f Format) string {
 	switch k {
 	case Percent:
 		return fmt.Sprintf("%.1f%%", v.(float64)*100)
 	case Millis:
 		return fmt.Sprintf("%.1f", v.(float64))
+	case Seconds:
+		if f == CSV {
+			return fmt.Sprintf("%.1f", v.(float64))
+		}
+		return clock(v.(float64))
 	case DateTime:
 		return v.(time.Time).In(loc).Format("2006-01-02 15:04:05")
 	}
+	if v == nil {
+		return ""
+	}
 	return fmt.Sprint(v)
+}
+
+// clock is seconds as a reader reads a duration: m:ss, or h:mm:ss from an hour on.
+func clock(sec float64) string {
+	s := int64(math.Round(sec))
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s%3600/60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // SafeText defuses a text cell that a spreadsheet would read as a formula (=, +, -, @,
@@ -87,34 +120,35 @@ func SafeText(s string) string {
 	return s
 }
 
-// renderCSV writes RFC 4180 CSV in UTF-8: a title line, then each table with a heading
-// line, a header row and its rows, tables separated by an empty line.
+// renderCSV writes the report's one table as RFC 4180 CSV in UTF-8: a header row, then
+// the rows; nothing else (no title, no total row, no note), so that a tool imports it
+// as it is.
 func renderCSV(w io.Writer, r *Report) error {
+	if len(r.Tables) != 1 {
+		names := make([]string, len(r.Tables))
+		for i, t := range r.Tables {
+			names[i] = t.Name
+		}
+		return fmt.Errorf("a CSV holds one section; report %s has %s", r.Name, strings.Join(names, ", "))
+	}
+	t := r.Tables[0]
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	loc := r.Filter.loc()
-	cw.Write([]string{r.Title, r.Filter.Describe(), "generated " + r.Generated.In(loc).Format(time.RFC3339)})
-	for _, t := range r.Tables {
-		cw.Write(nil)
-		cw.Write([]string{t.Title})
-		hdr := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			hdr[i] = c.Name
-		}
-		cw.Write(hdr)
-		for _, row := range t.Rows {
-			rec := make([]string, len(row))
-			for i, v := range row {
-				rec[i] = cellText(v, t.Columns[i].Kind, loc)
-				if t.Columns[i].Kind == Text {
-					rec[i] = SafeText(rec[i])
-				}
+	hdr := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		hdr[i] = c.header(CSV, r.Lang)
+	}
+	cw.Write(hdr)
+	for _, row := range t.dataRows() {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			rec[i] = cellText(v, t.Columns[i].Kind, loc, CSV)
+			if t.Columns[i].Kind == Text {
+				rec[i] = SafeText(rec[i])
 			}
-			cw.Write(rec)
 		}
-		if t.Note != "" {
-			cw.Write([]string{t.Note})
-		}
+		cw.Write(rec)
 	}
 	cw.Flush()
 	return cw.Error()

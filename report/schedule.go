@@ -52,6 +52,11 @@ type Scheduler struct {
 	Owner     string // this instance, in the run log
 	Location  *time.Location
 	Render    Options
+	// Lang is the language of the reports (report.language).
+	Lang Lang
+	// Known is what the configuration names; a schedule's filter naming anything else
+	// fails its runs (Filter.Check).
+	Known Known
 	Log       zerolog.Logger
 	// Lease is how long a run may take before another instance may take it over.
 	Lease time.Duration
@@ -160,17 +165,33 @@ func (s *Scheduler) produce(ctx context.Context, sc *Schedule, due time.Time) er
 	if f.From, f.To, err = Range(sc.Range, due, loc); err != nil {
 		return err
 	}
-	rep, err := sc.Report.Run(ctx, s.Source, f, time.Now())
+	if err := f.Check(ctx, s.Source, s.Known); err != nil {
+		return err
+	}
+	rep, err := sc.Report.Run(ctx, s.Source, f, time.Now(), s.Lang)
 	if err != nil {
 		return err
 	}
 	var files []File
 	for _, format := range sc.Formats {
-		var buf bytes.Buffer
-		if err := Render(&buf, rep, format, s.Render); err != nil {
-			return fmt.Errorf("%s: %w", format, err)
+		parts := []*Report{rep}
+		if format == CSV { // a CSV file per section
+			parts = parts[:0]
+			for _, t := range rep.Tables {
+				part, err := rep.Only(t.Name)
+				if err != nil {
+					return err
+				}
+				parts = append(parts, part)
+			}
 		}
-		files = append(files, File{Name: rep.FileName(format), ContentType: format.ContentType(), Data: buf.Bytes()})
+		for _, part := range parts {
+			var buf bytes.Buffer
+			if err := Render(&buf, part, format, s.Render); err != nil {
+				return fmt.Errorf("%s: %w", format, err)
+			}
+			files = append(files, File{Name: part.FileName(format), ContentType: format.ContentType(), Data: buf.Bytes()})
+		}
 	}
 	var errs []string
 	for _, d := range sc.Delivery {

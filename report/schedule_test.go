@@ -83,22 +83,22 @@ func TestSchedulesCatchUpAndDeliverOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			files, _ := filepath.Glob(filepath.Join(dir, "*"))
-			if len(files) != 6 { // 11-03, 11-04, 11-05 at 07:00, two formats each
+			if len(files) != 12 { // 11-03, 11-04, 11-05 at 07:00: a CSV per section (3) and the PDF each
 				t.Fatalf("%d files after the first tick: %v", len(files), files)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "daily_outcomes_2026-11-04_2026-11-04.pdf")); err != nil {
 				t.Errorf("the run due 11-05 07:00 reports on 11-04: %v", err)
 			}
 			a.Tick(ctx, time.Date(2026, 11, 5, 12, 30, 0, 0, tokyo)) // nothing new is due
-			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 6 {
+			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 12 {
 				t.Errorf("%d files after a tick with nothing due", len(files))
 			}
 
 			// idv was down from the 5th to the 8th: the new process catches the runs up.
 			b := sched("b", time.Date(2026, 11, 8, 8, 0, 0, 0, tokyo), report.Directory{Path: dir})
 			b.Tick(ctx, time.Date(2026, 11, 8, 8, 0, 0, 0, tokyo))
-			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 12 {
-				t.Errorf("%d files after catching up 11-06..11-08, want 12", len(files))
+			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 24 {
+				t.Errorf("%d files after catching up 11-06..11-08, want 24", len(files))
 			}
 			runs, _ := st.Runs(ctx, "daily")
 			if len(runs) != 6 || runs[0].Status != "delivered" || runs[5].Owner != "b" {
@@ -164,6 +164,8 @@ func TestFailedDeliveryIsLoggedAndRetried(t *testing.T) {
 	}
 }
 
+// TestWebhookAndMailDeliveries: a run posts its files to the webhook (a CSV per section,
+// the PDF) and mails them, in the language of report.language.
 func TestWebhookAndMailDeliveries(t *testing.T) {
 	ctx := context.Background()
 	st := seeded(t, store.SQLite)
@@ -180,11 +182,12 @@ func TestWebhookAndMailDeliveries(t *testing.T) {
 	m := report.Mail{Addr: smtpAddr, User: "idv", Password: "s3cret", From: "idv@example.com", To: []string{"boss@example.com"},
 		StartTLS: "required", TLS: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
 	s := &report.Scheduler{Schedules: []*report.Schedule{daily(t, "both", report.Webhook{URL: hook.URL}, m)}, Source: st,
-		Runs: st, Owner: "a", Location: tokyo, Log: zerolog.Nop(), Started: time.Date(2026, 11, 4, 0, 0, 0, 0, tokyo)}
+		Runs: st, Owner: "a", Location: tokyo, Lang: report.Japanese, Log: zerolog.Nop(), Started: time.Date(2026, 11, 4, 0, 0, 0, 0, tokyo)}
 	if err := s.Tick(ctx, time.Date(2026, 11, 4, 8, 0, 0, 0, tokyo)); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got, " ") != "outcomes_2026-11-03_2026-11-03.csv outcomes_2026-11-03_2026-11-03.pdf schedule=both" {
+	if strings.Join(got, " ") != "outcomes-by-line_2026-11-03_2026-11-03.csv outcomes-by-day_2026-11-03_2026-11-03.csv "+
+		"outcomes-by-hour_2026-11-03_2026-11-03.csv outcomes_2026-11-03_2026-11-03.pdf schedule=both" {
 		t.Errorf("webhook got %q", got)
 	}
 	msg := <-mails
@@ -194,8 +197,9 @@ func TestWebhookAndMailDeliveries(t *testing.T) {
 	}
 	dec := new(mime.WordDecoder)
 	subject, _ := dec.DecodeHeader(parsed.Header.Get("Subject"))
-	if !strings.Contains(subject, "ID&V outcomes") || !strings.Contains(subject, "2026-11-03") {
-		t.Errorf("subject %q", subject)
+	// report.language = "ja": the report is in Japanese, its period in Tokyo's days.
+	if !strings.Contains(subject, "本人確認の結果") || !strings.Contains(subject, "2026-11-03") || !strings.Contains(subject, "Asia/Tokyo") {
+		t.Errorf("subject %q, want the Japanese title and the period in Asia/Tokyo", subject)
 	}
 	_, params, _ := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
 	mr := multipart.NewReader(parsed.Body, params["boundary"])

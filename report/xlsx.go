@@ -19,6 +19,7 @@ func renderXLSX(w io.Writer, r *Report) error {
 	intStyle, _ := x.NewStyle(&excelize.Style{NumFmt: 3})                               // #,##0
 	pctStyle, _ := x.NewStyle(&excelize.Style{NumFmt: 10})                              // 0.00%
 	msStyle, _ := x.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.0")})             // milliseconds
+	secStyle, _ := x.NewStyle(&excelize.Style{CustomNumFmt: ptr("[m]:ss")})             // a duration, in days as Excel counts
 	dtStyle, _ := x.NewStyle(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")}) // local time
 	titleStyle, _ := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}})
 	for ti, t := range r.Tables {
@@ -30,13 +31,13 @@ func renderXLSX(w io.Writer, r *Report) error {
 		}
 		x.SetCellValue(sheet, "A1", r.Title+" — "+t.Title)
 		x.SetCellStyle(sheet, "A1", "A1", titleStyle)
-		x.SetCellValue(sheet, "A2", r.Filter.Describe()+" · generated "+r.Generated.In(loc).Format("2006-01-02 15:04 MST"))
+		x.SetCellValue(sheet, "A2", r.Describe()+" · "+r.generated())
 		const hdrRow = 4
 		for ci, c := range t.Columns {
 			cell, _ := excelize.CoordinatesToCellName(ci+1, hdrRow)
-			x.SetCellValue(sheet, cell, c.Name)
+			x.SetCellValue(sheet, cell, c.header(XLSX, r.Lang))
 			width := 14.0
-			if c.Kind == Text && ci == len(t.Columns)-1 && t.Columns[ci].Name == "Timeline" {
+			if c.Kind == Text && ci == len(t.Columns)-1 && len(t.Columns) > 10 { // the detail's timeline
 				width = 80
 			}
 			col, _ := excelize.ColumnNumberToName(ci + 1)
@@ -54,6 +55,8 @@ func renderXLSX(w io.Writer, r *Report) error {
 				sw[ci] = pctStyle
 			case Millis:
 				sw[ci] = msStyle
+			case Seconds:
+				sw[ci] = secStyle
 			case DateTime:
 				sw[ci] = dtStyle
 			}
@@ -66,6 +69,9 @@ func renderXLSX(w io.Writer, r *Report) error {
 					y, mo, d := tm.In(loc).Date()
 					h, mi, s := tm.In(loc).Clock()
 					v = time.Date(y, mo, d, h, mi, s, 0, time.UTC)
+				}
+				if t.Columns[ci].Kind == Seconds {
+					v = v.(float64) / 86400 // Excel counts durations in days
 				}
 				if err := x.SetCellValue(sheet, cell, v); err != nil {
 					return err
@@ -89,10 +95,7 @@ func renderXLSX(w io.Writer, r *Report) error {
 }
 
 func addChart(x *excelize.File, sheet string, t Table, hdrRow int) error {
-	first, lastRow := hdrRow+1, hdrRow+len(t.Rows)
-	if len(t.Rows) > 1 && t.Rows[len(t.Rows)-1][0] == "Total" {
-		lastRow-- // the total row would dwarf the others
-	}
+	first, lastRow := hdrRow+1, hdrRow+len(t.dataRows()) // the total row would dwarf the others
 	if lastRow < first {
 		return nil
 	}

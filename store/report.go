@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,4 +210,59 @@ func (s *Store) DetailRows(ctx context.Context, q Query) ([]DetailRow, int64, er
 		return nil, 0, fmt.Errorf("store detail events: %w", err)
 	}
 	return out, total, nil
+}
+
+// Field is an attribute of the interactions that a report filter names values of.
+type Field string
+
+// The fields RecordedValues knows.
+const (
+	FieldLine     Field = "line"
+	FieldQueue    Field = "queue" // the queue of a route "queue:NAME[,options]"
+	FieldAgent    Field = "agent"
+	FieldLanguage Field = "language"
+	FieldWrapUp   Field = "wrapup"
+)
+
+// fieldColumns are the interactions' columns of the fields.
+var fieldColumns = map[Field]string{FieldLine: "line", FieldQueue: "route", FieldAgent: "agent",
+	FieldLanguage: "language", FieldWrapUp: "wrapup"}
+
+// RecordedValues lists, sorted, the values field takes in the interactions recorded (at
+// any time, whatever is kept), without the empty value: for FieldQueue, the queues that
+// routes named.
+func (s *Store) RecordedValues(ctx context.Context, field Field) ([]string, error) {
+	col, ok := fieldColumns[field]
+	if !ok {
+		return nil, fmt.Errorf("store recorded values: no field %q", field)
+	}
+	query := `SELECT DISTINCT ` + col + ` FROM interactions WHERE ` + col + ` <> ''`
+	if field == FieldQueue {
+		query += ` AND route LIKE 'queue:%'`
+	}
+	rs, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("store recorded values: %w", err)
+	}
+	defer rs.Close()
+	seen := map[string]bool{}
+	var out []string
+	for rs.Next() {
+		var v string
+		if err := rs.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store recorded values: %w", err)
+		}
+		if field == FieldQueue {
+			v = flow.QueueOf(v)
+		}
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("store recorded values: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
 }

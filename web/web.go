@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,6 +35,10 @@ type Server struct {
 	Interactions Interactions
 	Location     *time.Location
 	Render       report.Options
+	// Known is what the configuration names that report filters may name (lines, the
+	// queues of their routes, agents, wrap-up codes); any other value, unless recorded,
+	// is refused with 400.
+	Known report.Known
 	Log          zerolog.Logger
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
@@ -160,14 +166,25 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
+// reportItem is one report of GET /api/reports, in the language asked.
+type reportItem struct {
+	Name, Title, Description string
+	Formats                  []report.Format
+	// Sections are the report's tables; a CSV holds one (section=NAME, the first by default).
+	Sections []report.Section
+}
+
+// listReports is GET /api/reports?lang=ja: the library, titled in the language.
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	type item struct {
-		Name, Title, Description string
-		Formats                  []report.Format
+	lang, err := report.ParseLang(r.URL.Query().Get("lang"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err)
+		return
 	}
-	var out []item
+	var out []reportItem
 	for _, d := range report.Library {
-		out = append(out, item{d.Name, d.Title, d.Description, []report.Format{report.PDF, report.XLSX, report.CSV}})
+		d = d.Translated(lang)
+		out = append(out, reportItem{d.Name, d.Title, d.Description, []report.Format{report.PDF, report.XLSX, report.CSV}, d.Sections})
 	}
 	writeJSON(w, out)
 }
@@ -177,6 +194,9 @@ func httpError(w http.ResponseWriter, code int, err error) {
 	http.Error(w, err.Error(), code)
 }
 
+// getReport is GET /api/reports/{name}?format=&lang=&section=&… (the filter, see
+// report.ParseFilter). lang is en (default) or ja; section picks the table of a CSV.
+// A filter value that nothing knows, and conflicting parameters, are a 400 naming them.
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	def, err := report.Find(r.PathValue("name"))
 	if err != nil {
@@ -189,13 +209,43 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err)
 		return
 	}
+	lang, err := report.ParseLang(q.Get("lang"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err)
+		return
+	}
+	section := q.Get("section")
+	if section != "" && format != report.CSV {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("section %q: only a CSV is cut into sections; the %s holds them all", section, format))
+		return
+	}
+	if section != "" && !slices.ContainsFunc(def.Sections, func(sec report.Section) bool { return sec.Name == section }) {
+		names := make([]string, len(def.Sections))
+		for i, sec := range def.Sections {
+			names[i] = sec.Name
+		}
+		httpError(w, http.StatusBadRequest, fmt.Errorf("section %q: report %s has %s", section, def.Name, strings.Join(names, ", ")))
+		return
+	}
 	f, err := report.ParseFilter(q, s.now(), s.Location)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err)
 		return
 	}
+	var unknown *report.UnknownError
+	if err := f.Check(r.Context(), s.Reports, s.Known); errors.As(err, &unknown) {
+		httpError(w, http.StatusBadRequest, err)
+		return
+	} else if err != nil {
+		s.Log.Error().Err(err).Str("report", def.Name).Msg("report filter check failed")
+		httpError(w, http.StatusInternalServerError, errors.New("the report could not be built; see idv's log"))
+		return
+	}
 	start := time.Now()
-	rep, err := def.Run(r.Context(), s.Reports, f, s.now())
+	rep, err := def.Run(r.Context(), s.Reports, f, s.now(), lang)
+	if err == nil && format == report.CSV {
+		rep, err = rep.Only(section)
+	}
 	if err != nil {
 		s.Log.Error().Err(err).Str("report", def.Name).Msg("report failed")
 		httpError(w, http.StatusInternalServerError, errors.New("the report could not be built; see idv's log"))
