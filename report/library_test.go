@@ -14,9 +14,9 @@ import (
 
 // fakeSource is a report.Source holding its answers, and the queries it was asked.
 type fakeSource struct {
-	groups  []store.ReportGroup
-	events  []store.EventCount
-	rows    []store.DetailRow
+	groups   []store.ReportGroup
+	events   []store.EventCount
+	rows     []store.DetailRow
 	total    int64
 	queries  []store.Query
 	recorded map[store.Field][]string

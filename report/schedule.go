@@ -57,7 +57,7 @@ type Scheduler struct {
 	// Known is what the configuration names; a schedule's filter naming anything else
 	// fails its runs (Filter.Check).
 	Known Known
-	Log       zerolog.Logger
+	Log   zerolog.Logger
 	// Lease is how long a run may take before another instance may take it over.
 	Lease time.Duration
 	// MaxCatchUp bounds the missed runs of one schedule caught up at once (oldest first

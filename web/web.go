@@ -39,7 +39,7 @@ type Server struct {
 	// queues of their routes, agents, wrap-up codes); any other value, unless recorded,
 	// is refused with 400.
 	Known report.Known
-	Log          zerolog.Logger
+	Log   zerolog.Logger
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
 	// Ready reports whether idv can take calls (database reachable, FastAGI serving).
