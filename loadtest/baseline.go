@@ -27,20 +27,27 @@ func BaselineScript(sc Scenario) string { return "baseline/" + sc.Name }
 // Capture plays one call of each scenario of the mix against the server at target and
 // keeps the commands it sent. Each call must end as its scenario expects.
 func Capture(ctx context.Context, target, script string, mix []Scenario) (Sequences, error) {
-	seqs := Sequences{}
+	seqs, _, err := capture(ctx, target, script, mix)
+	return seqs, err
+}
+
+// capture is Capture that also returns each call's IDV_INTERACTION by scenario name.
+func capture(ctx context.Context, target, script string, mix []Scenario) (Sequences, map[string]string, error) {
+	seqs, ids := Sequences{}, map[string]string{}
 	for _, sc := range mix {
 		res, err := agitest.Caller{Script: script, ANI: sc.ANI, Keys: sc.Keys}.Call(ctx, target)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+			return nil, nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 		}
 		if kind := sc.check(res); kind != "" {
-			return nil, fmt.Errorf("scenario %s: %s (IDV_STATUS %q, AGISTATUS %s)", sc.Name, kind, res.Var("IDV_STATUS"), res.AGIStatus)
+			return nil, nil, fmt.Errorf("scenario %s: %s (IDV_STATUS %q, AGISTATUS %s)", sc.Name, kind, res.Var("IDV_STATUS"), res.AGIStatus)
 		}
 		for _, c := range res.Commands {
 			seqs[sc.Name] = append(seqs[sc.Name], c.Line)
 		}
+		ids[sc.Name] = res.Var("IDV_INTERACTION")
 	}
-	return seqs, nil
+	return seqs, ids, nil
 }
 
 // Save writes the sequences as JSON.

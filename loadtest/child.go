@@ -21,8 +21,9 @@ type child struct {
 }
 
 // startChild starts exe with args(addr) on a free loopback address, its output in
-// dir/NAME.log, and waits until the address accepts connections.
-func startChild(ctx context.Context, dir, name, exe string, args func(addr string) ([]string, error)) (*child, error) {
+// dir/NAME.log, and waits until the address accepts connections. With cpus it runs
+// pinned to those CPUs (taskset -c cpus, which executes exe in its own process).
+func startChild(ctx context.Context, dir, name, cpus, exe string, args func(addr string) ([]string, error)) (*child, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -36,6 +37,14 @@ func startChild(ctx context.Context, dir, name, exe string, args func(addr strin
 	argv, err := args(addr)
 	if err != nil {
 		return nil, err
+	}
+	if cpus != "" {
+		taskset, err := exec.LookPath("taskset")
+		if err != nil {
+			return nil, fmt.Errorf("pinning %s to CPUs %s: %w", name, cpus, err)
+		}
+		argv = append([]string{"-c", cpus, exe}, argv...)
+		exe = taskset
 	}
 	cmd := exec.Command(exe, argv...)
 	cmd.Stdout, cmd.Stderr = logf, logf

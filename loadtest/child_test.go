@@ -71,7 +71,7 @@ func testExecutable(t *testing.T) string {
 // stop lets it end by itself (SIGTERM, so idv drains) instead of killing it.
 func TestStartChildReturnsAServingChildAndStopsItWithSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	c, err := startChild(context.Background(), dir, "test server", testExecutable(t), func(addr string) ([]string, error) {
+	c, err := startChild(context.Background(), dir, "test server", "", testExecutable(t), func(addr string) ([]string, error) {
 		return []string{childArg, "listen", addr}, nil
 	})
 	if err != nil {
@@ -100,7 +100,7 @@ func TestStartChildReturnsAServingChildAndStopsItWithSIGTERM(t *testing.T) {
 // where its log is, and the log holds what it said.
 func TestStartChildReportsAChildThatExitsBeforeServing(t *testing.T) {
 	dir := t.TempDir()
-	_, err := startChild(context.Background(), dir, "idv serve", testExecutable(t), func(string) ([]string, error) {
+	_, err := startChild(context.Background(), dir, "idv serve", "", testExecutable(t), func(string) ([]string, error) {
 		return []string{childArg, "fail"}, nil
 	})
 	logPath := filepath.Join(dir, "idv-serve.log")
@@ -117,7 +117,7 @@ func TestStartChildReportsAChildThatExitsBeforeServing(t *testing.T) {
 func TestStartChildGivesUpWhenTheRunIsCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := startChild(ctx, t.TempDir(), "hang", testExecutable(t), func(string) ([]string, error) {
+	_, err := startChild(ctx, t.TempDir(), "hang", "", testExecutable(t), func(string) ([]string, error) {
 		return []string{childArg, "hang"}, nil
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -128,7 +128,7 @@ func TestStartChildGivesUpWhenTheRunIsCancelled(t *testing.T) {
 // TestStartChildPassesOnItsArgumentsError: the idv serve child's arguments include a
 // config file written first; when writing fails, nothing is started.
 func TestStartChildPassesOnItsArgumentsError(t *testing.T) {
-	_, err := startChild(context.Background(), t.TempDir(), "idv serve", testExecutable(t), func(addr string) ([]string, error) {
+	_, err := startChild(context.Background(), t.TempDir(), "idv serve", "", testExecutable(t), func(addr string) ([]string, error) {
 		return nil, fmt.Errorf("config for %s: disk full", addr)
 	})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {

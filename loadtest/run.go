@@ -75,6 +75,12 @@ type Summary struct {
 	// Command is the server's time per AGI command (from Asterisk's write to the next
 	// command's arrival); Flow is a whole call, dial to close.
 	Command, Flow Percentiles
+	// CommandIdle are the commands that wait on nothing in idv (prompts, keys,
+	// variables); CommandBackend those that may wait on the CRM or the store: the
+	// command after the first prompt (the number lookup), after an entry ended with '#'
+	// (identifier lookup, secret check, the guard), and the route (the record is written
+	// before it). Command holds both.
+	CommandIdle, CommandBackend Percentiles
 	// PeakInFlight is the most calls in progress at once.
 	PeakInFlight int
 	// MemIdle is the server's resident memory before the run, MemPeak at the sample with
@@ -137,9 +143,12 @@ func (s *Summary) Print(w io.Writer, title string) {
 		fmt.Fprintf(w, "  %-10s p50 %s  p95 %s  p99 %s  max %s  (n=%d)\n", name, us(q.P50), us(q.P95), us(q.P99), us(q.Max), q.N)
 	}
 	p("AGI cmd", s.Command)
+	p(" no wait", s.CommandIdle)
+	p(" back end", s.CommandBackend)
 	p("flow", s.Flow)
 	if c := s.CPUPerCall(); c > 0 {
-		fmt.Fprintf(w, "  server CPU %s per call: one core alone would serve %.0f calls/s\n", us(c), float64(time.Second)/float64(c))
+		fmt.Fprintf(w, "  server CPU %s per call: one core alone would serve %.0f calls/s; it used %.2f cores, %.0f flows/s per core used\n",
+			us(c), float64(time.Second)/float64(c), s.ServerCPU.Seconds()/s.Elapsed.Seconds(), float64(s.Completed)/s.ServerCPU.Seconds())
 	}
 	if s.MemPeak > 0 {
 		fmt.Fprintf(w, "  memory     %.1f MiB idle, %.1f MiB with %d calls in progress: %.1f KiB per call\n",
@@ -149,26 +158,35 @@ func (s *Summary) Print(w io.Writer, title string) {
 
 // PrintRatios compares this run of idv with the baseline's run of the same calls.
 func (idv *Summary) PrintRatios(w io.Writer, base *Summary) {
+	idv.PrintAgainst(w, "baseline", base)
+}
+
+// PrintAgainst compares this run of idv with another server's run of the same calls,
+// named name (the bare baseline, the fair floor).
+func (idv *Summary) PrintAgainst(w io.Writer, name string, base *Summary) {
 	r := func(a, b time.Duration) string {
 		if b <= 0 {
 			return "—"
 		}
 		return fmt.Sprintf("%.2f", float64(a)/float64(b))
 	}
-	fmt.Fprintln(w, "idv / baseline (same calls, same run)")
+	fmt.Fprintf(w, "idv / %s (same calls, same run)\n", name)
 	if b, i := base.CPUPerCall(), idv.CPUPerCall(); b > 0 && i > 0 {
-		fmt.Fprintf(w, "  server CPU / call  %.2f  (baseline %s, idv %s)\n", float64(i)/float64(b), us(b), us(i))
+		fmt.Fprintf(w, "  server CPU / call  %.2f  (%s %s, idv %s)\n", float64(i)/float64(b), name, us(b), us(i))
 	}
 	if b := base.CallsPerSecond(); b > 0 && idv.CallsPerSecond() > 0 {
-		fmt.Fprintf(w, "  calls/s            %.2f  (baseline %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
-			idv.CallsPerSecond()/b, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
+		fmt.Fprintf(w, "  calls/s            %.2f  (%s %.0f/s, idv %.0f/s; time per call ratio %.2f)\n",
+			idv.CallsPerSecond()/b, name, b, idv.CallsPerSecond(), b/idv.CallsPerSecond())
 	}
 	fmt.Fprintf(w, "  flow p50 / p99     %s / %s\n", r(idv.Flow.P50, base.Flow.P50), r(idv.Flow.P99, base.Flow.P99))
 	fmt.Fprintf(w, "  AGI cmd p50 / p99  %s / %s  (added by idv at p99: %s)\n", r(idv.Command.P50, base.Command.P50),
 		r(idv.Command.P99, base.Command.P99), us(idv.Command.P99-base.Command.P99))
+	fmt.Fprintf(w, "  no-wait cmd p99    %s  (%s %s, idv %s); back-end cmd p99 %s (%s %s, idv %s)\n",
+		r(idv.CommandIdle.P99, base.CommandIdle.P99), name, us(base.CommandIdle.P99), us(idv.CommandIdle.P99),
+		r(idv.CommandBackend.P99, base.CommandBackend.P99), name, us(base.CommandBackend.P99), us(idv.CommandBackend.P99))
 	if base.MemoryPerCall() > 0 && idv.MemoryPerCall() > 0 {
-		fmt.Fprintf(w, "  memory per call    %.2f  (baseline %.1f KiB, idv %.1f KiB)\n", idv.MemoryPerCall()/base.MemoryPerCall(),
-			base.MemoryPerCall()/1024, idv.MemoryPerCall()/1024)
+		fmt.Fprintf(w, "  memory per call    %.2f  (%s %.1f KiB, idv %.1f KiB)\n", idv.MemoryPerCall()/base.MemoryPerCall(),
+			name, base.MemoryPerCall()/1024, idv.MemoryPerCall()/1024)
 	}
 }
 
@@ -196,6 +214,7 @@ func Loopback(addr string) error {
 // worker is one caller slot's measurements, merged at the end.
 type worker struct {
 	commands, flows []time.Duration
+	idle, backend   []time.Duration
 	errors          map[string]int
 	completed, cut  int
 	backoff         time.Duration
@@ -263,9 +282,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				if o.ScriptFor != nil {
 					script = o.ScriptFor(sc)
 				}
+				prompts := 0
 				c := agitest.Caller{Script: script, ANI: sc.ANI, Keys: sc.Keys, PromptTime: o.PromptTime, KeyTime: o.KeyTime,
 					QueueTime: o.QueueTime, Timeout: o.CallTimeout,
-					OnCommand: func(took time.Duration) { wk.commands = append(wk.commands, took) }}
+					OnCommandAfter: func(line string, prev *agitest.Command, took time.Duration) {
+						line = strings.TrimSpace(line) // zaf/agi's RawCommand (the baselines) sends a leading space
+						wk.commands = append(wk.commands, took)
+						if waitsOnBackend(line, prev, prompts) {
+							wk.backend = append(wk.backend, took)
+						} else {
+							wk.idle = append(wk.idle, took)
+						}
+						if strings.HasPrefix(line, "STREAM FILE") {
+							prompts++
+						}
+					}}
 				// The peak is kept at every start, not sampled: a short run can begin
 				// and end between two samples.
 				for n, p := inFlight.Add(1), peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
@@ -340,9 +371,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			s.ServerCPU = cpu - cpu0
 		}
 	}
-	var commands, flows []time.Duration
+	var commands, flows, idle, backend []time.Duration
 	for _, wk := range workers {
 		commands = append(commands, wk.commands...)
+		idle = append(idle, wk.idle...)
+		backend = append(backend, wk.backend...)
 		flows = append(flows, wk.flows...)
 		s.Completed += wk.completed
 		s.Cut += wk.cut
@@ -352,7 +385,26 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	s.Calls = int(started.Load())
 	s.Command, s.Flow = percentiles(commands), percentiles(flows)
+	s.CommandIdle, s.CommandBackend = percentiles(idle), percentiles(backend)
 	return s, nil
+}
+
+// waitsOnBackend says whether idv may have done back-end work between the command
+// before (prev) and this one (line): prompts is how many prompts were played before.
+// After the first prompt idv looks the calling number up; after an entry ended with '#'
+// it looks the identifier up or checks the secret (and asks the guard); before the route
+// it writes the record.
+func waitsOnBackend(line string, prev *agitest.Command, prompts int) bool {
+	switch {
+	case prev == nil:
+		return false
+	case strings.HasPrefix(line, "SET CONTEXT"), strings.HasPrefix(line, "EXEC"):
+		return true
+	case prompts == 1 && strings.HasPrefix(strings.TrimSpace(prev.Line), "STREAM FILE"):
+		return true
+	}
+	r := strings.TrimPrefix(prev.Reply, "200 result=35")
+	return r != prev.Reply && (r == "" || r[0] == ' ')
 }
 
 // errorKind names what went wrong with a call that did not finish.

@@ -88,6 +88,10 @@ type Caller struct {
 	// OnCommand, when set, is told of each command with the time the server took to send
 	// it: from Asterisk's previous write (the environment or a reply) to its arrival.
 	OnCommand func(took time.Duration)
+	// OnCommandAfter, when set, is told the same time with the command line and the
+	// command before it, its reply included (nil for the first): what a load test needs
+	// to tell the commands that follow back-end work from the others.
+	OnCommandAfter func(line string, prev *Command, took time.Duration)
 
 	// Timeout bounds the whole call; default 30 s.
 	Timeout time.Duration
@@ -227,7 +231,7 @@ func (ch *channel) send(lines ...string) error {
 		}
 	}
 	err := ch.w.Flush()
-	if ch.c.OnCommand != nil {
+	if ch.c.OnCommand != nil || ch.c.OnCommandAfter != nil {
 		ch.sent = time.Now()
 	}
 	return err
@@ -313,8 +317,18 @@ func (ch *channel) run(conn net.Conn) error {
 			}
 		}
 		cmd := Command{Line: line, Args: parseArgs(line), Dead: ch.dead}
-		if ch.c.OnCommand != nil {
-			ch.c.OnCommand(time.Since(ch.sent))
+		if ch.c.OnCommand != nil || ch.c.OnCommandAfter != nil {
+			took := time.Since(ch.sent)
+			if ch.c.OnCommand != nil {
+				ch.c.OnCommand(took)
+			}
+			if ch.c.OnCommandAfter != nil {
+				var prev *Command
+				if n := len(ch.res.Commands); n > 0 {
+					prev = &ch.res.Commands[n-1]
+				}
+				ch.c.OnCommandAfter(line, prev, took)
+			}
 		}
 		reply := ch.handle(cmd.Args)
 		if ch.c.Mangle != nil {

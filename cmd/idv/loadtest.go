@@ -20,10 +20,13 @@ func loadtestTo(out, progress io.Writer, args []string) error {
 errors by kind, percentiles of the server's time per AGI command and per flow, and the
 server's memory per call in progress. Without -target it starts its own idv serve (demo
 CRM, SQLite in a temporary directory); with -baseline it also runs the same calls
-against a bare zaf/agi server sending the same commands, and prints the ratios.
+against a bare zaf/agi server sending the same commands and against the fair floor (the
+same commands, CRM requests and record writes, with nothing else), and prints the ratios.
+-server-cpus and -load-cpus pin idv and the load generator to separate cores.
 Traffic goes only to loopback. Examples:
   idv loadtest                               # 5,000 calls, 50 at once, at most 60 s
   idv loadtest -baseline -c 200 -n 50000
+  idv loadtest -baseline -server-cpus 1 -load-cpus 0   # idv on a core of its own
   idv loadtest -realistic -c 2000 -d 2m      # hold 2,000 calls with real prompt and typing times
   idv loadtest -target 127.0.0.1:4573 -metrics http://127.0.0.1:8080/metrics`)
 	target := fs.String("target", "", "FastAGI address of a running idv serve (default: start one)")
@@ -40,8 +43,15 @@ Traffic goes only to loopback. Examples:
 	realistic := fs.Bool("realistic", false, "shorthand for -prompt 3s -key 400ms -queue 20s (a concurrency run)")
 	baseline := fs.Bool("baseline", false, "also run the same calls against a bare zaf/agi server and print idv/baseline")
 	cpuprofile := fs.String("cpuprofile", "", "write the started idv serve's CPU profile to this file")
+	memprofile := fs.String("memprofile", "", "write the started idv serve's allocation profile to this file when it stops")
+	serverCPUs := fs.String("server-cpus", "", "pin the measured servers (idv serve, baseline, fair floor) to these CPUs, e.g. 1 (taskset)")
+	loadCPUs := fs.String("load-cpus", "", "pin this load generator and the demo CRM to these CPUs, e.g. 0")
 	serveBaseline := fs.String("serve-baseline", "", "internal: serve the baseline on this address")
 	sequences := fs.String("sequences", "", "internal: with -serve-baseline, the command sequences file")
+	serveFloor := fs.String("serve-floor", "", "internal: serve the fair floor on this address")
+	floorPlan := fs.String("floor-plan", "", "internal: with -serve-floor, the plan file")
+	floorCRM := fs.String("floor-crm", "", "internal: with -serve-floor, the CRM's base URL")
+	floorDB := fs.String("floor-db", "", "internal: with -serve-floor, the SQLite file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +59,9 @@ Traffic goes only to loopback. Examples:
 	defer stop()
 	if *serveBaseline != "" {
 		return loadtest.ListenAndServeBaseline(ctx, *serveBaseline, *sequences)
+	}
+	if *serveFloor != "" {
+		return loadtest.ListenAndServeFloor(ctx, *serveFloor, *floorPlan, *floorCRM, *floorDB)
 	}
 	scenarios, err := loadtest.ParseMix(*mix)
 	if err != nil {
@@ -66,6 +79,8 @@ Traffic goes only to loopback. Examples:
 			RampUp: *ramp, PromptTime: *prompt, KeyTime: *key, QueueTime: *queue},
 		MetricsURL: *metricsURL,
 		Baseline:   *baseline,
+		ServerCPUs: *serverCPUs,
+		LoadCPUs:   *loadCPUs,
 		// The servers are this binary's own commands.
 		Processes: loadtest.Processes{
 			CRM: func(addr string) []string { return []string{"democrm", "-listen", addr} },
@@ -74,10 +89,16 @@ Traffic goes only to loopback. Examples:
 				if *cpuprofile != "" {
 					args = append(args, "-cpuprofile", *cpuprofile)
 				}
+				if *memprofile != "" {
+					args = append(args, "-memprofile", *memprofile)
+				}
 				return args
 			},
 			Baseline: func(addr, sequences string) []string {
 				return []string{"loadtest", "-serve-baseline", addr, "-sequences", sequences}
+			},
+			Floor: func(addr, plan, crm, db string) []string {
+				return []string{"loadtest", "-serve-floor", addr, "-floor-plan", plan, "-floor-crm", crm, "-floor-db", db}
 			},
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -20,7 +21,19 @@ and the running configuration stays. SIGTERM or SIGINT stops taking calls and wa
 those in progress (agi.shutdown_timeout).`)
 	path := fs.String("config", envOr("IDV_CONFIG", "config.toml"), "configuration file (env IDV_CONFIG)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until idv stops (for go tool pprof)")
+	memprofile := fs.String("memprofile", "", "write an allocation profile to this file when idv stops (for go tool pprof -sample_index=alloc_space)")
 	fs.Parse(args)
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			runtime.GC() // the heap figures as of the last collection
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
