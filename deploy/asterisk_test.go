@@ -51,8 +51,9 @@ func confSections(t *testing.T, path string) map[string][][2]string {
 	return out
 }
 
-// dialplan is extensions.conf: context → extension → priority labels, and every
-// application call with where it stands.
+// dialplan is the sample dialplan, extensions.conf and the extensions_idv.conf it
+// includes: context → extension → priority labels, and every application call with where
+// it stands.
 type dialplan struct {
 	contexts map[string]map[string][]string // context → exten → labels
 	apps     []app
@@ -66,10 +67,10 @@ var appRe = regexp.MustCompile(`^(?:\d+|n)(?:\(([\w-]+)\))?,(\w+)\((.*)\)$`)
 
 func readDialplan(t *testing.T) dialplan {
 	d := dialplan{contexts: map[string]map[string][]string{}}
-	for ctx, lines := range confSections(t, "asterisk/extensions.conf") {
-		if ctx == "globals" {
-			continue
-		}
+	if !slices.Contains(confDirectives(t, "asterisk/extensions.conf"), "#include extensions_idv.conf") {
+		t.Fatal("extensions.conf does not #include extensions_idv.conf")
+	}
+	for ctx, lines := range confSections(t, "asterisk/extensions_idv.conf") {
 		d.contexts[ctx] = map[string][]string{}
 		exten := ""
 		for _, kv := range lines {
@@ -112,7 +113,7 @@ func (d dialplan) has(ctx, exten, prio string) bool {
 	return prio == "" || prio == "1" || slices.Contains(labels, prio)
 }
 
-// TestDialplanTargetsExist walks every context of the sample extensions.conf and checks
+// TestDialplanTargetsExist walks every context of the sample dialplan (extensions_idv.conf) and checks
 // that each Goto, GotoIf, Queue, AGI, Playback and hang-up handler names something that
 // exists: a context and extension in the file, a queue in queues.conf, a script idv
 // serves, a bundled prompt.
@@ -157,6 +158,10 @@ func TestDialplanTargetsExist(t *testing.T) {
 			if _, ok := queues[name]; !ok {
 				t.Errorf("[%s] Queue(%s): no such queue in queues.conf", a.context, name)
 			}
+			// b(context^exten^priority): the pre-dial handler of each agent channel.
+			if m := regexp.MustCompile(`^[^,]*,[^,]*\bb\(([^)]*)\)`).FindStringSubmatch(a.args); m != nil {
+				checkGoto(a, strings.ReplaceAll(m[1], "^", ","))
+			}
 		case "AGI":
 			// One instance at ${IDV}; several at ${IDV_A}, ${IDV_B} or by SRV (hagi://).
 			m := regexp.MustCompile(`^(agi://\$\{IDV(_A|_B)?\}|hagi://\$\{IDV_SRV\})/(.*)$`).FindStringSubmatch(a.args)
@@ -200,7 +205,7 @@ func TestDialplanTargetsExist(t *testing.T) {
 			switch r.Kind {
 			case flow.RouteGoto:
 				if !d.has(r.Context, r.Extension, r.Priority) {
-					t.Errorf("config.toml line %s routes to %s, missing from extensions.conf", name, r)
+					t.Errorf("config.toml line %s routes to %s, missing from the sample dialplan", name, r)
 				}
 			case flow.RouteQueue:
 				q, _, _ := strings.Cut(r.QueueArgs, ",")
@@ -217,7 +222,7 @@ func TestDialplanTargetsExist(t *testing.T) {
 			switch kv[0] {
 			case "membergosub":
 				if !d.has(kv[1], "s", "1") {
-					t.Errorf("queue %s: membergosub %s has no s,1 in extensions.conf", q, kv[1])
+					t.Errorf("queue %s: membergosub %s has no s,1 in extensions_idv.conf", q, kv[1])
 				}
 			case "member":
 				iface, _, _ := strings.Cut(kv[1], ",")
@@ -231,13 +236,25 @@ func TestDialplanTargetsExist(t *testing.T) {
 	for name, kvs := range endpoints {
 		for _, kv := range kvs {
 			if kv[0] == "context" && d.contexts[kv[1]] == nil {
-				t.Errorf("pjsip.conf [%s]: context %s is not in extensions.conf", name, kv[1])
+				t.Errorf("pjsip.conf [%s]: context %s is not in extensions_idv.conf", name, kv[1])
 			}
 		}
 	}
-	if d.contexts["from-trunk"] == nil || !strings.Contains(confText(t, "asterisk/pjsip.conf"), "context = from-trunk") {
-		t.Error("the trunk does not land in [from-trunk]")
+	if d.contexts["idv-from-trunk"] == nil || !strings.Contains(confText(t, "asterisk/pjsip.conf"), "context = idv-from-trunk") {
+		t.Error("the trunk does not land in [idv-from-trunk]")
 	}
+}
+
+// confDirectives lists the #include and #tryinclude lines of an Asterisk .conf file.
+func confDirectives(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range confLines(t, path) {
+		if strings.HasPrefix(l.text, "#") {
+			out = append(out, l.text)
+		}
+	}
+	return out
 }
 
 func confText(t *testing.T, path string) string {

@@ -83,7 +83,7 @@ func TestComposeFile(t *testing.T) {
 	if m == nil || m[1] != cfg.AGI.Listen {
 		t.Errorf("extensions.conf IDV=%v, idv listens on %s", m, cfg.AGI.Listen)
 	}
-	for _, line := range regexp.MustCompile(`line=(\w+)`).FindAllStringSubmatch(ext, -1) {
+	for _, line := range regexp.MustCompile(`line=(\w+)`).FindAllStringSubmatch(confText(t, "asterisk/extensions_idv.conf"), -1) {
 		if cfg.Lines.ByName[line[1]] == nil {
 			t.Errorf("the dialplan uses line %s, which idv's compose config lacks", line[1])
 		}

@@ -43,8 +43,16 @@ func TestIDVDownFallsBackInTheDialplan(t *testing.T) {
 		t.Fatal(out, err)
 	}
 	t.Cleanup(func() { e.ast.cli("dialplan set global IDV " + e.agiAddr) })
+	from := logSize(e.agentSIP)
 	c := e.place(t, caller(t, "0312345678", awaitBye()), "1000", 1)[0]
 	c.want(t, "AGISTATUS=FAILURE", "IDV_STATUS=UNIDENTIFIED", "IDV_REASON=BACKEND_UNAVAILABLE", "IDV_INTERACTION=")
+	// The agent who took the call saw the status in the INVITE: the fallback's Queue()
+	// runs [idv-agent-headers] on the agent's channel before it rings (option b()).
+	if _, err := awaitLogFrom(e.agentSIP, from, patience, nil, func(l string) bool {
+		return strings.TrimSpace(l) == "X-IDV-Status: UNIDENTIFIED"
+	}); err != nil {
+		t.Errorf("no agent phone got X-IDV-Status: UNIDENTIFIED: %v", err)
+	}
 }
 
 // The CRM down: idv routes the caller on the line's error route with
@@ -142,7 +150,7 @@ func TestKnownNumberVerifiedInJapanese(t *testing.T) {
 	c.want(t, "IDV_STATUS=VERIFIED", "IDV_REASON=OK", "IDV_METHOD=ANI", "IDV_CUSTOMER_ID=100234", "IDV_ATTEMPTS=0/1",
 		"IDV_LINE=retail", "AGISTATUS=SUCCESS", "LANGUAGE=ja")
 	r := e.record(t, e.webAddr, c, nil)
-	if r.Status != "VERIFIED" || r.Route != "goto:selfservice,s,1" || r.Language != "ja" {
+	if r.Status != "VERIFIED" || r.Route != "goto:idv-selfservice,s,1" || r.Language != "ja" {
 		t.Errorf("record %+v", r)
 	}
 	if _, err := awaitLog(e.ast.full, time.Second, nil, func(l string) bool {

@@ -79,9 +79,12 @@ type environment struct {
 	idv       *proc // instance A of the dialplan's IDV and IDV_B
 	agents    *proc
 	agentPort int
-	crmAddr   string
-	webAddr   string
-	agiAddr   string
+	// agentSIP is the agent phones' SIP messages (sipp -trace_msg): what their INVITEs
+	// carried.
+	agentSIP string
+	crmAddr  string
+	webAddr  string
+	agiAddr  string
 
 	mu    sync.Mutex
 	procs []*proc
@@ -505,11 +508,12 @@ func (e *environment) startAgents(talkSeconds int) error {
 		return err
 	}
 	e.agentPort = freeUDP()
+	e.agentSIP = filepath.Join(dir, "messages.log")
 	e.agents, err = e.spawn("agents", filepath.Join(dir, "sipp.log"), nil, "sipp", e.sipAddr(),
 		"-sf", filepath.Join(e.repo, "deploy/sipp/agents.xml"), "-oocsf", filepath.Join(dir, "agent.xml"),
 		"-inf", filepath.Join(e.repo, "deploy/sipp/agents.csv"), "-m", "3", "-l", "3", "-r", "10", "-aa",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(e.agentPort), "-mp", strconv.Itoa(nextMediaPort()), "-nostdin",
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"))
+		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-trace_msg", "-message_file", e.agentSIP)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // transferTalk is what the agent phones do instead of talking, in the transfer test: the
-// first call they answer, they blind-transfer (REFER) to extension 102 of [agents] after
+// first call they answer, they blind-transfer (REFER) to extension 102 of [idv-agents] after
 // the whisper; the call that then reaches them (agent2) talks 3 s and hangs up.
 const transferTalk = `  <nop><action><test assign_to="again" variable="xfer" compare="equal" value="1"/></action></nop>
   <nop next="talk" test="again"/>
