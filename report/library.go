@@ -455,7 +455,7 @@ func detail(_ context.Context, d *data) ([]Table, error) {
 		{Name: l.tr("Caller")}, {Name: l.tr("Status")}, {Name: l.tr("Status code"), DataOnly: true}, {Name: l.tr("Reason")},
 		{Name: l.tr("Reason code"), DataOnly: true}, {Name: l.tr("Method")}, {Name: l.tr("Customer")}, {Name: l.tr("Name")},
 		{Name: l.tr("Attempts")}, {Name: l.tr("Route")}, {Name: l.tr("Queue status")}, {Name: l.tr("Agent")}, {Name: l.tr("Wrap-up")},
-		{Name: l.tr("Duration"), Kind: Seconds}, {Name: l.tr("Timeline")}}}
+		{Name: l.tr("Duration"), Kind: Seconds}, {Name: l.tr("Timeline"), Below: true}}}
 	if d.total > int64(len(d.rows)) {
 		t.Note = l.trf("First %d of %d interactions; narrow the filter for the rest.", len(d.rows), d.total)
 	}

@@ -245,7 +245,8 @@ func trimNum(v float64) string {
 // tableLayout is a table fitted to the page: the columns shown, their widths, and each
 // row's cells cut into lines.
 type tableLayout struct {
-	keep    []int     // the columns shown
+	keep    []int     // the columns shown side by side
+	below   []int     // the columns shown under them (Column.Below)
 	widths  []float64 // by column
 	cells   [][][]string
 	heights []float64 // by row
@@ -275,6 +276,10 @@ func layout(p *fpdf.Fpdf, t Table, loc *time.Location) tableLayout {
 	}
 	for ci, c := range t.Columns {
 		if c.DataOnly {
+			continue
+		}
+		if c.Below {
+			lay.below = append(lay.below, ci)
 			continue
 		}
 		for ri := range text {
@@ -336,10 +341,19 @@ func layout(p *fpdf.Fpdf, t Table, loc *time.Location) tableLayout {
 			lay.cells[ri][ci] = wrap(p, row[ci], lay.widths[ci]-1.5)
 			n = max(n, len(lay.cells[ri][ci]))
 		}
+		for _, ci := range lay.below {
+			if row[ci] != "" {
+				lay.cells[ri][ci] = wrap(p, t.Columns[ci].Name+": "+row[ci], avail-belowIndent-1.5)
+				n += len(lay.cells[ri][ci])
+			}
+		}
 		lay.heights[ri] = rowH + float64(n-1)*lineH
 	}
 	return lay
 }
+
+// belowIndent is how far the lines of Below columns are indented under their row.
+const belowIndent = 8.0
 
 // drawTable draws the table as laid out, the header row repeated on each new page; a
 // row that does not fit starts the next page.
@@ -382,13 +396,28 @@ func drawTable(p *fpdf.Fpdf, t Table, lay tableLayout) {
 			border = "T"
 		}
 		x, y := margin, p.GetY()
+		n := 1 // lines of the cells side by side
+		for _, ci := range lay.keep {
+			n = max(n, len(row[ci]))
+		}
+		top := rowH + float64(n-1)*lineH
 		for _, ci := range lay.keep {
 			align := "L"
 			if k := t.Columns[ci].Kind; k != Text && k != DateTime {
 				align = "R"
 			}
-			cell(x, y, lay.widths[ci], h, row[ci], align, fill, border)
+			cell(x, y, lay.widths[ci], top, row[ci], align, fill, border)
 			x += lay.widths[ci]
+		}
+		if h > top {
+			p.SetTextColor(90, 90, 90)
+			cell(margin, y+top, x-margin, h-top, nil, "L", fill, "")
+			var lines []string
+			for _, ci := range lay.below {
+				lines = append(lines, row[ci]...)
+			}
+			cell(margin+belowIndent, y+top-lineH/2, x-margin-belowIndent, 0, lines, "L", false, "")
+			p.SetTextColor(0, 0, 0)
 		}
 		p.SetXY(margin, y+h)
 	}

@@ -116,6 +116,9 @@ type Column struct {
 	Apart bool
 	// DataOnly columns (codes beside their words) are in XLSX and CSV, not in the PDF.
 	DataOnly bool
+	// Below puts the column, in the PDF, on lines of its own under the row's other cells,
+	// across the table (a call's timeline).
+	Below bool
 }
 
 // header is the column's header in a format: the code and the unit where a file for
