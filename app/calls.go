@@ -38,6 +38,10 @@ type Calls struct {
 	OnUnknownLine func()
 	// Observers are told of every call and step.
 	Observers []Observer
+	// StepLevel is the level of each step's log line (log.steps); its zero value is
+	// debug, so that info has one summary line per call. Failed steps log at warn or
+	// error whatever it is.
+	StepLevel zerolog.Level
 
 	rules atomic.Pointer[Rules]
 }
@@ -60,7 +64,6 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 	rules := c.rules.Load()
 	script := flow.Script(sess.Request.Script)
 	id := c.NewID()
-	log := c.Log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
 	name := sess.Request.Query.Get("line")
 	if name == "" && len(sess.Request.Args) > 0 {
 		name = sess.Request.Args[0]
@@ -69,6 +72,7 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 	if lerr != nil {
 		// A mistyped line in the dialplan: the dialplan's fallback (AGISTATUS=FAILURE) is
 		// the safe way, where the default line might ask no PIN. No interaction starts.
+		log := c.Log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Logger()
 		log.Error().Err(lerr).Str("script", string(script)).Msg("unknown service line; answering FAILURE so the dialplan falls back (idv check -dialplan finds these)")
 		if c.OnUnknownLine != nil {
 			c.OnUnknownLine()
@@ -78,16 +82,18 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 		}
 		return
 	}
-	log = log.With().Str("line", line.Name).Logger()
+	// One context for every line of the call, built once.
+	log := c.Log.With().Str("interaction", id).Str("channel", sess.Env["channel"]).Str("line", line.Name).Logger()
 	sess.OnPromptFailed = func(prompt string) {
 		log.Error().Str("prompt", prompt).Msg("asterisk could not play prompt on a live channel (missing sound file?); continuing")
 	}
 	ani := sess.Env["callerid"]
-	log.Info().Str("script", string(script)).Str("ani", flow.Mask(ani, rules.ANIVisibleDigits)).Str("dnid", sess.Env["dnid"]).
+	maskedANI := flow.Mask(ani, rules.ANIVisibleDigits)
+	log.WithLevel(c.StepLevel).Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).
 		Str("uniqueid", sess.Env["uniqueid"]).Msg("call started")
 
 	observe := func(in *flow.Interaction, ev flow.Event) {
-		logEvent(log, ev)
+		logEvent(log, c.StepLevel, ev)
 		for _, o := range c.Observers {
 			o.Step(in, ev)
 		}
@@ -118,9 +124,20 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 		DNIS: sess.Env["dnid"], Channel: sess.Env["channel"], UniqueID: sess.Env["uniqueid"], Language: sess.Env["language"],
 		Observe: observe}
 	in = rules.Runner.Run(ctx, sess, req)
-	log.Info().Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
+	// The call's summary: with the steps at debug, the one line a call writes at info.
+	var crm time.Duration
+	crmCalls := 0
+	for _, ev := range in.Events {
+		if ev.Kind == flow.EventCRM {
+			crmCalls++
+			crm += ev.Latency
+		}
+	}
+	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).Str("uniqueid", sess.Env["uniqueid"]).
+		Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
 		Str("customer_id", in.CustomerID).Str("attempts", in.Attempts()).Str("route", in.Route).
-		Str("queue_status", in.QueueStatus).Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
+		Str("queue_status", in.QueueStatus).Int("crm_requests", crmCalls).Dur("crm", crm).Int("steps", len(in.Events)).
+		Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
 }
 
 // Agents is the FastAGI handler of the /agent script, which the queue member gosub runs
@@ -152,17 +169,19 @@ func (a *Agents) ServeAGI(ctx context.Context, sess *agi.Session) {
 	}
 }
 
-// logEvent writes one line per step of a call; the logger carries the interaction id.
-// Events never hold secret digits, only their count.
-func logEvent(log zerolog.Logger, ev flow.Event) {
-	var e *zerolog.Event
+// logEvent writes one line per step of a call at level (log.steps), or at warn or error
+// for a step that failed; the logger carries the interaction id. Events never hold
+// secret digits, only their count.
+func logEvent(log zerolog.Logger, level zerolog.Level, ev flow.Event) {
 	switch {
 	case ev.Kind == flow.EventError:
-		e = log.Error()
+		level = zerolog.ErrorLevel
 	case ev.Kind == flow.EventCRM && ev.Detail != "", ev.Kind == flow.EventHangup:
-		e = log.Warn()
-	default:
-		e = log.Info()
+		level = zerolog.WarnLevel
+	}
+	e := log.WithLevel(level)
+	if e == nil {
+		return // below the logger's level: nothing to build
 	}
 	e = e.Str("step", string(ev.Kind))
 	if ev.Name != "" {

@@ -16,7 +16,7 @@ import (
 var restart = map[string]bool{
 	"agi.listen": true, "agi.allow": true, "agi.env_timeout": true, "agi.reply_timeout": true,
 	"agi.playback_timeout": true, "agi.queue_timeout": true, "agi.write_timeout": true, "agi.shutdown_timeout": true,
-	"agi.max_connections": true, "log.level": true, "log.format": true,
+	"agi.max_connections": true, "log.level": true, "log.format": true, "log.steps": true,
 	"privacy.ani_visible_digits": true, "privacy.record_identifier": false,
 	"store.driver": true, "store.path": true, "store.dsn": true, "store.record_timeout": false, "store.retention": true,
 	"democrm.enabled": true, "democrm.listen": true,

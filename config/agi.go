@@ -27,6 +27,19 @@ type AGI struct {
 type Log struct {
 	Level  string `toml:"level"`
 	Format string `toml:"format"`
+	// Steps is the level of the line logged for each step of a call (prompt, digits, CRM
+	// request, route…): "debug" (the default) leaves one summary line per call at info,
+	// "info" logs every step there too. Failed steps are logged at warn or error
+	// whatever it says.
+	Steps string `toml:"steps"`
+}
+
+// StepLevel is log.steps as a zerolog level name, "debug" when unset.
+func (l Log) StepLevel() string {
+	if l.Steps == "" {
+		return "debug"
+	}
+	return l.Steps
 }
 
 func (c *Config) checkAGI() error {
@@ -73,6 +86,9 @@ func (c *Config) checkLog() error {
 	}
 	if !slices.Contains([]string{"auto", "json", "console"}, c.Log.Format) {
 		return c.fail("log.format", "%q is not one of auto, json, console", c.Log.Format)
+	}
+	if c.Log.Steps != "" && !slices.Contains([]string{"trace", "debug", "info"}, c.Log.Steps) {
+		return c.fail("log.steps", "%q is not one of trace, debug, info", c.Log.Steps)
 	}
 	return nil
 }
