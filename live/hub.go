@@ -8,6 +8,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ type Call struct {
 	Agent        string     `json:"agent,omitempty"`
 	Started      time.Time  `json:"started"`
 	QueuedAt     time.Time  `json:"queued_at,omitzero"`
+
+	// attempts are the identify and verify attempts Attempts was written from: a step
+	// that changes neither does not write it again.
+	attempts [2]int
 }
 
 // CallState is where a live call is. Its values are what the pages receive.
@@ -176,9 +181,20 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	if c == nil {
 		return
 	}
-	c.CustomerID, c.CustomerName, c.Method, c.Attempts = in.CustomerID, in.CustomerName, string(in.Method), in.Attempts()
-	if ev.Phase.InIVR() {
+	// Subscribers (each live page) rebuild the snapshot on every change: a step that
+	// changes nothing they show (most prompts and keys) does not wake them.
+	changed := false
+	if c.CustomerID != in.CustomerID || c.CustomerName != in.CustomerName || c.Method != string(in.Method) {
+		c.CustomerID, c.CustomerName, c.Method = in.CustomerID, in.CustomerName, string(in.Method)
+		changed = true
+	}
+	if a := [2]int{in.IdentifyAttempts, in.VerifyAttempts}; a != c.attempts || c.Attempts == "" {
+		c.attempts, c.Attempts = a, attemptsText(a)
+		changed = true
+	}
+	if ev.Phase.InIVR() && c.Step != ev.Phase {
 		c.Step = ev.Phase
+		changed = true
 	}
 	switch ev.Kind {
 	case flow.EventCRM:
@@ -195,12 +211,24 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 		st.LockedOut++
 	case flow.EventOutcome:
 		c.Status, c.Reason, c.StatusText = string(in.Status), string(in.Reason), in.Status.DisplayText()
+		changed = true
 	case flow.EventRoute:
 		if q := flow.QueueOf(ev.Name); q != "" {
 			c.State, c.QueuedAt, c.Queue = CallInQueue, h.now(), q
+			changed = true
 		}
 	}
-	h.changed()
+	if changed {
+		h.changed()
+	}
+}
+
+// attemptsText is flow.Interaction.Attempts ("identify/verify") without fmt.
+func attemptsText(a [2]int) string {
+	b := make([]byte, 0, 8)
+	b = strconv.AppendInt(b, int64(a[0]), 10)
+	b = append(b, '/')
+	return string(strconv.AppendInt(b, int64(a[1]), 10))
 }
 
 // CallEnded implements app.Observer: the call leaves the live views and counts in the

@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,11 +28,18 @@ type Metrics struct {
 	guard       *prometheus.CounterVec
 	refused     *prometheus.CounterVec
 	unknownLine prometheus.Counter
+
+	// The series of each AGI command and of each step, looked up once: WithLabelValues
+	// hashes the labels and takes the vector's lock on every observation, some twenty
+	// times per call.
+	agiSeries  sync.Map // command → prometheus.Observer
+	stepMu     sync.RWMutex
+	stepSeries map[[2]string]prometheus.Counter // kind, result
 }
 
 // New registers the metrics (with Go and process collectors) in a new registry.
 func New() *Metrics {
-	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m := &Metrics{Registry: prometheus.NewRegistry(), stepSeries: map[[2]string]prometheus.Counter{}}
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_calls_total", Help: "Calls that reached idv, by service line and script."}, []string{"line", "script"})
 	m.active = prometheus.NewGauge(prometheus.GaugeOpts{Name: "idv_calls_active", Help: "Calls in idv now."})
 	m.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "idv_outcomes_total", Help: "Ended calls by line, IDV_STATUS, IDV_REASON and IDV_METHOD."}, []string{"line", "status", "reason", "method"})
@@ -95,7 +103,7 @@ func (m *Metrics) Step(_ *flow.Interaction, ev flow.Event) {
 		if ev.Kind == flow.EventRoute {
 			result = routeKind(ev.Name)
 		}
-		m.steps.WithLabelValues(string(ev.Kind), result).Inc()
+		m.step(string(ev.Kind), result).Inc()
 		if ev.Kind == flow.EventGuard {
 			m.guard.WithLabelValues(ev.Name, guardReason(ev)).Inc()
 		}
@@ -136,5 +144,25 @@ func (m *Metrics) UnknownLine() { m.unknownLine.Inc() }
 
 // AGICommand observes one AGI command's round trip.
 func (m *Metrics) AGICommand(command string, took time.Duration) {
-	m.agi.WithLabelValues(command).Observe(took.Seconds())
+	o, ok := m.agiSeries.Load(command)
+	if !ok {
+		o, _ = m.agiSeries.LoadOrStore(command, m.agi.WithLabelValues(command))
+	}
+	o.(prometheus.Observer).Observe(took.Seconds())
+}
+
+// step is the counter of a step kind and result.
+func (m *Metrics) step(kind, result string) prometheus.Counter {
+	key := [2]string{kind, result}
+	m.stepMu.RLock()
+	c, ok := m.stepSeries[key]
+	m.stepMu.RUnlock()
+	if ok {
+		return c
+	}
+	c = m.steps.WithLabelValues(kind, result)
+	m.stepMu.Lock()
+	m.stepSeries[key] = c
+	m.stepMu.Unlock()
+	return c
 }
