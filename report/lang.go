@@ -139,7 +139,6 @@ var japanese = map[string]string{
 	" (s)":               "（秒）",
 
 	// Reasons and statuses.
-	"Verified (PIN right)":          "本人確認済み（暗証番号一致）",
 	"Verification not required":     "本人確認不要",
 	"Customer not found":            "顧客が見つからない",
 	"Customer not found (%d tries)": "顧客が見つからない（%d回）",
@@ -174,5 +173,4 @@ var japanese = map[string]string{
 	"status":                          "状態",
 	"language":                        "言語",
 	"wrap-up":                         "後処理",
-	"section":                         "区分",
 }

@@ -96,7 +96,7 @@ func span(first, last int) []int {
 // (which are in their outcome too); and a total row under several. The columns of the
 // outcomes are 2, 3, … (outcomeSeries).
 func outcomeTable(c counter, keys []string, keyCol string, chart *Chart, l Lang) Table {
-	cols := []Column{{Name: l.tr(keyCol)}, {Name: l.tr("Calls"), Kind: Int}}
+	cols := []Column{{Name: keyCol}, {Name: l.tr("Calls"), Kind: Int}}
 	for _, o := range flow.Outcomes() {
 		cols = append(cols, Column{Name: outcomeHeader(o, l), Kind: Int})
 	}
@@ -165,9 +165,9 @@ func outcomes(_ context.Context, d *data) ([]Table, error) {
 	}
 	stacked := &Chart{Title: l.tr("Outcomes"), Stacked: true, Series: outcomeSeries()}
 	return []Table{
-		outcomeTable(byLine, byLine.keys(), "Line", nil, l),
-		outcomeTable(byDay, days(d.filter, loc), "Day", stacked, l),
-		outcomeTable(byHour, hours, "Hour", &Chart{Title: l.tr("Calls by hour"), Series: []int{1}}, l),
+		outcomeTable(byLine, byLine.keys(), l.tr("Line"), nil, l),
+		outcomeTable(byDay, days(d.filter, loc), l.tr("Day"), stacked, l),
+		outcomeTable(byHour, hours, l.tr("Hour"), &Chart{Title: l.tr("Calls by hour"), Series: []int{1}}, l),
 	}, nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/report"
+	"github.com/idv-project/idv/store"
 	"github.com/idv-project/idv/store/storetest"
 )
 
@@ -303,6 +306,129 @@ func TestRangesAndFilters(t *testing.T) {
 	for _, bad := range []map[string][]string{{"from": {"2026-11-30"}, "to": {"2026-11-01"}}, {"from": {"yesterday"}}, {"range": {"fortnight"}}, {"tz": {"Mars/Base"}, "range": {"today"}}} {
 		if _, err := report.ParseFilter(bad, now, tokyo); err == nil {
 			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// TestConflictingParametersAreRefused: range with from or to, or a bound given twice, is
+// an error that names what conflicts, not a period that silently ignores one of them.
+func TestConflictingParametersAreRefused(t *testing.T) {
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, tokyo)
+	for _, tc := range []struct {
+		q    map[string][]string
+		want []string
+	}{
+		{map[string][]string{"range": {"today"}, "from": {"2026-11-01"}}, []string{`range "today"`, `from "2026-11-01"`, "conflict"}},
+		{map[string][]string{"range": {"last-week"}, "to": {"2026-11-30"}}, []string{`range "last-week"`, `to "2026-11-30"`}},
+		{map[string][]string{"from": {"2026-11-01", "2026-11-02"}, "to": {"2026-11-30"}}, []string{"from is given 2 times", "2026-11-01, 2026-11-02"}},
+		{map[string][]string{"range": {"today", "yesterday"}}, []string{"range is given 2 times"}},
+	} {
+		_, err := report.ParseFilter(tc.q, now, tokyo)
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %v, want it to say %q", tc.q, err, w)
+			}
+		}
+	}
+}
+
+// TestPeriodNamesItsZone: the period is labelled with its zone's name; the machine's own
+// zone (report.timezone = "Local") by the name TZ gives it, not "Local".
+func TestPeriodNamesItsZone(t *testing.T) {
+	r := &report.Report{Filter: report.Filter{From: time.Date(2026, 11, 1, 0, 0, 0, 0, tokyo), To: time.Date(2026, 12, 1, 0, 0, 0, 0, tokyo), Location: tokyo}}
+	if got := r.Describe(); got != "2026-11-01 – 2026-11-30 (Asia/Tokyo)" {
+		t.Errorf("period %q", got)
+	}
+	t.Setenv("TZ", "Asia/Tokyo")
+	if got := report.ZoneName(time.Local); got != "Asia/Tokyo" {
+		t.Errorf("the local zone is named %q with TZ=Asia/Tokyo", got)
+	}
+	t.Setenv("TZ", "")
+	if got := report.ZoneName(time.Local); got != "UTC" {
+		t.Errorf("the local zone is named %q with TZ empty (UTC)", got)
+	}
+}
+
+// TestCSVIsOneTable: a report's CSV is one of its sections, the first by default: a
+// header row and the rows, no title, blank line, total or note; every record has the
+// header's fields, so that a tool imports it. Reasons are words with their codes in the
+// header; an unknown section is an error naming the report's sections.
+func TestCSVIsOneTable(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo)
+	src := &fakeSource{groups: []store.ReportGroup{
+		{Start: at, Line: "retail", Status: flow.StatusIdentified, Reason: flow.ReasonVerifyFailed, VerifyAttempts: 3, N: 2},
+		{Start: at, Line: "default", Status: flow.StatusVerified, Reason: flow.ReasonOK, N: 5},
+	}}
+	f := report.Filter{From: at.Add(-9 * time.Hour), To: at.Add(15 * time.Hour), Location: tokyo}
+	for _, tc := range []struct {
+		report, section, lang, header, file string
+		rows                                int
+	}{
+		{"outcomes", "", "en", "Line,Calls,Verified,Identified only,Unidentified,Opted out,Errors,Verified %,Of which hung up", "outcomes-by-line_2026-11-02_2026-11-02.csv", 2},
+		{"outcomes", "by-hour", "en", "Hour,Calls,", "outcomes-by-hour_2026-11-02_2026-11-02.csv", 24},
+		{"outcomes", "by-line", "ja", "回線,通話数,本人確認済み,特定のみ,未特定,スキップ,エラー,本人確認率,うち途中切断", "outcomes-by-line_2026-11-02_2026-11-02.csv", 2},
+		{"attempts", "reasons", "en", "Line,Calls,Verified [OK],Verification not required [NOT_REQUIRED],Opted out [OPTED_OUT],Customer not found [NOT_FOUND],No input [NO_INPUT],Wrong PIN [VERIFY_FAILED],", "attempts-reasons_2026-11-02_2026-11-02.csv", 2},
+		{"containment", "", "en", "Line,Calls,Self-service,", "containment_2026-11-02_2026-11-02.csv", 2},
+	} {
+		def, _ := report.Find(tc.report)
+		r, err := def.Run(context.Background(), src, f, at, report.Lang(tc.lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := r.Only(tc.section)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := report.Render(&buf, part, report.CSV, report.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll() // every record as wide as the header
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", tc.report, tc.section, err, buf.String())
+		}
+		if !strings.HasPrefix(strings.Join(recs[0], ","), tc.header) || len(recs)-1 != tc.rows || part.FileName(report.CSV) != tc.file {
+			t.Errorf("%s %s %s: %s, %d rows:\n%s", tc.report, tc.section, tc.lang, part.FileName(report.CSV), len(recs)-1, buf.String())
+		}
+		if strings.Contains(buf.String(), "Total") || strings.Contains(buf.String(), "合計") || strings.Contains(buf.String(), "\r\n\r\n") {
+			t.Errorf("%s %s: a total row or a blank line:\n%s", tc.report, tc.section, buf.String())
+		}
+	}
+	def, _ := report.Find("outcomes")
+	r, _ := def.Run(context.Background(), src, f, at, report.English)
+	if _, err := r.Only("by-week"); err == nil || !strings.Contains(err.Error(), "by-line, by-day, by-hour") {
+		t.Errorf("unknown section: %v", err)
+	}
+	if err := report.Render(io.Discard, r, report.CSV, report.Options{}); err == nil {
+		t.Error("a CSV of three sections was written")
+	}
+}
+
+// TestUnknownFilterValuesAreRefused: a line, queue, agent, status, language or wrap-up
+// code that neither the configuration nor the records know is an error naming it and
+// what is known; one the configuration names with no calls yet, or one recorded though
+// no longer configured, is accepted.
+func TestUnknownFilterValuesAreRefused(t *testing.T) {
+	src := &fakeSource{recorded: map[store.Field][]string{store.FieldLine: {"retail", "old-line"}, store.FieldQueue: {"support"}}}
+	known := report.Known{Lines: []string{"retail", "new-line"}, Queues: []string{"support", "billing"}, WrapUps: []string{"resolved"}}
+	for _, tc := range []struct {
+		f    report.Filter
+		want string // "" when accepted
+	}{
+		{report.Filter{Lines: []string{"retail", "new-line", "old-line"}, Queues: []string{"billing"}, Statuses: []string{"VERIFIED"}}, ""},
+		{report.Filter{Lines: []string{"retial"}}, `line "retial" is not known (known: new-line, old-line, retail)`},
+		{report.Filter{Queues: []string{"sales"}}, `queue "sales" is not known (known: billing, support)`},
+		{report.Filter{Statuses: []string{"verified"}}, `status "verified" is not known (known: IDENTIFIED, UNIDENTIFIED, VERIFIED)`},
+		{report.Filter{Agents: []string{"PJSIP/agent9"}}, `agent "PJSIP/agent9" is not known: none is configured or recorded`},
+		{report.Filter{WrapUps: []string{"sold"}}, `wrapup "sold" is not known (known: resolved)`},
+	} {
+		err := tc.f.Check(context.Background(), src, known)
+		var unknown *report.UnknownError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v refused: %v", tc.f, err)
+		case tc.want != "" && (!errors.As(err, &unknown) || err.Error() != tc.want):
+			t.Errorf("%+v: %v, want %s", tc.f, err, tc.want)
 		}
 	}
 }
