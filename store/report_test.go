@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,6 +56,43 @@ func TestReportReads(t *testing.T) {
 						t.Errorf("limit %d: row %d = %+v, want %s with its 2 events", tc.limit, i, r, tc.ids[i])
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestRecordedValues: the distinct lines, queues (from the routes), agents, languages
+// and wrap-up codes of all the records, sorted, without empty values.
+func TestRecordedValues(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, driver)
+			at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			for i, in := range []*flow.Interaction{
+				{Line: "retail", Route: "queue:support,t,,,300", Language: "ja"},
+				{Line: "retail", Route: "queue:support"},
+				{Line: "default", Route: "queue:billing", Language: "en"},
+				{Line: "business", Route: "goto:selfservice,s,1"},
+			} {
+				in.ID, in.Script, in.Started = fmt.Sprintf("01V%d", i), "idv", at.Add(time.Duration(i)*time.Hour)
+				in.Status, in.Reason, in.Method = flow.StatusVerified, flow.ReasonOK, flow.MethodANI
+				if err := s.Record(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.SetAgent(ctx, "01V0", "PJSIP/agent1")
+			for field, want := range map[store.Field][]string{
+				store.FieldLine: {"business", "default", "retail"}, store.FieldQueue: {"billing", "support"},
+				store.FieldAgent: {"PJSIP/agent1"}, store.FieldLanguage: {"en", "ja"}, store.FieldWrapUp: nil,
+			} {
+				got, err := s.RecordedValues(ctx, field)
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("%s: %v, %v; want %v", field, got, err, want)
+				}
+			}
+			if _, err := s.RecordedValues(ctx, "status; DROP TABLE interactions"); err == nil {
+				t.Error("an unknown field was queried")
 			}
 		})
 	}
