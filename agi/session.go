@@ -265,6 +265,29 @@ func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error)
 	return keyOf(r.Res), nil
 }
 
+// SayDigits implements flow.Call: SAY DIGITS, one digit at a time (zaf/agi sends the
+// digits as a number, which would drop a leading zero).
+func (s *Session) SayDigits(ctx context.Context, digits, escape string) (rune, error) {
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			continue
+		}
+		r, err := s.do(ctx, "SAY DIGITS", s.timeouts.Playback, func() (zagi.Reply, error) {
+			return s.agi.SayDigits(int(d-'0'), escape)
+		})
+		if err != nil {
+			return 0, err
+		}
+		if r.Res < 0 {
+			return 0, s.probe(ctx)
+		}
+		if key := keyOf(r.Res); key != 0 {
+			return key, nil
+		}
+	}
+	return 0, nil
+}
+
 // probe tells a hang-up from another failure: on a dead channel CHANNEL STATUS is
 // refused with 511.
 func (s *Session) probe(ctx context.Context) error {

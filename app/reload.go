@@ -34,13 +34,13 @@ var restart = map[string]bool{
 	"security.verify_lockout_failures": false, "security.verify_lockout_window": false,
 	"security.identify_per_ani": false, "security.identify_global": false, "security.identify_window": false,
 	"security.verify_lockout_customer_failures": false, "security.identify_withheld": false,
-	"lines": false,
+	"lines": false, "identifiers": false, "factors": false, "crm.identifiers": false, "crm.factors": false,
 }
 
 func init() {
-	for _, ep := range []string{"by_phone", "by_id", "verify"} {
+	for _, ep := range []string{"by_phone", "by_id", "verify", "otp"} {
 		for _, k := range []string{"method", "url", "headers", "body", "list_path", "id_path", "name_path",
-			"verify_required_path", "language_path", "verified_path"} {
+			"verify_required_path", "language_path", "mobile_path", "verified_path"} {
 			restart["crm."+ep+"."+k] = false
 		}
 	}

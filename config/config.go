@@ -29,6 +29,11 @@ type Config struct {
 	Web      Web      `toml:"web"`
 	ARI      ARI      `toml:"ari"`
 	Security Security `toml:"security"`
+	// Identifiers and Factors are the [identifiers.*] and [factors.*] tables over the
+	// built-in kinds (customer_id, account, phone) and factors (pin, dob, postcode, last4,
+	// otp).
+	Identifiers map[string]IDKind `toml:"identifiers"`
+	Factors     map[string]Factor `toml:"factors"`
 
 	// Lines are the [lines.*] tables, checked and layered over [lines.default] and the
 	// built-in line.
@@ -53,7 +58,8 @@ func Defaults() Config {
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes:    []string{"resolved", "follow-up", "complaint", "sales", "other"},
 			TrustedProxies: []string{}, MaxConnections: 1024, IdleTimeout: 60 * time.Second, AuditRetention: 2 * 365 * 24 * time.Hour},
-		ARI:      ARI{Application: "idv"},
+		ARI:         ARI{Application: "idv"},
+		Identifiers: builtinKinds(), Factors: builtinFactors(),
 		Security: Security{LockoutFailures: 5, CustomerFailures: 20, LockoutWindow: 30 * time.Minute, PerANI: 30, Withheld: 60, IdentifyWindow: 10 * time.Minute},
 		CRM: CRM{BaseURL: "http://127.0.0.1:8089", RequestTimeout: 3 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
 			ByPhone: Endpoint(byPhone), ByID: Endpoint(byID), Verify: Endpoint(verify)},
@@ -62,18 +68,20 @@ func Defaults() Config {
 
 // file is config.toml as decoded, lines kept raw for layering.
 type file struct {
-	AGI      *AGI                      `toml:"agi"`
-	Log      *Log                      `toml:"log"`
-	Privacy  *Privacy                  `toml:"privacy"`
-	Store    *Store                    `toml:"store"`
-	DemoCRM  *DemoCRM                  `toml:"democrm"`
-	CRM      *CRM                      `toml:"crm"`
-	Sounds   *Sounds                   `toml:"sounds"`
-	Report   *Report                   `toml:"report"`
-	Web      *Web                      `toml:"web"`
-	ARI      *ARI                      `toml:"ari"`
-	Security *Security                 `toml:"security"`
-	Lines    map[string]toml.Primitive `toml:"lines"`
+	AGI         *AGI                      `toml:"agi"`
+	Log         *Log                      `toml:"log"`
+	Privacy     *Privacy                  `toml:"privacy"`
+	Store       *Store                    `toml:"store"`
+	DemoCRM     *DemoCRM                  `toml:"democrm"`
+	CRM         *CRM                      `toml:"crm"`
+	Sounds      *Sounds                   `toml:"sounds"`
+	Report      *Report                   `toml:"report"`
+	Web         *Web                      `toml:"web"`
+	ARI         *ARI                      `toml:"ari"`
+	Security    *Security                 `toml:"security"`
+	Identifiers map[string]IDKind         `toml:"identifiers"`
+	Factors     map[string]Factor         `toml:"factors"`
+	Lines       map[string]toml.Primitive `toml:"lines"`
 }
 
 // Load reads and checks a configuration file.
@@ -111,6 +119,7 @@ func Parse(name, text string) (*Config, error) {
 		}
 		return nil, &Error{File: name, Reason: err.Error()}
 	}
+	cfg.Identifiers, cfg.Factors = layer(builtinKinds(), f.Identifiers), layer(builtinFactors(), f.Factors)
 	raw, err := decodeLines(name, md, f.Lines)
 	if err != nil {
 		return nil, err
@@ -146,10 +155,26 @@ func (c *Config) check(raw map[string]line) error {
 		}
 	}
 	for _, check := range []func() error{c.checkLog, c.checkStore, c.checkCRM, c.checkSoundLanguages,
-		c.checkReport, c.checkWeb, c.checkARI} {
+		c.checkReport, c.checkWeb, c.checkARI, c.checkKinds} {
 		if err := check(); err != nil {
 			return err
 		}
 	}
-	return c.buildLines(raw)
+	if err := c.buildLines(raw); err != nil {
+		return err
+	}
+	c.crmKinds()
+	return nil
+}
+
+// layer is the built-in tables with the file's over them: a table the file sets
+// replaces the built-in one, except for the fields it leaves unset.
+func layer[T any](builtin, file map[string]T) map[string]T {
+	for name, t := range file {
+		if b, ok := builtin[name]; ok {
+			t = fillZero(t, b)
+		}
+		builtin[name] = t
+	}
+	return builtin
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -22,6 +23,16 @@ type CRM struct {
 	ByPhone         Endpoint      `toml:"by_phone"`
 	ByID            Endpoint      `toml:"by_id"`
 	Verify          Endpoint      `toml:"verify"`
+	// Identifiers look customers up by the identifier kinds other than customer_id (by_id)
+	// and phone (by_phone); Factors check the factors other than pin (verify). Those the
+	// lines use and this leaves out take the reference API's ([crm.identifiers.account]:
+	// GET {base}/customers?account={value}; [crm.factors.dob]: POST
+	// {base}/customers/{id}/verify {"dob":"{value}"}).
+	Identifiers map[string]Endpoint `toml:"identifiers"`
+	Factors     map[string]Endpoint `toml:"factors"`
+	// OTP sends a one-time code ({id}, {mobile}, {code}): the CRM's own endpoint or an SMS
+	// gateway's. Default: POST {base}/customers/{id}/otp.
+	OTP Endpoint `toml:"otp"`
 }
 
 // Endpoint is one operation of the back end ([crm.by_phone], [crm.by_id],
@@ -36,6 +47,7 @@ type Endpoint struct {
 	NamePath           string            `toml:"name_path"`
 	VerifyRequiredPath string            `toml:"verify_required_path"`
 	LanguagePath       string            `toml:"language_path"`
+	MobilePath         string            `toml:"mobile_path"`
 	VerifiedPath       string            `toml:"verified_path"`
 }
 
@@ -63,9 +75,27 @@ func (c CRM) Settings() crm.Settings {
 		Auth:    crm.Auth{Bearer: c.Auth.Bearer, User: c.Auth.User, Password: c.Auth.Password},
 		TLS:     crm.TLS(c.TLS),
 		ByPhone: crm.Endpoint(c.ByPhone), ByID: crm.Endpoint(c.ByID), Check: crm.Endpoint(c.Verify),
+		Identifiers: endpoints(c.Identifiers), Factors: endpoints(c.Factors), SendOTP: crm.Endpoint(c.OTP),
 		RequestTimeout: c.RequestTimeout, BreakerFailures: c.BreakerFailures, BreakerOpen: c.BreakerOpen,
 	}
 }
+
+// endpoints converts a map of endpoints for the crm package.
+func endpoints(m map[string]Endpoint) map[string]crm.Endpoint {
+	out := make(map[string]crm.Endpoint, len(m))
+	for k, v := range m {
+		out[k] = crm.Endpoint(v)
+	}
+	return out
+}
+
+// crmReferenceIdentifier, crmReferenceFactor and crmReferenceOTP are the reference API's
+// endpoints (crm package).
+var (
+	crmReferenceIdentifier = crm.ReferenceIdentifier
+	crmReferenceFactor     = crm.ReferenceFactor
+	crmReferenceOTP        = crm.ReferenceOTP
+)
 
 // placeholder is a template's {name}.
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
@@ -74,7 +104,40 @@ func (c *Config) checkCRM() error {
 	if err := c.checkURL("crm.base_url", c.CRM.BaseURL, "https://crm.example.com/api", "http", "https"); err != nil {
 		return err
 	}
-	for key, ep := range map[string]*Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify} {
+	eps := map[string]*Endpoint{"crm.by_phone": &c.CRM.ByPhone, "crm.by_id": &c.CRM.ByID, "crm.verify": &c.CRM.Verify}
+	if c.CRM.OTP.URL != "" {
+		c.CRM.OTP.Method = cmp.Or(c.CRM.OTP.Method, "POST")
+		eps["crm.otp"] = &c.CRM.OTP
+	}
+	// The endpoints of identifier kinds and factors: GET and by_id's answer mapping, or
+	// POST and verify's, unless they say otherwise.
+	named := map[string]*Endpoint{}
+	for name, ep := range c.CRM.Identifiers {
+		ep.Method = cmp.Or(ep.Method, "GET")
+		if ep.IDPath == "" {
+			ep.ListPath, ep.IDPath, ep.NamePath = c.CRM.ByID.ListPath, c.CRM.ByID.IDPath, c.CRM.ByID.NamePath
+			ep.VerifyRequiredPath, ep.LanguagePath, ep.MobilePath = c.CRM.ByID.VerifyRequiredPath, c.CRM.ByID.LanguagePath, c.CRM.ByID.MobilePath
+		}
+		named["crm.identifiers."+name] = &ep
+	}
+	for name, ep := range c.CRM.Factors {
+		ep.Method, ep.VerifiedPath = cmp.Or(ep.Method, "POST"), cmp.Or(ep.VerifiedPath, c.CRM.Verify.VerifiedPath)
+		if !strings.Contains(ep.Body, "{value}") && !strings.Contains(ep.Body, "{pin}") {
+			return c.fail("crm.factors."+name+".body", "must carry the factor's digits as {value}")
+		}
+		named["crm.factors."+name] = &ep
+	}
+	maps.Copy(eps, named)
+	defer func() { // the endpoints checked and expanded go back into their maps
+		for key, ep := range named {
+			if name, ok := strings.CutPrefix(key, "crm.identifiers."); ok {
+				c.CRM.Identifiers[name] = *ep
+			} else {
+				c.CRM.Factors[strings.TrimPrefix(key, "crm.factors.")] = *ep
+			}
+		}
+	}()
+	for key, ep := range eps {
 		ep.URL = strings.ReplaceAll(ep.URL, "{base}", strings.TrimRight(c.CRM.BaseURL, "/"))
 		// The template's placeholders ({id}, {phone}, …) stand for path or query text.
 		if err := c.checkURL(key+".url", placeholder.ReplaceAllString(ep.URL, "x"), "https://crm.example.com/customers/{id}", "http", "https"); err != nil {
@@ -83,8 +146,10 @@ func (c *Config) checkCRM() error {
 		if !slices.Contains([]string{"GET", "POST", "PUT"}, ep.Method) {
 			return c.fail(key+".method", "%q is not GET, POST or PUT", ep.Method)
 		}
-		if strings.Contains(ep.URL, "{pin}") {
-			return c.fail(key+".url", "{pin} may only appear in the body: URLs end up in access logs")
+		for _, secret := range []string{"{pin}", "{code}", "{value}"} {
+			if strings.Contains(ep.URL, secret) && (secret != "{value}" || strings.HasPrefix(key, "crm.factors.")) {
+				return c.fail(key+".url", "%s may only appear in the body: URLs end up in access logs", secret)
+			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(ep.Headers)) {
 			if reason := unsendable(name, ep.Headers[name]); reason != "" {

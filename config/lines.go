@@ -32,8 +32,18 @@ type line struct {
 	OptOutKey         string        `toml:"opt_out_key"`
 	CRMBudget         time.Duration `toml:"crm_budget"`
 	Language          string        `toml:"language"`
-	Prompts           prompts       `toml:"prompts"`
-	Routes            routes        `toml:"routes"`
+	// Identifiers are the identifier kinds a caller may type, in order; IdentifyBy is
+	// "try" (each kind whose lengths fit, in order) or "menu".
+	Identifiers []string `toml:"identifiers"`
+	IdentifyBy  string   `toml:"identify_by"`
+	// Factors are the verification factors, in order; Risk adds more.
+	Factors      []string      `toml:"factors"`
+	Risk         risk          `toml:"risk"`
+	OTPTTL       time.Duration `toml:"otp_ttl"`
+	OTPMaxChecks int           `toml:"otp_max_checks"`
+	OTPResendKey string        `toml:"otp_resend_key"`
+	Prompts      prompts       `toml:"prompts"`
+	Routes       routes        `toml:"routes"`
 }
 
 type prompts struct {
@@ -49,6 +59,9 @@ type prompts struct {
 	TooMany     string `toml:"too_many_attempts"`
 	Unavailable string `toml:"unavailable"`
 	Locked      string `toml:"locked"`
+	IDMenu      string `toml:"id_menu"`
+	OTPSent     string `toml:"otp_sent"`
+	CodeExpired string `toml:"code_expired"`
 }
 
 // routes are decoded by flow.Route's UnmarshalText.
@@ -87,11 +100,14 @@ var builtinLine = line{
 	IDMinDigits: 2, IDMaxDigits: 12, SecretMinDigits: 4, SecretMaxDigits: 8,
 	FirstDigitTimeout: 6 * time.Second, InterDigitTimeout: 3 * time.Second,
 	Terminator: "#", OptOutKey: "*", CRMBudget: 8 * time.Second,
+	Identifiers: []string{flow.KindCustomerID}, IdentifyBy: "try", Factors: []string{flow.FactorPIN},
+	OTPTTL: flow.DefaultOTPTTL, OTPMaxChecks: flow.DefaultOTPMaxChecks, OTPResendKey: "*",
 	Prompts: prompts{
 		Welcome: "idv/welcome", EnterID: "idv/enter-id", OptOutHint: "idv/opt-out-hint",
 		NoInput: "idv/no-input", NotFound: "idv/not-found", EnterSecret: "idv/enter-secret",
 		SecretWrong: "idv/secret-wrong", Verified: "idv/verified", Transfer: "idv/transfer",
 		TooMany: "idv/too-many-attempts", Unavailable: "idv/service-unavailable", Locked: "idv/locked",
+		IDMenu: "idv/id-menu", OTPSent: "idv/otp-sent", CodeExpired: "idv/code-expired",
 	},
 	Routes: routes{Verified: defaultRoute, Identified: defaultRoute, Unidentified: defaultRoute,
 		OptedOut: defaultRoute, Error: defaultRoute},
@@ -220,6 +236,23 @@ func (c *Config) buildLine(name string, l line) (*flow.Line, error) {
 	}
 	if out.Prompts.EnterID == "" || out.Prompts.EnterSecret == "" {
 		return nil, c.fail(key("prompts.enter_id"), "enter_id and enter_secret must name a prompt: the caller must be asked")
+	}
+	if l.IdentifyBy != "try" && l.IdentifyBy != "menu" {
+		return nil, c.fail(key("identify_by"), "%q is not \"try\" or \"menu\"", l.IdentifyBy)
+	}
+	var err error
+	if out.IDKinds, err = c.lineKinds(name, l); err != nil {
+		return nil, err
+	}
+	out.IDMenu = l.IdentifyBy == "menu"
+	if len(l.Factors) == 0 {
+		return nil, c.fail(key("factors"), "list at least one factor, e.g. [\"pin\"]")
+	}
+	if out.Factors, err = c.lineFactors(key("factors"), l, l.Factors); err != nil {
+		return nil, err
+	}
+	if err := c.lineRisk(name, l, out); err != nil {
+		return nil, err
 	}
 	r := l.Routes
 	out.Routes = flow.Routes{Verified: r.Verified, Identified: r.Identified, Unidentified: r.Unidentified,

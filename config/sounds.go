@@ -48,7 +48,7 @@ func (c *Config) CheckSounds() error {
 	}
 	sort.Strings(lines)
 	for _, n := range lines {
-		names := c.Lines.ByName[n].Prompts.Names()
+		names := c.Lines.ByName[n].PromptsInUse()
 		keys := make([]string, 0, len(names))
 		for k := range names {
 			keys = append(keys, k)
@@ -61,7 +61,7 @@ func (c *Config) CheckSounds() error {
 			}
 			for _, lang := range c.Sounds.Languages {
 				if !soundExists(filepath.Join(dir, lang, prompt)) {
-					missing = append(missing, fmt.Sprintf("lines.%s.prompts.%s: %s/%s/%s.{%s}", n, k, dir, lang, prompt,
+					missing = append(missing, fmt.Sprintf("lines.%s.%s: %s/%s/%s.{%s}", n, k, dir, lang, prompt,
 						strings.Join(SoundFormats, ",")))
 				}
 			}

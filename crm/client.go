@@ -29,20 +29,23 @@ import (
 // answer's fields are.
 type Endpoint struct {
 	Method string
-	// URL is a template: {phone}, {id} are replaced, path-escaped.
+	// URL is a template: {phone}, {id}, {value}, {mobile} are replaced, path-escaped.
 	URL string
 	// Headers are sent as they are (e.g. an API key).
 	Headers map[string]string
-	// Body is a template: {phone}, {id}, {pin} are replaced, JSON-string-escaped.
+	// Body is a template: {phone}, {id}, {value}, {mobile} and the secrets {pin} (a
+	// factor's digits, also {value} there) and {code} are replaced, JSON-string-escaped.
 	Body string
 	// ListPath is where the list of customers is in the answer ("" = the answer is one
 	// customer object).
 	ListPath string
-	// IDPath, NamePath, VerifyRequiredPath and LanguagePath map a customer object.
+	// IDPath, NamePath, VerifyRequiredPath, LanguagePath and MobilePath map a customer
+	// object (MobilePath: the registered mobile one-time codes go to).
 	IDPath             string
 	NamePath           string
 	VerifyRequiredPath string
 	LanguagePath       string
+	MobilePath         string
 	// VerifiedPath maps a verification answer to true/false.
 	VerifiedPath string
 }
@@ -62,6 +65,11 @@ type Client struct {
 	HTTP                 *http.Client
 	Auth                 Auth
 	ByPhone, ByID, Check Endpoint
+	// Identifiers look customers up by an identifier kind other than the customer
+	// number (KindCustomerID is ByID); Factors check factors other than the PIN (Check);
+	// SendCode sends a one-time code.
+	Identifiers, Factors map[string]Endpoint
+	SendOTP              Endpoint
 	// RequestTimeout bounds one request; the flow's budget bounds them all.
 	RequestTimeout time.Duration
 	// MaxBody caps the answer read (default 1 MiB).
@@ -132,25 +140,47 @@ func (c *Client) FindByPhone(ctx context.Context, e164 string) ([]flow.Customer,
 	return c.customers(c.ByPhone, flow.OpByPhone, body)
 }
 
-// FindByID implements flow.Directory.
-func (c *Client) FindByID(ctx context.Context, id string) (*flow.Customer, error) {
-	body, status, err := c.do(ctx, flow.OpByID, c.ByID, map[string]string{"id": id})
+// FindBy implements flow.Directory: the customer number through ByID, any other kind
+// through its endpoint of Identifiers, with {value} (and {id}) the digits typed.
+func (c *Client) FindBy(ctx context.Context, kind, value string) (*flow.Customer, error) {
+	op, ep := flow.OpByID, c.ByID
+	if kind != flow.KindCustomerID {
+		var ok bool
+		op = "by_" + kind
+		if ep, ok = c.Identifiers[kind]; !ok {
+			return nil, &Error{Op: op, kind: "config", Err: fmt.Errorf("no [crm.identifiers.%s] endpoint", kind)}
+		}
+	}
+	body, status, err := c.do(ctx, op, ep, map[string]string{"id": value, "value": value})
 	if err != nil {
 		return nil, err
 	}
 	if status == http.StatusNotFound {
 		return nil, nil
 	}
-	list, err := c.customers(c.ByID, flow.OpByID, body)
+	list, err := c.customers(ep, op, body)
 	if err != nil || len(list) == 0 {
 		return nil, err
+	}
+	if len(list) > 1 { // an identifier names one customer, or none usable
+		return nil, nil
 	}
 	return &list[0], nil
 }
 
-// Verify implements flow.Directory. 423 Locked means the CRM has locked the customer.
-func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flow.Verdict, error) {
-	body, status, err := c.do(ctx, flow.OpVerify, c.Check, map[string]string{"id": id, "pin": secret.Reveal()})
+// Verify implements flow.Directory: the PIN through Check, any other factor through
+// its endpoint of Factors, with {pin} and {value} the digits typed. 423 Locked means the
+// CRM has locked the customer.
+func (c *Client) Verify(ctx context.Context, factor, id string, secret flow.Secret) (flow.Verdict, error) {
+	op, ep := flow.OpVerify, c.Check
+	if factor != flow.FactorPIN {
+		var ok bool
+		op = flow.OpVerify + "_" + factor
+		if ep, ok = c.Factors[factor]; !ok {
+			return flow.Rejected, &Error{Op: op, kind: "config", Err: fmt.Errorf("no [crm.factors.%s] endpoint", factor)}
+		}
+	}
+	body, status, err := c.do(ctx, op, ep, map[string]string{"id": id, "pin": secret.Reveal(), "value": secret.Reveal()})
 	if err != nil {
 		return flow.Rejected, err
 	}
@@ -162,16 +192,32 @@ func (c *Client) Verify(ctx context.Context, id string, secret flow.Secret) (flo
 	}
 	doc, err := decode(body)
 	if err != nil {
-		return flow.Rejected, &Error{Op: flow.OpVerify, kind: "bad_json", Err: err}
+		return flow.Rejected, &Error{Op: op, kind: "bad_json", Err: err}
 	}
-	v, ok := lookupPath(doc, c.Check.VerifiedPath).(bool)
+	v, ok := lookupPath(doc, ep.VerifiedPath).(bool)
 	if !ok {
-		return flow.Rejected, &Error{Op: flow.OpVerify, kind: "bad_json", Err: fmt.Errorf("no boolean at %q", c.Check.VerifiedPath)}
+		return flow.Rejected, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("no boolean at %q", ep.VerifiedPath)}
 	}
 	if v {
 		return flow.Verified, nil
 	}
 	return flow.Rejected, nil
+}
+
+// SendCode implements flow.Directory through SendOTP, with {id}, {mobile} and {code}.
+// Any 2xx is sent; anything else is an Error (a 404 too: the code went nowhere).
+func (c *Client) SendCode(ctx context.Context, cu flow.Customer, code flow.Secret) error {
+	if c.SendOTP.URL == "" {
+		return &Error{Op: flow.OpSendCode, kind: "config", Err: errors.New("no [crm.otp] endpoint")}
+	}
+	_, status, err := c.do(ctx, flow.OpSendCode, c.SendOTP, map[string]string{"id": cu.ID, "mobile": cu.Mobile, "code": code.Reveal()})
+	if err != nil {
+		return err
+	}
+	if status < 200 || status > 299 {
+		return &Error{Op: flow.OpSendCode, kind: fmt.Sprintf("http_%d", status), Status: status}
+	}
+	return nil
 }
 
 // do sends one request through the breaker, if any.
@@ -241,7 +287,7 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300,
-		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && op == flow.OpVerify:
+		resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusLocked && strings.HasPrefix(op, flow.OpVerify):
 		return data, resp.StatusCode, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return nil, resp.StatusCode, &Error{Op: op, kind: "redirect", Status: resp.StatusCode,
@@ -314,7 +360,7 @@ func (c *Client) customers(ep Endpoint, op string, body []byte) ([]flow.Customer
 			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d: %q is %v, not true or false", i, ep.VerifyRequiredPath, v)}
 		}
 		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req,
-			Language: scalar(lookupPath(it, ep.LanguagePath))})
+			Language: scalar(lookupPath(it, ep.LanguagePath)), Mobile: scalar(lookupPath(it, ep.MobilePath))})
 	}
 	return out, nil
 }
@@ -383,10 +429,33 @@ func jsonEscape(s string) string {
 func ReferenceEndpoints(base string) (byPhone, byID, verify Endpoint) {
 	base = strings.TrimRight(base, "/")
 	byPhone = Endpoint{Method: "GET", URL: base + "/customers?phone={phone}", ListPath: "customers",
-		IDPath: "id", NamePath: "name", VerifyRequiredPath: "verify_required", LanguagePath: "language"}
+		IDPath: "id", NamePath: "name", VerifyRequiredPath: "verify_required", LanguagePath: "language", MobilePath: "mobile"}
 	byID = Endpoint{Method: "GET", URL: base + "/customers/{id}", IDPath: "id", NamePath: "name",
-		VerifyRequiredPath: "verify_required", LanguagePath: "language"}
+		VerifyRequiredPath: "verify_required", LanguagePath: "language", MobilePath: "mobile"}
 	verify = Endpoint{Method: "POST", URL: base + "/customers/{id}/verify", Body: `{"pin":"{pin}"}`,
 		VerifiedPath: "verified"}
 	return
+}
+
+// ReferenceIdentifier is the reference API's lookup by an identifier kind:
+// GET /customers?KIND={value}, a list as by phone.
+func ReferenceIdentifier(base, kind string) Endpoint {
+	ep, _, _ := ReferenceEndpoints(base)
+	ep.URL = strings.TrimRight(base, "/") + "/customers?" + kind + "={value}"
+	return ep
+}
+
+// ReferenceFactor is the reference API's check of a factor:
+// POST /customers/{id}/verify {"FACTOR":"{value}"}.
+func ReferenceFactor(base, factor string) Endpoint {
+	_, _, ep := ReferenceEndpoints(base)
+	ep.Body = `{"` + factor + `":"{value}"}`
+	return ep
+}
+
+// ReferenceOTP is the reference API's sending of a one-time code:
+// POST /customers/{id}/otp {"mobile":"{mobile}","code":"{code}"}.
+func ReferenceOTP(base string) Endpoint {
+	return Endpoint{Method: "POST", URL: strings.TrimRight(base, "/") + "/customers/{id}/otp",
+		Body: `{"mobile":"{mobile}","code":"{code}"}`}
 }

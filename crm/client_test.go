@@ -30,7 +30,7 @@ func TestReferenceAPIAgainstDemoCRM(t *testing.T) {
 	c := demoClient(t)
 	ctx := context.Background()
 	got, err := c.FindByPhone(ctx, "+81312345678")
-	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "100234", Name: "佐藤 花子", VerifyRequired: true, Language: "ja"}) {
+	if err != nil || len(got) != 1 || got[0] != (flow.Customer{ID: "100234", Name: "佐藤 花子", VerifyRequired: true, Language: "ja", Mobile: "+819011112278"}) {
 		t.Errorf("by phone = %+v, %v", got, err)
 	}
 	if got, err := c.FindByPhone(ctx, "+81355550000"); err != nil || len(got) != 2 {
@@ -39,18 +39,18 @@ func TestReferenceAPIAgainstDemoCRM(t *testing.T) {
 	if got, err := c.FindByPhone(ctx, "+81399999999"); err != nil || len(got) != 0 {
 		t.Errorf("unknown number = %+v, %v", got, err)
 	}
-	if cu, err := c.FindByID(ctx, "100235"); err != nil || cu == nil || cu.Name != "田中 一郎" || cu.VerifyRequired {
+	if cu, err := c.FindBy(ctx, flow.KindCustomerID, "100235"); err != nil || cu == nil || cu.Name != "田中 一郎" || cu.VerifyRequired {
 		t.Errorf("by id = %+v, %v", cu, err)
 	}
-	if cu, err := c.FindByID(ctx, "999"); err != nil || cu != nil {
+	if cu, err := c.FindBy(ctx, flow.KindCustomerID, "999"); err != nil || cu != nil {
 		t.Errorf("unknown id = %+v, %v; want nil, nil", cu, err)
 	}
 	for pin, want := range map[string]flow.Verdict{"1234": flow.Verified, "9999": flow.Rejected, "": flow.Rejected} {
-		if v, err := c.Verify(ctx, "100234", flow.NewSecret(pin)); err != nil || v != want {
+		if v, err := c.Verify(ctx, flow.FactorPIN, "100234", flow.NewSecret(pin)); err != nil || v != want {
 			t.Errorf("verify %q = %v, %v; want %v", pin, v, err, want)
 		}
 	}
-	if v, err := c.Verify(ctx, "100240", flow.NewSecret("0000")); err != nil || v != flow.Locked {
+	if v, err := c.Verify(ctx, flow.FactorPIN, "100240", flow.NewSecret("0000")); err != nil || v != flow.Locked {
 		t.Errorf("locked customer = %v, %v", v, err)
 	}
 }
@@ -91,7 +91,7 @@ func TestConfiguredEndpoint(t *testing.T) {
 		t.Errorf("body = %s", seenBody)
 	}
 	// A value that looks like a placeholder is not expanded again, and quotes are escaped.
-	v, err := c.Verify(context.Background(), `x"{pin}`, flow.NewSecret("1234"))
+	v, err := c.Verify(context.Background(), flow.FactorPIN, `x"{pin}`, flow.NewSecret("1234"))
 	if err != nil || v != flow.Verified {
 		t.Fatalf("verify = %v, %v", v, err)
 	}
@@ -120,7 +120,7 @@ func TestErrorsAreDistinctAndKeepTheSecretOut(t *testing.T) {
 			defer srv.Close()
 			c := &crm.Client{HTTP: srv.Client()}
 			_, _, c.Check = crm.ReferenceEndpoints(srv.URL)
-			_, err := c.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+			_, err := c.Verify(context.Background(), flow.FactorPIN, "100234", flow.NewSecret("4321"))
 			var ce *crm.Error
 			if !errors.As(err, &ce) || ce.Kind() != tc.kind || ce.Op != "verify" {
 				t.Fatalf("err = %v, want a crm.Error of kind %s", err, tc.kind)
@@ -146,7 +146,7 @@ func TestVerifyRequiredMustBeABoolean(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
 		c := &crm.Client{HTTP: srv.Client()}
 		_, c.ByID, _ = crm.ReferenceEndpoints(srv.URL)
-		cust, err := c.FindByID(context.Background(), "1")
+		cust, err := c.FindBy(context.Background(), flow.KindCustomerID, "1")
 		srv.Close()
 		got := "not required"
 		var ce *crm.Error
@@ -191,7 +191,7 @@ func TestBreakerFailsFastOnADeadCRM(t *testing.T) {
 	c2 := (&crm.Client{HTTP: ok.Client()}).WithBreaker(2, time.Hour)
 	c2.ByPhone, c2.ByID, c2.Check = crm.ReferenceEndpoints(ok.URL)
 	for range 4 {
-		if cu, err := c2.FindByID(context.Background(), "1"); err != nil || cu != nil {
+		if cu, err := c2.FindBy(context.Background(), flow.KindCustomerID, "1"); err != nil || cu != nil {
 			t.Fatalf("404 = %v, %v", cu, err)
 		}
 	}
@@ -209,10 +209,10 @@ func TestCancelledRequestsDoNotTripTheBreaker(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var ce *crm.Error
-	if _, err := c.FindByID(ctx, "1"); !errors.As(err, &ce) || ce.Kind() != "canceled" {
+	if _, err := c.FindBy(ctx, flow.KindCustomerID, "1"); !errors.As(err, &ce) || ce.Kind() != "canceled" {
 		t.Fatalf("cancelled request: %v, want kind canceled", err)
 	}
-	if cust, err := c.FindByID(context.Background(), "1"); err != nil || cust == nil {
+	if cust, err := c.FindBy(context.Background(), flow.KindCustomerID, "1"); err != nil || cust == nil {
 		t.Errorf("after a cancelled request: %v, %v; want the CRM reached", cust, err)
 	}
 }
@@ -251,7 +251,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		"a Client with its own HTTP": {Check: verify, HTTP: &http.Client{}},
 	}
 	for name, c := range clients {
-		_, err := c.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+		_, err := c.Verify(context.Background(), flow.FactorPIN, "100234", flow.NewSecret("4321"))
 		var ce *crm.Error
 		if !errors.As(err, &ce) || ce.Kind() != "redirect" || ce.Status != http.StatusTemporaryRedirect {
 			t.Errorf("%s: err = %v, want a crm.Error of kind redirect", name, err)
@@ -263,9 +263,9 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 	mu.Unlock()
 	// crm.New's breaker (2 failures) counted the redirect above; one more opens it.
-	built.Verify(context.Background(), "100234", flow.NewSecret("4321"))
+	built.Verify(context.Background(), flow.FactorPIN, "100234", flow.NewSecret("4321"))
 	var ce *crm.Error
-	if _, err := built.Verify(context.Background(), "100234", flow.NewSecret("4321")); !errors.As(err, &ce) || ce.Kind() != "circuit_open" {
+	if _, err := built.Verify(context.Background(), flow.FactorPIN, "100234", flow.NewSecret("4321")); !errors.As(err, &ce) || ce.Kind() != "circuit_open" {
 		t.Errorf("after two redirects: %v, want circuit_open", err)
 	}
 }

@@ -14,6 +14,9 @@ type Settings struct {
 	Auth                 Auth
 	TLS                  TLS
 	ByPhone, ByID, Check Endpoint
+	// Identifiers, Factors and SendOTP are Client's.
+	Identifiers, Factors map[string]Endpoint
+	SendOTP              Endpoint
 	// RequestTimeout bounds one request.
 	RequestTimeout time.Duration
 	// BreakerFailures consecutive failures open the circuit breaker for BreakerOpen; 0
@@ -40,6 +43,9 @@ func New(s Settings) (*Client, error) {
 		ByPhone:        s.ByPhone,
 		ByID:           s.ByID,
 		Check:          s.Check,
+		Identifiers:    s.Identifiers,
+		Factors:        s.Factors,
+		SendOTP:        s.SendOTP,
 		RequestTimeout: s.RequestTimeout,
 	}).WithBreaker(s.BreakerFailures, s.BreakerOpen), nil
 }

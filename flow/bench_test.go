@@ -12,10 +12,14 @@ type directory struct{}
 func (directory) FindByPhone(context.Context, string) ([]Customer, error) {
 	return []Customer{{ID: "100235", Name: "田中 一郎"}}, nil
 }
-func (directory) FindByID(context.Context, string) (*Customer, error) {
+func (directory) SendCode(context.Context, Customer, Secret) error { return nil }
+
+func (directory) FindBy(context.Context, string, string) (*Customer, error) {
 	return &Customer{ID: "100235", Name: "田中 一郎"}, nil
 }
-func (directory) Verify(context.Context, string, Secret) (Verdict, error) { return Verified, nil }
+func (directory) Verify(context.Context, string, string, Secret) (Verdict, error) {
+	return Verified, nil
+}
 
 // BenchmarkFlowANIHit is the domain's whole work for a caller found by number and queued
 // — every step, event and variable — with the call, CRM and recorder in memory: what

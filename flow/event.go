@@ -41,6 +41,9 @@ const (
 	// EventAgent is a queue step that ARI reports after the flow has ended: the call
 	// entered the queue, an agent answered, the call ended (Result is a QueueResult).
 	EventAgent EventKind = "agent"
+	// EventOTP is a one-time code step: sent (Detail: the mobile masked), resent, or
+	// checked (verified, rejected, expired, max_checks).
+	EventOTP EventKind = "otp"
 )
 
 // Names of CRM events (Event.Name of EventCRM): the Directory operation that ran.
@@ -48,12 +51,18 @@ const (
 	OpByPhone = "by_phone"
 	OpByID    = "by_id"
 	OpVerify  = "verify"
+	// OpSendCode sends a one-time code. Identifier kinds other than the customer number
+	// and the phone are looked up as "by_KIND", factors other than the PIN checked as
+	// "verify_FACTOR".
+	OpSendCode = "otp_send"
 )
 
 // Names of digit entries (Event.Name of EventDigits).
 const (
 	EntryIdentifier = "identifier"
 	EntrySecret     = "secret"
+	// EntryMenu is the key chosen in the identifier menu (Detail: the kind chosen).
+	EntryMenu = "menu"
 )
 
 // Result is what came of a step. Its values are stored and used as metric labels, so
@@ -75,6 +84,9 @@ const (
 	ResultNoInput    Result = "no_input"
 	ResultTooShort   Result = "too_short"
 	ResultOptOut     Result = "opt_out"
+	ResultBadDate    Result = "bad_date"   // a date factor's digits are no real date: asked again, no CRM call
+	ResultBadChoice  Result = "bad_choice" // a key the identifier menu does not offer
+	ResultResend     Result = "resend"     // the caller asked for a new one-time code
 )
 
 // Results of CRM events that are the back end's answer.
@@ -85,6 +97,14 @@ const (
 	ResultVerified Result = "verified"
 	ResultRejected Result = "rejected"
 	ResultLocked   Result = "locked"
+	ResultSent     Result = "sent" // a one-time code went to the CRM or SMS gateway
+)
+
+// Results of one-time code checks (EventOTP) besides verified and rejected.
+const (
+	ResultExpired   Result = "expired"    // the code's time ran out
+	ResultMaxChecks Result = "max_checks" // the code was checked as often as allowed
+	ResultNoMobile  Result = "no_mobile"  // the customer has no registered mobile
 )
 
 // Results of CRM events that are no answer. Besides these, a failed request's result is
@@ -117,7 +137,7 @@ const (
 // not_found, several, verified, rejected, locked) rather than a failure to get one.
 func (r Result) IsAnswer() bool {
 	switch r {
-	case ResultFound, ResultNotFound, ResultSeveral, ResultVerified, ResultRejected, ResultLocked:
+	case ResultFound, ResultNotFound, ResultSeveral, ResultVerified, ResultRejected, ResultLocked, ResultSent:
 		return true
 	}
 	return false

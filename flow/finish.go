@@ -25,7 +25,7 @@ func (s *session) finish(ctx context.Context, err error) {
 		s.event(Event{Kind: EventError, Detail: err.Error()})
 	}
 	if in.Status == StatusUnidentified {
-		in.CustomerID, in.CustomerName, in.Method = "", "", MethodNone
+		in.CustomerID, in.CustomerName, in.Method, in.IDType = "", "", MethodNone, ""
 	}
 	// A hang-up or failure above keeps the phase it happened in; from here on the call
 	// is being routed.
@@ -95,6 +95,8 @@ func (s *session) setVariables(ctx context.Context) bool {
 		{VarReason, func() string { return string(in.Reason) }},
 		{VarLine, func() string { return in.Line }},
 		{VarAttempts, func() string { return in.Attempts() }},
+		{VarIDType, func() string { return IDType(in.IDType) }},
+		{VarFactors, func() string { return in.Factors() }},
 	}
 	alive := in.Reason != ReasonHangup
 	reasonSet := in.Reason

@@ -28,6 +28,14 @@ type Interaction struct {
 	Reason       Reason
 	Method       Method
 
+	// IDType is how the caller was identified: KindANI or the identifier kind typed
+	// ("" while unidentified). IDV_ID_TYPE is it upper-cased.
+	IDType string
+	// FactorsAsked are the verification factors the caller was asked for, in order, and
+	// FactorsPassed those passed (IDV_FACTORS). Risk lists why factors were added to the
+	// line's (RiskWithheld, RiskTyped, RiskUnattested).
+	FactorsAsked, FactorsPassed, Risk []string
+
 	IdentifyAttempts int
 	VerifyAttempts   int
 

@@ -40,6 +40,22 @@ type Line struct {
 	// caller is routed with BACKEND_UNAVAILABLE.
 	CRMBudget time.Duration
 
+	// IDKinds are the identifiers a caller may type, in order; none is the customer
+	// number alone (KindCustomerID, with Prompts.EnterID and IDMinDigits..IDMaxDigits).
+	IDKinds []IDKind
+	// IDMenu has the caller pick the kind from a menu (1 for the first kind, …) before
+	// typing it. Without it the digits typed are looked up under each kind whose lengths
+	// fit, in order, until one matches.
+	IDMenu bool
+	// Factors are the verification factors, in order; all must pass, tries counted per
+	// factor (VerifyAttempts each). None is the PIN alone (FactorPIN, with
+	// Prompts.EnterSecret and SecretMinDigits..SecretMaxDigits).
+	Factors []Factor
+	// Risk adds factors when the caller is less trustworthy.
+	Risk Risk
+	// OTP is how the one-time codes of an OTP factor work.
+	OTP OTPPolicy
+
 	// RecordIdentifier stores the typed identifier digits in the record.
 	RecordIdentifier bool
 
@@ -71,6 +87,13 @@ type Prompts struct {
 	TooMany     string
 	Unavailable string
 	Locked      string
+	// IDMenu opens the identifier menu of a line with IDMenu ("How would you like to
+	// identify yourself?"); each kind's MenuPrompt follows with its key.
+	IDMenu string
+	// OTPSent says a code was sent "to the number ending" — the mobile's last two digits
+	// follow (SAY DIGITS); CodeExpired that the code is no longer good.
+	OTPSent     string
+	CodeExpired string
 }
 
 // Names lists every prompt with its config key, for start-up checks.
@@ -80,6 +103,7 @@ func (p Prompts) Names() map[string]string {
 		"no_input": p.NoInput, "not_found": p.NotFound, "enter_secret": p.EnterSecret,
 		"secret_wrong": p.SecretWrong, "verified": p.Verified, "transfer": p.Transfer,
 		"too_many_attempts": p.TooMany, "unavailable": p.Unavailable, "locked": p.Locked,
+		"id_menu": p.IDMenu, "otp_sent": p.OTPSent, "code_expired": p.CodeExpired,
 	}
 }
 

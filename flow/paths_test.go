@@ -112,6 +112,8 @@ type pathRow struct {
 	custName   string
 	attempts   string
 	identifier string // the typed identifier the record keeps
+	idType     string // IDV_ID_TYPE when not ANI or CUSTOMER_ID as the method says
+	factors    string // IDV_FACTORS when not PIN for a verified caller
 
 	route   string   // in.Route ("" when the call was not routed)
 	sent    string   // what reached the channel: "queue ARGS", "goto c,e,p" or ""
@@ -668,7 +670,7 @@ func TestPaths(t *testing.T) {
 			ani:         "0312345678", call: func(c *scriptedCall) { c.answerErr = ErrHangup },
 			status: StatusUnidentified, reason: ReasonHangup, method: MethodNone, attempts: "0/0", records: 1,
 			vars: map[string]string{VarStatus: "UNIDENTIFIED", VarCustomerID: "", VarCustomerName: "", VarMethod: "NONE",
-				VarReason: "HANGUP", VarLine: "retail", VarAttempts: "0/0"},
+				VarReason: "HANGUP", VarLine: "retail", VarAttempts: "0/0", VarIDType: "", VarFactors: ""},
 		},
 		{
 			name:        "hang-up during the welcome",
@@ -963,7 +965,7 @@ func TestPaths(t *testing.T) {
 			attempts: "0/0", route: "queue:fallback,,,,60", sent: "queue fallback,,,,60", qstatus: "TIMEOUT",
 			prompts: []string{"unavailable"}, records: 2,
 			vars: map[string]string{VarStatus: "UNIDENTIFIED", VarCustomerID: "", VarCustomerName: "", VarMethod: "NONE",
-				VarReason: "BACKEND_UNAVAILABLE", VarLine: "retail", VarAttempts: "0/0"},
+				VarReason: "BACKEND_UNAVAILABLE", VarLine: "retail", VarAttempts: "0/0", VarIDType: "", VarFactors: ""},
 			check: func(t *testing.T, r *pathRun) { r.wantEvent(t, EventError, "", "") },
 		},
 		{
@@ -1070,10 +1072,15 @@ func (r *pathRun) assert(t *testing.T, row pathRow) {
 	// The channel variables the dialplan and the agent leg read.
 	want := row.vars
 	if want == nil {
+		idType := cmp.Or(row.idType, map[Method]string{MethodANI: "ANI", MethodDTMF: "CUSTOMER_ID"}[row.method])
+		factors := row.factors
+		if factors == "" && row.status == StatusVerified {
+			factors = "PIN"
+		}
 		want = map[string]string{
 			VarInteraction: interactionID, VarStatus: string(row.status), VarCustomerID: row.custID,
 			VarCustomerName: row.custName, VarMethod: string(row.method), VarReason: string(row.reason),
-			VarLine: "retail", VarAttempts: row.attempts,
+			VarLine: "retail", VarAttempts: row.attempts, VarIDType: idType, VarFactors: factors,
 		}
 	}
 	if !maps.Equal(r.call.set, want) {
@@ -1346,6 +1353,11 @@ func (c *scriptedCall) Play(_ context.Context, prompt, escape string) (rune, err
 	return 0, nil
 }
 
+// SayDigits is heard as the prompt "digits:N".
+func (c *scriptedCall) SayDigits(ctx context.Context, digits, escape string) (rune, error) {
+	return c.Play(ctx, "digits:"+digits, escape)
+}
+
 func (c *scriptedCall) WaitDigit(context.Context, time.Duration) (rune, error) {
 	if c.gone {
 		return 0, ErrHangup
@@ -1450,6 +1462,10 @@ type cannedCRM struct {
 	hangupDuring string           // an operation during which the caller hangs up
 	call         *scriptedCall
 
+	accounts map[string]Customer // customers by account number (the kind "account")
+	factors  map[string]string   // each factor's right value but the PIN's (secret)
+	codes    []string            // the one-time codes sent, in order
+
 	calls   []string // "op argument", never a secret
 	secrets []string // the secrets the verify requests carried
 }
@@ -1480,28 +1496,44 @@ func (d *cannedCRM) FindByPhone(ctx context.Context, e164 string) ([]Customer, e
 	return d.phones[e164], nil
 }
 
-func (d *cannedCRM) FindByID(ctx context.Context, id string) (*Customer, error) {
-	if err := d.answer(ctx, "by_id", id); err != nil {
+func (d *cannedCRM) FindBy(ctx context.Context, kind, value string) (*Customer, error) {
+	op, index := "by_id", d.ids
+	if kind != KindCustomerID {
+		op, index = "by_"+kind, d.accounts
+	}
+	if err := d.answer(ctx, op, value); err != nil {
 		return nil, err
 	}
-	if c, ok := d.ids[id]; ok {
+	if c, ok := index[value]; ok {
 		return &c, nil
 	}
 	return nil, nil
 }
 
-func (d *cannedCRM) Verify(ctx context.Context, id string, secret Secret) (Verdict, error) {
+func (d *cannedCRM) Verify(ctx context.Context, factor, id string, secret Secret) (Verdict, error) {
 	d.secrets = append(d.secrets, secret.Reveal())
-	if err := d.answer(ctx, "verify", id); err != nil {
+	op, want := "verify", d.secret
+	if factor != FactorPIN {
+		op, want = "verify_"+factor, d.factors[factor]
+	}
+	if err := d.answer(ctx, op, id); err != nil {
 		return Rejected, err
 	}
 	switch {
 	case d.locked[id]:
 		return Locked, nil
-	case secret.Reveal() == d.secret:
+	case secret.Reveal() == want:
 		return Verified, nil
 	}
 	return Rejected, nil
+}
+
+func (d *cannedCRM) SendCode(ctx context.Context, c Customer, code Secret) error {
+	if err := d.answer(ctx, "otp_send", c.Mobile); err != nil {
+		return err
+	}
+	d.codes = append(d.codes, code.Reveal())
+	return nil
 }
 
 // fakeGuard keeps lockouts and throttling in memory.

@@ -65,6 +65,10 @@ const (
 	VarLine         = "IDV_LINE"
 	VarInteraction  = "IDV_INTERACTION"
 	VarAttempts     = "IDV_ATTEMPTS"
+	// VarIDType is how the caller was identified: ANI, CUSTOMER_ID, ACCOUNT, PHONE, …
+	VarIDType = "IDV_ID_TYPE"
+	// VarFactors lists the verification factors passed, e.g. "PIN,OTP".
+	VarFactors = "IDV_FACTORS"
 )
 
 // Run takes one call through the flow and returns its record. It always ends with the
@@ -113,6 +117,8 @@ type session struct {
 	// callerKey is the calling number the per-number identify limit counts, "" when it
 	// is withheld: withheld callers are many people, not one.
 	callerKey string
+	// otp is the one-time code of the call, once one was sent.
+	otp *otpCode
 }
 
 func (s *session) event(ev Event) {
@@ -165,11 +171,15 @@ func (s *session) run(ctx context.Context, req Request) error {
 		s.in.Reason = ReasonOK
 		return nil
 	}
-	if !s.line.Verify && !c.VerifyRequired {
+	risky, err := s.assessRisk(ctx, req)
+	if err != nil {
+		return err
+	}
+	if !s.line.Verify && !c.VerifyRequired && !risky {
 		s.in.Reason = ReasonNotRequired
 		return nil
 	}
-	return s.verify(ctx, c.ID)
+	return s.verify(ctx, *c, true)
 }
 
 // setLanguage switches the channel's language and records it.
@@ -211,7 +221,7 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 		return nil, nil
 	}
 	if s.line.MinAttestation != "" {
-		trusted, result, err := s.attested(ctx)
+		trusted, result, err := s.attested(ctx, s.line.MinAttestation)
 		if err != nil {
 			return nil, err
 		}
@@ -237,13 +247,13 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 	if err != nil || len(found) != 1 {
 		return nil, err
 	}
-	s.in.Method = MethodANI
+	s.in.Method, s.in.IDType = MethodANI, KindANI
 	return &found[0], nil
 }
 
 // attested reads Asterisk's STIR/SHAKEN result for the call (res_stir_shaken's
 // STIR_SHAKEN function) and says whether the calling number may be trusted.
-func (s *session) attested(ctx context.Context) (bool, Result, error) {
+func (s *session) attested(ctx context.Context, min string) (bool, Result, error) {
 	count, _, err := s.call.Variable(ctx, "STIR_SHAKEN(count)")
 	if err != nil {
 		return false, "", err
@@ -264,71 +274,10 @@ func (s *session) attested(ctx context.Context) (bool, Result, error) {
 	}
 	level = strings.ToUpper(strings.TrimSpace(level))
 	// A is the strongest: the carrier knows the caller and their right to the number.
-	if level == "" || level > s.line.MinAttestation {
+	if level == "" || level > min {
 		return false, Result("attestation_" + strings.ToLower(cmp.Or(level, "none"))), nil
 	}
 	return true, "", nil
-}
-
-// identifyByDTMF is steps 4 and 5; nil, nil means unidentified with in.Reason set.
-func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
-	p := s.line.Prompts
-	prompts := []string{p.EnterID, p.OptOutHint}
-	typed := false
-	for s.in.IdentifyAttempts < s.line.IdentifyAttempts {
-		s.in.IdentifyAttempts++
-		e, err := s.collect(ctx, EntryIdentifier, prompts, s.line.IDMinDigits, s.line.IDMaxDigits, s.line.OptOutKey)
-		if err != nil {
-			return nil, err
-		}
-		switch e.result {
-		case entryOptOut:
-			s.in.Reason = ReasonOptedOut
-			return nil, nil
-		case entryNone:
-			prompts = []string{p.NoInput, p.EnterID, p.OptOutHint}
-			continue
-		}
-		typed = true
-		if s.line.RecordIdentifier {
-			s.in.Identifier = e.digits
-		}
-		if g := s.r.Guard; g != nil && e.result == entryDigits {
-			limit, err := g.CountIdentify(ctx, s.callerKey)
-			if err != nil {
-				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
-			} else if limit != LimitNone {
-				s.event(Event{Kind: EventGuard, Name: "identify", Result: ResultRateLimited, Detail: string(limit)})
-				s.in.Reason = ReasonLocked
-				return nil, nil
-			}
-		}
-		var c *Customer
-		if e.result == entryDigits {
-			err = s.crm(ctx, OpByID, func(ctx context.Context) (Result, error) {
-				var err error
-				if c, err = s.r.Directory.FindByID(ctx, e.digits); err != nil {
-					return "", err
-				} else if c == nil {
-					return ResultNotFound, nil
-				}
-				return ResultFound, nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		if c != nil {
-			s.in.Method = MethodDTMF
-			return c, nil
-		}
-		prompts = []string{p.NotFound, p.EnterID, p.OptOutHint}
-	}
-	s.in.Reason = ReasonNoInput
-	if typed {
-		s.in.Reason = ReasonNotFound
-	}
-	return nil, nil
 }
 
 // stepUp is the /verify script: verify the customer an earlier script identified.
@@ -349,94 +298,19 @@ func (s *session) stepUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	idType, _, err := s.call.Variable(ctx, VarIDType)
+	if err != nil {
+		return err
+	}
 	s.in.CustomerID, s.in.CustomerName, s.in.Status = id, name, StatusIdentified
 	if m := Method(method); m == MethodANI || m == MethodDTMF {
 		s.in.Method = m
 	}
-	return s.verify(ctx, id)
-}
-
-// verify is steps 6 and 7 for an identified customer.
-func (s *session) verify(ctx context.Context, id string) error {
-	s.phase = PhaseVerify
-	p := s.line.Prompts
-	prompts := []string{p.EnterSecret}
-	if g := s.r.Guard; g != nil && s.lockout(g.VerifyLimit(ctx, id, s.callerKey)) {
-		return nil
+	s.in.IDType = strings.ToLower(idType)
+	if s.in.IDType == "" { // set by an idv from before identifier kinds
+		s.in.IDType = map[Method]string{MethodANI: KindANI, MethodDTMF: KindCustomerID}[s.in.Method]
 	}
-	for s.in.VerifyAttempts < s.line.VerifyAttempts {
-		s.in.VerifyAttempts++
-		e, err := s.collect(ctx, EntrySecret, prompts, s.line.SecretMinDigits, s.line.SecretMaxDigits, 0)
-		if err != nil {
-			return err
-		}
-		if e.result == entryNone {
-			prompts = []string{p.NoInput, p.EnterSecret}
-			continue
-		}
-		verdict := Rejected
-		if e.result == entryDigits {
-			var locked bool
-			if verdict, locked, err = s.checkSecret(ctx, id, NewSecret(e.digits)); err != nil || locked {
-				return err
-			}
-		}
-		switch verdict {
-		case Verified:
-			s.in.Status, s.in.Reason = StatusVerified, ReasonOK
-			return s.play(ctx, p.Verified, "")
-		case Locked:
-			s.in.Reason = ReasonLocked
-			return nil
-		}
-		prompts = []string{p.SecretWrong, p.EnterSecret}
-	}
-	s.in.Reason = ReasonVerifyFailed
-	return nil
-}
-
-// checkSecret asks the directory to check a secret inside an attempt the Guard reserves
-// first, so that calls in parallel cannot put more guesses to the CRM than the lockout
-// allows. locked is true (with LOCKED) when the Guard refused the attempt, or when this
-// rejection reached a limit. The attempt is settled whatever happens, a hang-up or a
-// failing back end included: those release it, as they were no guess.
-func (s *session) checkSecret(ctx context.Context, id string, secret Secret) (verdict Verdict, locked bool, err error) {
-	var attempt Attempt
-	if g := s.r.Guard; g != nil {
-		var limit Limit
-		attempt, limit, err = g.ReserveVerify(ctx, id, s.callerKey)
-		if s.lockout(limit, err) {
-			return Rejected, true, nil
-		}
-	}
-	// Void until the directory answers: a failure, a hang-up or a panic releases it.
-	outcome := AttemptVoid
-	if attempt != nil { // nil when the guard failed: it locks nobody out
-		defer func() {
-			timeout := cmp.Or(s.r.RecordTimeout, DefaultRecordTimeout)
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-			defer cancel()
-			limit, err := attempt.Settle(sctx, outcome)
-			if err != nil || outcome == AttemptRejected {
-				locked = s.lockout(limit, err)
-			}
-		}()
-	}
-	err = s.crm(ctx, OpVerify, func(ctx context.Context) (Result, error) {
-		var err error
-		if verdict, err = s.r.Directory.Verify(ctx, id, secret); err != nil {
-			return "", err
-		}
-		return [...]Result{ResultRejected, ResultVerified, ResultLocked}[verdict], nil
-	})
-	switch {
-	case err != nil:
-	case verdict == Verified:
-		outcome = AttemptVerified
-	case verdict == Rejected:
-		outcome = AttemptRejected
-	}
-	return verdict, false, err
+	return s.verify(ctx, Customer{ID: id, Name: name}, false)
 }
 
 // lockout takes a guard's answer on verification: a limit ends verification with
@@ -553,7 +427,11 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 	end := ResultTimeout
 	for key != 0 {
 		if optOut != 0 && key == optOut {
-			s.event(Event{Kind: EventDigits, Name: what, Result: ResultOptOut, Count: b.Len()})
+			result := ResultOptOut
+			if what == EntrySecret { // a secret's entry has no opt-out: the key asks for a new code
+				result = ResultResend
+			}
+			s.event(Event{Kind: EventDigits, Name: what, Result: result, Count: b.Len()})
 			return entry{result: entryOptOut}, nil
 		}
 		if key == s.line.Terminator {

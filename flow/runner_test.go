@@ -13,6 +13,10 @@ type fakeCall struct {
 }
 
 func (f *fakeCall) Answer(context.Context) error { return nil }
+
+// SayDigits says nothing a test reads.
+func (f *fakeCall) SayDigits(context.Context, string, string) (rune, error) { return 0, nil }
+
 func (f *fakeCall) Play(context.Context, string, string) (rune, error) {
 	return 0, nil
 }
@@ -37,8 +41,9 @@ type panicky struct{}
 func (panicky) FindByPhone(context.Context, string) ([]Customer, error) {
 	panic("nil map in a CRM adapter")
 }
-func (panicky) FindByID(context.Context, string) (*Customer, error)     { return nil, nil }
-func (panicky) Verify(context.Context, string, Secret) (Verdict, error) { return Rejected, nil }
+func (panicky) FindBy(context.Context, string, string) (*Customer, error)       { return nil, nil }
+func (panicky) SendCode(context.Context, Customer, Secret) error                { return nil }
+func (panicky) Verify(context.Context, string, string, Secret) (Verdict, error) { return Rejected, nil }
 
 type records struct{ n int }
 

@@ -96,6 +96,9 @@ type Customer struct {
 	VerifyRequired bool
 	// Language is the customer's language as the CRM gives it ("ja", "en"), or "".
 	Language string
+	// Mobile is the customer's registered mobile number, where one-time codes go ("" for
+	// none).
+	Mobile string
 }
 
 // Verdict is the directory's answer to a verification.
@@ -141,6 +144,9 @@ type Call interface {
 	Answer(ctx context.Context) error
 	// Play plays a prompt; a key in escape interrupts it and is returned, else 0.
 	Play(ctx context.Context, prompt, escape string) (rune, error)
+	// SayDigits says digits one by one (SAY DIGITS); a key in escape interrupts and is
+	// returned, else 0.
+	SayDigits(ctx context.Context, digits, escape string) (rune, error)
 	// WaitDigit waits for one key; 0 when none came within timeout.
 	WaitDigit(ctx context.Context, timeout time.Duration) (rune, error)
 	// SetVariable sets a channel variable, inherited by channels created from this one.
@@ -175,10 +181,13 @@ type Call interface {
 type Directory interface {
 	// FindByPhone returns every customer with this E.164 number.
 	FindByPhone(ctx context.Context, e164 string) ([]Customer, error)
-	// FindByID returns the customer with this identifier, or nil when there is none.
-	FindByID(ctx context.Context, id string) (*Customer, error)
-	// Verify checks a secret for a customer.
-	Verify(ctx context.Context, id string, secret Secret) (Verdict, error)
+	// FindBy returns the customer with this identifier of kind (KindCustomerID, an
+	// account number's kind, …), or nil when there is none.
+	FindBy(ctx context.Context, kind, value string) (*Customer, error)
+	// Verify checks a factor's secret (FactorPIN, "dob", …) for a customer.
+	Verify(ctx context.Context, factor, id string, secret Secret) (Verdict, error)
+	// SendCode sends a one-time code to the customer's registered mobile.
+	SendCode(ctx context.Context, c Customer, code Secret) error
 }
 
 // Guard keeps the security counters that span calls and idv instances: verification

@@ -67,6 +67,10 @@ type caller struct {
 }
 
 func (c *caller) Answer(context.Context) error { return nil }
+
+// SayDigits says nothing a test reads.
+func (c *caller) SayDigits(context.Context, string, string) (rune, error) { return 0, nil }
+
 func (c *caller) Play(_ context.Context, prompt, _ string) (rune, error) {
 	c.last = prompt
 	c.keys = []rune(c.typed[prompt])
@@ -88,13 +92,15 @@ func (c *caller) Queue(context.Context, string) (string, error)                {
 func (c *caller) Goto(context.Context, string, string, string) error           { return nil }
 func (c *caller) Record(context.Context, *flow.Interaction) error              { return nil }
 func (c *caller) FindByPhone(context.Context, string) ([]flow.Customer, error) { return nil, nil }
-func (c *caller) FindByID(_ context.Context, id string) (*flow.Customer, error) {
+func (c *caller) SendCode(context.Context, flow.Customer, flow.Secret) error   { return nil }
+
+func (c *caller) FindBy(_ context.Context, _, id string) (*flow.Customer, error) {
 	if id != "100234" {
 		return nil, nil
 	}
 	return &flow.Customer{ID: id, Name: "Hanako Yamada", VerifyRequired: true}, nil
 }
-func (c *caller) Verify(_ context.Context, _ string, s flow.Secret) (flow.Verdict, error) {
+func (c *caller) Verify(_ context.Context, _, _ string, s flow.Secret) (flow.Verdict, error) {
 	if s.Reveal() == "1234" {
 		return flow.Verified, nil
 	}

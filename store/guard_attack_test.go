@@ -35,7 +35,11 @@ func verifyLine() *flow.Line {
 // pinCaller is a caller whom an earlier script identified as victim, typing keys.
 type pinCaller struct{ keys []rune }
 
-func (c *pinCaller) Answer(context.Context) error                       { return nil }
+func (c *pinCaller) Answer(context.Context) error { return nil }
+
+// SayDigits says nothing a test reads.
+func (c *pinCaller) SayDigits(context.Context, string, string) (rune, error) { return 0, nil }
+
 func (c *pinCaller) Play(context.Context, string, string) (rune, error) { return 0, nil }
 func (c *pinCaller) SetVariable(context.Context, string, string) error  { return nil }
 func (c *pinCaller) SetLanguage(context.Context, string) error          { return nil }
@@ -71,8 +75,11 @@ type countingCRM struct {
 }
 
 func (d *countingCRM) FindByPhone(context.Context, string) ([]flow.Customer, error) { return nil, nil }
-func (d *countingCRM) FindByID(context.Context, string) (*flow.Customer, error)     { return nil, nil }
-func (d *countingCRM) Verify(ctx context.Context, _ string, secret flow.Secret) (flow.Verdict, error) {
+func (d *countingCRM) FindBy(context.Context, string, string) (*flow.Customer, error) {
+	return nil, nil
+}
+func (d *countingCRM) SendCode(context.Context, flow.Customer, flow.Secret) error { return nil }
+func (d *countingCRM) Verify(ctx context.Context, _, _ string, secret flow.Secret) (flow.Verdict, error) {
 	d.asked.Add(1)
 	if d.gate != nil {
 		if err := d.gate.arrive(ctx); err != nil {

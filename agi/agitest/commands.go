@@ -34,6 +34,7 @@ var commands = []spec{
 	{words: []string{"set", "extension"}, handle: (*channel).setExtension, usage: "Changes channel extension."},
 	{words: []string{"set", "priority"}, handle: (*channel).setPriority, usage: "Set channel dialplan priority."},
 	{words: []string{"set", "variable"}, dead: true, handle: (*channel).setVariable, usage: "Sets a variable to the current channel."},
+	{words: []string{"say", "digits"}, handle: (*channel).sayDigits, usage: "Says a given digit string."},
 	{words: []string{"stream", "file"}, handle: (*channel).streamFile, usage: "Sends audio file on channel."},
 	{words: []string{"verbose"}, dead: true, handle: func(*channel, []string) []string { return ok(1) }, usage: "Logs a message to the asterisk verbose log."},
 	{words: []string{"wait", "for", "digit"}, handle: (*channel).waitForDigit, usage: "Waits for a digit to be pressed."},
@@ -138,6 +139,18 @@ func (ch *channel) streamFile(argv []string) []string {
 	ch.pause(ch.c.PromptTime)
 	ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
 	return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
+}
+
+// sayDigits is SAY DIGITS: said as prompts named "digits:N" (N the digits), which a key
+// in escape interrupts as it does a STREAM FILE.
+func (ch *channel) sayDigits(argv []string) []string {
+	if len(argv) != 4 {
+		return errUsage
+	}
+	reply := ch.streamFile([]string{"STREAM", "FILE", "digits:" + argv[2], argv[3]})
+	// SAY DIGITS answers result= alone, without STREAM FILE's endpos.
+	res, _, _ := strings.Cut(reply[0], " endpos")
+	return []string{res}
 }
 
 func (ch *channel) waitForDigit(argv []string) []string {

@@ -189,17 +189,17 @@ func TestClientRequestsFollowTheContract(t *testing.T) {
 	if got, err := c.FindByPhone(ctx, "+81312345678"); err != nil || len(got) != 1 {
 		t.Errorf("FindByPhone = %v, %v", got, err)
 	}
-	if got, err := c.FindByID(ctx, "100239"); err != nil || got == nil || got.Language != "de" {
+	if got, err := c.FindBy(ctx, flow.KindCustomerID, "100239"); err != nil || got == nil || got.Language != "de" {
 		t.Errorf("FindByID = %v, %v", got, err)
 	}
-	if got, err := c.FindByID(ctx, "999"); err != nil || got != nil {
+	if got, err := c.FindBy(ctx, flow.KindCustomerID, "999"); err != nil || got != nil {
 		t.Errorf("FindByID(unknown) = %v, %v", got, err)
 	}
 	for _, v := range []struct {
 		id, pin string
 		want    flow.Verdict
 	}{{"100238", "4321", flow.Verified}, {"100240", "0000", flow.Locked}} {
-		if got, err := c.Verify(ctx, v.id, flow.NewSecret(v.pin)); err != nil || got != v.want {
+		if got, err := c.Verify(ctx, flow.FactorPIN, v.id, flow.NewSecret(v.pin)); err != nil || got != v.want {
 			t.Errorf("Verify(%s) = %v, %v; want %v", v.id, got, err, v.want)
 		}
 	}
