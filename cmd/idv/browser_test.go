@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
@@ -243,4 +244,96 @@ func TestPagesEscapeCRMValues(t *testing.T) {
 	if injected || !strings.Contains(name, "<img id=pwn") {
 		t.Errorf("pop name %q, markup injected %v", name, injected)
 	}
+}
+
+// TestReportsPageInChromium: the reports page as a supervisor uses it. The date pickers
+// (and the interactions page's) default to the browser's local date, not UTC's: the
+// browser is put in a zone whose date differs from UTC's right now. In Japanese the
+// reports and their CSV sections are titled in Japanese and download in Japanese; a
+// relative period is read in report.timezone (Asia/Tokyo here) and sends no dates; a line
+// that does not exist is refused on the page, naming it.
+func TestReportsPageInChromium(t *testing.T) {
+	actx := browser(t)
+	h := newHarness(t, "", "[report]\ntimezone = \"Asia/Tokyo\"")
+	h.call(agitest.Caller{ANI: "+81312345678", Keys: "1234#"})
+	base := "http://" + h.svc.WebAddr().String()
+	shots := os.Getenv("IDV_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	// UTC+14 is a day ahead of UTC from 10:00 UTC, UTC-11 a day behind until 11:00 UTC.
+	zone := "Pacific/Kiritimati"
+	if time.Now().UTC().Hour() < 10 {
+		zone = "Pacific/Pago_Pago"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boss := tab(t, actx, "x", "y") // the harness's web is open on loopback
+	tz := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return chromedp.Void{}, err
+	})
+	if err := chromedp.Do(boss, tz, chromedp.Navigate(base+"/#/reports")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, boss, "#reports", "ID&V outcomes")
+	localDay, utcDay := time.Now().In(loc).Format("2006-01-02"), time.Now().UTC().Format("2006-01-02")
+	for _, page := range []string{"reports", "interactions"} {
+		if err := chromedp.Do(boss, chromedp.Navigate(base+"/#/"+page)); err != nil {
+			t.Fatal(err)
+		}
+		waitText(t, boss, "#main form", "")
+		from, _ := chromedp.Run(boss, chromedp.Value(`#main form input[name="from"]`))
+		to, _ := chromedp.Run(boss, chromedp.Value(`#main form input[name="to"]`))
+		if from != localDay || to != localDay {
+			t.Errorf("%s page in %s: dates %s – %s, want the local day %s (UTC's is %s)", page, zone, from, to, localDay, utcDay)
+		}
+	}
+
+	// In Japanese.
+	if err := chromedp.Do(boss, chromedp.Navigate(base+"/#/reports"), chromedp.Click("#lang")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, boss, "#reports", "本人確認の結果")
+	waitText(t, boss, "#reports", "時間帯別")
+	fetchLink := func(sel string) string {
+		t.Helper()
+		got, err := chromedp.Run(boss, chromedp.Evaluate[string](fmt.Sprintf(`fetch(document.querySelector(%q).href).then(async r =>
+			r.status + " " + r.headers.get("content-disposition") + "\n" + (await r.text()).split("\r\n")[0])`, sel), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	today := time.Now().In(loc).Format("2006-01-02")
+	got := fetchLink(`a.dl[data-report="outcomes"][data-section="by-line"]`)
+	if want := "200 attachment; filename=outcomes-by-line_" + today + "_" + today + ".csv\n回線,通話数,本人確認済み,特定のみ,未特定,スキップ,エラー,本人確認率,うち途中切断"; got != want {
+		t.Errorf("outcomes CSV by line:\n%s\nwant\n%s", got, want)
+	}
+	shot(t, boss, shots, "reports-ja")
+
+	// Yesterday, in report.timezone: no dates are sent, and the file names Tokyo's day.
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	yesterday := time.Now().In(tokyo).AddDate(0, 0, -1).Format("2006-01-02")
+	if _, err := chromedp.Run(boss, chromedp.Evaluate[bool](`(() => { const f = document.getElementById("rf"); f.range.value = "yesterday";
+		f.dispatchEvent(new Event("input", { bubbles: true })); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	href, _ := chromedp.Run(boss, chromedp.AttributeValue(`a.dl[data-report="outcomes"][data-format="pdf"]`, "href"))
+	disabled, _ := chromedp.Run(boss, chromedp.Evaluate[bool](`document.querySelector('#rf input[name="from"]').disabled`))
+	if !strings.Contains(href.Value, "range=yesterday") || strings.Contains(href.Value, "from=") || !strings.Contains(href.Value, "lang=ja") || !disabled {
+		t.Errorf("with yesterday chosen the link is %q (dates disabled: %v)", href.Value, disabled)
+	}
+	if got := fetchLink(`a.dl[data-report="detail"]`); !strings.HasPrefix(got, "200 attachment; filename=detail_"+yesterday+"_"+yesterday+".pdf") {
+		t.Errorf("detail for yesterday: %s, want Tokyo's yesterday, %s", got, yesterday)
+	}
+
+	// A line that does not exist: the page says so.
+	if err := chromedp.Do(boss, chromedp.SendKeys(`#rf input[name="line"]`, "retial"), chromedp.Click(`a.dl[data-report="outcomes"][data-format="pdf"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, boss, "#report-error", `line "retial" is not known`)
+	shot(t, boss, shots, "reports-unknown-line")
 }

@@ -83,7 +83,7 @@ func TestReportsFromRealCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	csv, _ := os.ReadFile(out)
-	if !bytes.Contains(csv, []byte("retail,3,1,1,0,1,0,0,33.3%")) || bytes.Contains(csv, []byte("default,")) {
+	if !bytes.Equal(csv, []byte("Line,Calls,Verified,Identified only,Unidentified,Opted out,Errors,Verified %,Of which hung up\r\nretail,3,1,1,0,1,0,33.3%,0\r\n")) {
 		t.Errorf("idv report csv:\n%s", csv)
 	}
 	if _, err := exec.LookPath("pdftotext"); err == nil {
@@ -112,12 +112,45 @@ directory = %q`, dir))
 	if err := h.svc.Scheduler.Tick(t.Context(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "every-minute_outcomes_*"))
-	if len(files) != 2 {
+	files, _ := filepath.Glob(filepath.Join(dir, "every-minute_outcomes*"))
+	if len(files) != 4 { // a CSV per section, the workbook
 		t.Fatalf("delivered %v", files)
 	}
-	csv, _ := os.ReadFile(files[0])
-	if !strings.Contains(string(csv), "default,1,0,1,0,0,0,0,0.0%") && !strings.Contains(string(files[0]), ".xlsx") {
+	csv, _ := os.ReadFile(filepath.Join(dir, "every-minute_outcomes-by-line_"+time.Now().Format("2006-01-02")+"_"+time.Now().Format("2006-01-02")+".csv"))
+	if !strings.Contains(string(csv), "\r\ndefault,1,0,1,0,0,0,0.0%,0\r\n") {
 		t.Errorf("scheduled csv:\n%s", csv)
+	}
+}
+
+// TestReportCommandRefusesWhatItCannotHonour: idv report fails, saying why, on -range
+// with -from (it used to ignore -from), on a line that does not exist (it used to write
+// an empty report), and on a section of a PDF; -lang ja writes the report in Japanese,
+// and -section picks the CSV's table.
+func TestReportCommandRefusesWhatItCannotHonour(t *testing.T) {
+	h := newHarness(t, "")
+	h.call(agitest.Caller{ANI: "+81312345678", Keys: "1234#"})
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[store]\npath = %q\n[lines.retail]\n", h.db)), 0o644)
+	out := filepath.Join(t.TempDir(), "o.csv")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-range", "today", "-from", "2026-11-01"}, `range "today" and from "2026-11-01" conflict: give either range, or from and to`},
+		{[]string{"-range", "today", "-line", "retial"}, `line "retial" is not known (known: default, retail)`},
+		{[]string{"-range", "today", "-format", "pdf", "-section", "by-day"}, "-section by-day: only a CSV is cut into sections"},
+		{[]string{"-range", "today", "-section", "by-week"}, "report outcomes has by-line, by-day, by-hour"},
+		{[]string{"-range", "today", "-lang", "fr"}, `lang "fr": want en or ja`},
+	} {
+		err := reportCmd(append([]string{"-config", cfg, "-name", "outcomes", "-format", "csv", "-o", out}, tc.args...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("idv report %v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	if err := reportCmd([]string{"-config", cfg, "-name", "outcomes", "-range", "today", "-lang", "ja", "-section", "by-hour", "-format", "csv", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	if csv, _ := os.ReadFile(out); !bytes.HasPrefix(csv, []byte("時間帯,通話数,本人確認済み,")) || bytes.Count(csv, []byte("\r\n")) != 25 {
+		t.Errorf("idv report -lang ja -section by-hour:\n%s", csv)
 	}
 }

@@ -15,6 +15,9 @@ const T = {
     saved: "Wrap-up saved.", timeline: "Timeline", report: "Report", none: "none", duration: "Duration",
     VERIFIED: "Identified and verified", IDENTIFIED: "Identified, not verified", UNIDENTIFIED: "Not identified",
     "on a call": "on a call", "wrap-up": "wrap-up", idle: "idle", queue: "Queue", ivr_state: "IVR", agent_name: "Agent",
+    period: "Period", dates: "Dates above", range_today: "Today", range_yesterday: "Yesterday", "range_this-week": "This week",
+    "range_last-week": "Last week", "range_this-month": "This month", "range_last-month": "Last month",
+    "range_last-7-days": "Last 7 days", "range_last-30-days": "Last 30 days", range_note: "Periods are days of the report time zone",
   },
   ja: {
     dashboard: "ダッシュボード", interactions: "通話履歴", agent: "着信", agents: "エージェントとキュー", reports: "レポート",
@@ -28,6 +31,9 @@ const T = {
     saved: "後処理コードを保存しました。", timeline: "経過", report: "レポート", none: "なし", duration: "通話時間",
     VERIFIED: "特定済み・本人確認済み", IDENTIFIED: "特定済み・本人確認未完了", UNIDENTIFIED: "未特定",
     "on a call": "通話中", "wrap-up": "後処理中", idle: "待機中", queue: "キュー", ivr_state: "IVR", agent_name: "エージェント",
+    period: "期間", dates: "上の日付", range_today: "本日", range_yesterday: "昨日", "range_this-week": "今週",
+    "range_last-week": "先週", "range_this-month": "今月", "range_last-month": "先月",
+    "range_last-7-days": "過去7日間", "range_last-30-days": "過去30日間", range_note: "期間はレポートのタイムゾーンの日付です",
   },
 };
 const SYMBOL = { VERIFIED: "✔", IDENTIFIED: "◐", UNIDENTIFIED: "✖" };
@@ -37,7 +43,12 @@ const t = (k) => (T[lang] && T[lang][k]) || T.en[k] || k;
 const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmtTime = (s) => s ? new Date(s).toLocaleString(lang === "ja" ? "ja-JP" : undefined) : "";
-const today = () => new Date().toISOString().slice(0, 10);
+// today is the browser's local date (toISOString would give UTC's: yesterday's in Japan
+// until 09:00).
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
 
 let me = null, ui = { wrapup_codes: [], crm_link: "" }, stream = null, lastPop = null;
 
@@ -170,17 +181,60 @@ function agentsView() {
   });
 }
 
+const RANGES = ["today", "yesterday", "this-week", "last-week", "this-month", "last-month", "last-7-days", "last-30-days"];
+
+// reports lists the library in the UI's language. Each link downloads its report in that
+// language for the dates picked (the browser's local days) or a relative period (the
+// days of report.timezone, as the server reads it); a CSV is one section. A refusal (an
+// unknown line, say) shows on the page.
 async function reports() {
-  const list = await api("/api/reports");
-  $("#main").innerHTML = `<h1>${t("reports")}</h1><form class="filters" id="rf"><label>${t("from")}<input type="date" name="from" value="${today()}"></label>
-    <label>${t("to")}<input type="date" name="to" value="${today()}"></label><label>${t("line")}<input name="line"></label></form>
-    <table id="reports"><tr><th>${t("report")}</th><th></th><th>${t("download")}</th></tr>${list.map((r) => `<tr><td>${esc(r.Title)}</td><td class="muted">${esc(r.Description)}</td><td>${r.Formats.map((f) => `<a class="dl" data-report="${esc(r.Name)}" data-format="${f}" href="#">${f.toUpperCase()}</a>`).join("")}</td></tr>`).join("")}</table>`;
-  document.querySelectorAll("a.dl").forEach((a) => a.onclick = (e) => {
-    const p = new URLSearchParams(new FormData($("#rf")));
-    if (!p.get("line")) p.delete("line");
-    p.set("format", a.dataset.format);
-    a.href = `/api/reports/${a.dataset.report}?${p}`;
+  const list = await api("/api/reports?lang=" + lang);
+  $("#main").innerHTML = `<h1>${t("reports")}</h1><form class="filters" id="rf">
+    <label>${t("from")}<input type="date" name="from" value="${today()}"></label>
+    <label>${t("to")}<input type="date" name="to" value="${today()}"></label>
+    <label title="${t("range_note")}">${t("period")}<select name="range"><option value="">${t("dates")}</option>${RANGES.map((r) => `<option value="${r}">${t("range_" + r)}</option>`).join("")}</select></label>
+    <label>${t("line")}<input name="line"></label><label>${t("queue")}<input name="queue"></label></form>
+    <p id="report-error" class="error" role="alert" hidden></p>
+    <table id="reports"><tr><th>${t("report")}</th><th></th><th>${t("download")}</th></tr>${list.map((r) => `<tr><td>${esc(r.Title)}</td><td class="muted">${esc(r.Description)}</td><td>${r.Formats.map((f) => f !== "csv" || r.Sections.length < 2
+      ? link(r.Name, f, "", f.toUpperCase())
+      : `<span class="sections">CSV: ${r.Sections.map((s) => link(r.Name, f, s.Name, s.Title)).join(" · ")}</span>`).join("")}</td></tr>`).join("")}</table>`;
+  const form = $("#rf");
+  const update = () => {
+    const p = new URLSearchParams(new FormData(form));
+    for (const k of ["line", "queue", "range"]) if (!p.get(k)) p.delete(k);
+    if (p.get("range")) { p.delete("from"); p.delete("to"); }
+    form.from.disabled = form.to.disabled = !!p.get("range");
+    p.set("lang", lang);
+    document.querySelectorAll("a.dl").forEach((a) => {
+      const q = new URLSearchParams(p);
+      q.set("format", a.dataset.format);
+      if (a.dataset.section) q.set("section", a.dataset.section);
+      a.href = `/api/reports/${encodeURIComponent(a.dataset.report)}?${q}`;
+    });
+  };
+  form.oninput = update;
+  update();
+  document.querySelectorAll("a.dl").forEach((a) => a.onclick = async (e) => {
+    e.preventDefault();
+    const err = $("#report-error");
+    err.hidden = true;
+    const r = await fetch(a.href);
+    if (!r.ok) {
+      err.textContent = await r.text();
+      err.hidden = false;
+      return;
+    }
+    const name = (r.headers.get("Content-Disposition") || "").match(/filename="?([^";]+)"?/);
+    const save = document.createElement("a");
+    save.href = URL.createObjectURL(await r.blob());
+    save.download = name ? name[1] : "report";
+    save.click();
+    URL.revokeObjectURL(save.href);
   });
+}
+
+function link(report, format, section, label) {
+  return `<a class="dl" data-report="${esc(report)}" data-format="${format}" data-section="${esc(section)}" href="#">${esc(label)}</a>`;
 }
 
 function route() {
