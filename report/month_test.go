@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/idv-project/idv/flow"
 	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
@@ -365,6 +367,63 @@ func TestNoHeadingAloneAtPageEnd(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestXLSXKeepsCodesAndDurations: the workbook, in either language, keeps the reason
+// codes beside their words (a "Reason code" column, codes in the reasons' headers), has
+// wait and talk as durations Excel counts (m:ss), and is in the language asked.
+func TestXLSXKeepsCodesAndDurations(t *testing.T) {
+	m := generateMonth(t, store.SQLite, 300)
+	for _, tc := range []struct {
+		lang                         report.Lang
+		reasonCode, wrongPIN, sheet  string
+		waitHeader, firstQueueHeader string
+	}{
+		{report.English, "Reason code", "Wrong PIN [VERIFY_FAILED]", "2 Reasons by line", "Avg wait", "Queue"},
+		{report.Japanese, "理由コード", "暗証番号誤り [VERIFY_FAILED]", "2 終了理由（回線別）", "平均待ち時間", "キュー"},
+	} {
+		open := func(name string) *excelize.File {
+			var buf bytes.Buffer
+			if err := report.Render(&buf, m.run(t, name, tc.lang), report.XLSX, report.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			x, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { x.Close() })
+			return x
+		}
+		detail := open("detail")
+		hdr, _ := detail.GetRows(detail.GetSheetList()[0])
+		codes := map[string]bool{}
+		for ci, h := range hdr[3] {
+			if h == tc.reasonCode {
+				for _, row := range hdr[4:] {
+					codes[row[ci]] = true
+				}
+			}
+		}
+		if !codes["VERIFY_FAILED"] || !codes["HANGUP"] {
+			t.Errorf("%s detail workbook: reason codes %v, want a %q column with them", tc.lang, codes, tc.reasonCode)
+		}
+		attempts := open("attempts")
+		rows, _ := attempts.GetRows(tc.sheet)
+		if len(rows) < 4 || !strings.Contains(strings.Join(rows[3], "|"), tc.wrongPIN) {
+			t.Errorf("%s attempts workbook, sheet %q: header %v, want %q", tc.lang, tc.sheet, rows, tc.wrongPIN)
+		}
+		queues := open("queues")
+		sheet := queues.GetSheetList()[0]
+		rows, _ = queues.GetRows(sheet)
+		if rows[3][0] != tc.firstQueueHeader || rows[3][6] != tc.waitHeader {
+			t.Errorf("%s queues header %v", tc.lang, rows[3])
+		}
+		style, _ := queues.GetCellStyle(sheet, "G5")
+		st, _ := queues.GetStyle(style)
+		if v := rows[4][6]; st == nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "[m]:ss" || !regexp.MustCompile(`^\d+:\d\d$`).MatchString(v) {
+			t.Errorf("%s queues: average wait %q, want a duration shown as m:ss", tc.lang, v)
 		}
 	}
 }
