@@ -59,17 +59,20 @@ func ZoneName(loc *time.Location) string {
 	if loc != time.Local {
 		return loc.String()
 	}
+	file := "" // the zone's file, whose path ends with its name
 	if tz, ok := os.LookupEnv("TZ"); ok {
-		if tz = strings.TrimPrefix(tz, ":"); tz == "" {
+		switch tz = strings.TrimPrefix(tz, ":"); {
+		case tz == "":
 			return "UTC"
-		} else if !strings.HasPrefix(tz, "/") {
+		case !strings.HasPrefix(tz, "/"):
 			return tz
 		}
+		file = tz
+	} else if target, err := filepath.EvalSymlinks("/etc/localtime"); err == nil {
+		file = target
 	}
-	if target, err := filepath.EvalSymlinks("/etc/localtime"); err == nil {
-		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok && name != "" {
-			return name
-		}
+	if _, name, ok := strings.Cut(file, "zoneinfo/"); ok && name != "" {
+		return name
 	}
 	_, off := time.Now().In(loc).Zone()
 	sign := "+"

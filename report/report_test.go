@@ -343,6 +343,10 @@ func TestPeriodNamesItsZone(t *testing.T) {
 	if got := report.ZoneName(time.Local); got != "Asia/Tokyo" {
 		t.Errorf("the local zone is named %q with TZ=Asia/Tokyo", got)
 	}
+	t.Setenv("TZ", "/usr/share/zoneinfo/Europe/Paris")
+	if got := report.ZoneName(time.Local); got != "Europe/Paris" {
+		t.Errorf("the local zone is named %q with TZ a zone file", got)
+	}
 	t.Setenv("TZ", "")
 	if got := report.ZoneName(time.Local); got != "UTC" {
 		t.Errorf("the local zone is named %q with TZ empty (UTC)", got)
