@@ -18,7 +18,7 @@ func TestShippedConfigLoads(t *testing.T) {
 		t.Errorf("default line = %+v, want the documented defaults", d)
 	}
 	r := cfg.Lines.ByName["retail"]
-	if !r.Verify || r.Routes.Verified.String() != "goto:selfservice,s,1" || r.Prompts.Welcome != d.Prompts.Welcome {
+	if !r.Verify || r.Routes.Verified.String() != "goto:idv-selfservice,s,1" || r.Prompts.Welcome != d.Prompts.Welcome {
 		t.Errorf("retail line = %+v, want it layered on default", r)
 	}
 	if r.Routes.VerifyFailed.String() != "queue:retail,,,,300" {

@@ -43,6 +43,9 @@ type Call struct {
 	Trace, Play, Interactive bool
 	// Expect lists VAR=VALUE the call must leave.
 	Expect []string
+	// CRM is the demo CRM's base URL: the one-time codes it "sends" are shown from its
+	// outbox, and "{otp}" in Keys types the last one. "" looks nowhere.
+	CRM string
 }
 
 // Place places the call, prints it to out, and fails when it did not leave what Expect
@@ -68,7 +71,26 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 			fmt.Fprintln(out, "warning:", why)
 		}
 	}
+	box := &outbox{url: o.CRM}
+	box.start(ctx)
+	var expandErr error
+	c.Expand = func(name string) string {
+		if name != "otp" {
+			expandErr = fmt.Errorf("-keys: {%s} is not a placeholder idv call knows (only {otp})", name)
+			return ""
+		}
+		if err := box.show(ctx, out); err != nil || box.last == "" {
+			expandErr = fmt.Errorf("-keys {otp}: no one-time code in the demo CRM's outbox at %s (%v)", o.CRM, err)
+			return ""
+		}
+		return box.last
+	}
 	c.OnPrompt = func(file, lang string) {
+		if strings.HasPrefix(file, "digits:") { // SAY DIGITS
+			fmt.Fprintf(out, "  ♪ [%s] %-24s %s\n", lang, "(say digits)", strings.TrimPrefix(file, "digits:"))
+			box.show(ctx, out)
+			return
+		}
 		text := texts[lang][file]
 		fmt.Fprintf(out, "  ♪ [%s] %-24s %s\n", lang, file, text)
 		if o.Play {
@@ -95,6 +117,9 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if expandErr != nil {
+		return expandErr
 	}
 	if err := check(o.Expect, res); err != nil {
 		return err

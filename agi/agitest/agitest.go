@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -46,8 +47,11 @@ type Caller struct {
 	// silence: the next WAIT FOR DIGIT or GET DATA times out. '_' lets the next STREAM
 	// FILE play to its end before the following keys are typed. '!' hangs up during the
 	// next STREAM FILE, WAIT FOR DIGIT or GET DATA. When Keys runs out, the caller is
-	// silent.
+	// silent. "{name}" stands for keys known only during the call (a one-time code):
+	// Expand gives them when the caller gets to them.
 	Keys string
+	// Expand, when set, gives the keys a "{name}" of Keys stands for.
+	Expand func(name string) string
 	// Keypad, when set, replaces Keys with a live caller: a key received during a STREAM
 	// FILE whose escape digits hold it interrupts it, WAIT FOR DIGIT waits for a key up to
 	// its timeout, and '!' hangs up.
@@ -412,11 +416,25 @@ func (ch *channel) typedAhead() rune {
 	}
 }
 
+// expand replaces a "{name}" at the head of the script by the keys Expand gives.
+func (ch *channel) expand() {
+	if len(ch.keys) == 0 || ch.keys[0] != '{' || ch.c.Expand == nil {
+		return
+	}
+	end := slices.Index(ch.keys, '}')
+	if end < 0 {
+		return
+	}
+	ch.keys = append([]rune(ch.c.Expand(string(ch.keys[1:end]))), ch.keys[end+1:]...)
+}
+
 // nextKey pops the next scripted key for a wait; 0 when the script is over (silence).
 func (ch *channel) nextKey() rune {
+	ch.expand()
 	for len(ch.keys) > 0 && ch.keys[0] == '_' {
 		ch.keys = ch.keys[1:]
 	}
+	ch.expand()
 	if len(ch.keys) == 0 {
 		return 0
 	}
@@ -426,6 +444,7 @@ func (ch *channel) nextKey() rune {
 }
 
 func (ch *channel) peekKey() rune {
+	ch.expand()
 	if len(ch.keys) == 0 {
 		return 0
 	}

@@ -21,6 +21,7 @@ prompt as it plays (with its text), the keys delivered, the channel variables se
 the route. With -i it is a terminal phone: type 0-9 * # live, h hangs up.
 Examples:
   idv call -ani +81312345678 -keys "1234#"
+  idv call -line secure -ani anonymous -keys "100234#1234#{otp}#"   # {otp}: the code sent
   idv call -i -ani anonymous
   idv call -scenario deploy/scenarios/wrong-pin.txt`)
 	addr := fs.String("addr", config.Defaults().AGI.Listen, "idv's FastAGI address")
@@ -30,7 +31,7 @@ Examples:
 	name := fs.String("name", "", "calling name")
 	pres := fs.Int("pres", 0, "calling presentation (agi_callingpres; 32 = restricted)")
 	dnid := fs.String("dnid", "", "dialled number")
-	keys := fs.String("keys", "", `what the caller types: digits, * and #; '.' is a timeout, '_' lets a prompt play out, '!' hangs up`)
+	keys := fs.String("keys", "", `what the caller types: digits, * and #; '.' is a timeout, '_' lets a prompt play out, '!' hangs up, {otp} the one-time code just sent`)
 	lang := fs.String("lang", "en", "channel language")
 	customer := fs.String("customer", "", "for -script verify: IDV_CUSTOMER_ID already on the channel")
 	trace := fs.Bool("trace", false, "print every AGI line exchanged")
@@ -38,6 +39,7 @@ Examples:
 	scenario := fs.String("scenario", "", `read flags from a file: one "flag value" a line, # comments; flags given after -scenario win`)
 	sounds := fs.String("sounds", "sounds", "directory with text/<lang>.tsv, to show what each prompt says")
 	play := fs.Bool("play", false, "also play each prompt with sox's play command, if installed")
+	crmURL := fs.String("crm", "http://"+config.Defaults().DemoCRM.Listen, `the demo CRM, whose outbox shows the one-time codes it "sends" ("" for none)`)
 	var expect expectations
 	fs.Var(&expect, "expect", "VAR=VALUE the call must leave (repeatable); idv call fails otherwise")
 	fs.Parse(args)
@@ -56,7 +58,7 @@ Examples:
 	}
 	return phone.Call{Addr: *addr, Script: s, ANI: *ani, Name: *name, Presentation: *pres, DNID: *dnid, Keys: *keys,
 		Language: *lang, Customer: *customer, Sounds: *sounds, Trace: *trace, Play: *play, Interactive: *interactive,
-		Expect: expect}.Place(context.Background(), out)
+		Expect: expect, CRM: *crmURL}.Place(context.Background(), out)
 }
 
 // expectations are -expect VAR=VALUE flags.

@@ -30,6 +30,7 @@ func TestDocumentedFlagsExist(t *testing.T) {
 	files, _ := filepath.Glob("../../docs/*.md")
 	files = append(files, "../../README.md")
 	invocation := regexp.MustCompile(`\bidv (serve|call|democrm|check|report|loadtest|backup|hash-password)\b([^#\x60|;&]*)`)
+	flagLike := regexp.MustCompile(`^--?[a-z]`)
 	checked := 0
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -39,7 +40,7 @@ func TestDocumentedFlagsExist(t *testing.T) {
 		for n, line := range strings.Split(string(data), "\n") {
 			for _, m := range invocation.FindAllStringSubmatch(line, -1) {
 				for _, tok := range strings.Fields(m[2]) {
-					if !strings.HasPrefix(tok, "-") || tok == "-" || tok == "--" {
+					if !flagLike.MatchString(tok) {
 						continue
 					}
 					checked++
