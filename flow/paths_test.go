@@ -1023,6 +1023,12 @@ func runPath(t *testing.T, row pathRow) *pathRun {
 	}
 	crm := pathsCRM(clock)
 	crm.call = call
+	call.code = func() string {
+		if len(crm.codes) == 0 {
+			return ""
+		}
+		return crm.codes[len(crm.codes)-1]
+	}
 	if row.crm != nil {
 		row.crm(crm)
 	}
@@ -1269,6 +1275,7 @@ type scriptedCall struct {
 	gotoErr     error
 	brokenAt    string // a variable whose SET fails as on a broken AGI connection
 	preset      map[string]string
+	code        func() string // the last one-time code sent, for "{otp}" in an answer
 
 	lang    string
 	next    int // next answer
@@ -1298,6 +1305,11 @@ func (c *scriptedCall) start() {
 	}
 	a := c.answers[c.next]
 	c.next++
+	if c.code != nil { // a one-time code known only now; {notp}: any other code
+		code := c.code()
+		a = strings.ReplaceAll(a, "{otp}", code)
+		a = strings.ReplaceAll(a, "{notp}", map[bool]string{true: "111111", false: "000000"}[code == "000000"])
+	}
 	if rest, ok := strings.CutPrefix(a, "^"); ok {
 		c.bargeIn, a = true, rest
 	}
