@@ -241,8 +241,11 @@ func TestKindsAndFactors(t *testing.T) {
 		}),
 		hanako(pathRow{
 			name: "risk: attestation C below B adds the code, even where the line asks no factor",
-			line: func(l *Line) { l.Risk = Risk{Factors: []Factor{factorOTP}, MinAttestation: "B"}; l.Prompts.OTPSent = "otp-sent" },
-			ani:  "0312345678", preset: attestation("1", "Verification Successful", "C"), answers: []string{rightSecret + "#", "{otp}"},
+			line: func(l *Line) {
+				l.Risk = Risk{Factors: []Factor{factorOTP}, MinAttestation: "B"}
+				l.Prompts.OTPSent = "otp-sent"
+			},
+			ani: "0312345678", preset: attestation("1", "Verification Successful", "C"), answers: []string{rightSecret + "#", "{otp}"},
 			status: StatusVerified, reason: ReasonOK, method: MethodANI, factors: "PIN,OTP", attempts: "0/2",
 			route: "goto:selfservice,s,1", sent: "goto selfservice,s,1", records: 1,
 			prompts: []string{"welcome", "enter-secret", "otp-sent", "digits:78", "enter-code", "verified"},
@@ -278,7 +281,9 @@ func TestKindsAndFactors(t *testing.T) {
 	}
 }
 
-func containsDigits(s, code string) bool { return code != "" && len(s) >= len(code) && slices.Contains([]string{s}, code) || indexOf(s, code) >= 0 }
+func containsDigits(s, code string) bool {
+	return code != "" && len(s) >= len(code) && slices.Contains([]string{s}, code) || indexOf(s, code) >= 0
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
