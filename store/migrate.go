@@ -114,6 +114,13 @@ var migrations = []string{
 		detail    TEXT NOT NULL    -- the filter, format or wrap-up code
 	)`,
 	`CREATE INDEX audit_log_at ON audit_log (at)`,
+	// How the caller was identified (flow.Interaction.IDType: ani, customer_id, account,
+	// …), the verification factors asked and passed, and why the risk rule added some
+	// (comma-separated; never a factor's value).
+	`ALTER TABLE interactions ADD COLUMN id_type TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE interactions ADD COLUMN factors_asked TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE interactions ADD COLUMN factors_passed TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE interactions ADD COLUMN risk TEXT NOT NULL DEFAULT ''`,
 }
 
 func (s *Store) dialectSQL(q string) string {

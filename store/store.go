@@ -163,16 +163,25 @@ func (s *Store) bind(q string) string {
 const (
 	upsertSQL = `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
 		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
-		identify_attempts, verify_attempts, route, queue_status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		identify_attempts, verify_attempts, route, queue_status, id_type, factors_asked, factors_passed, risk)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
 		language = excluded.language, customer_id = excluded.customer_id, customer_name = excluded.customer_name,
 		identifier = excluded.identifier, status = excluded.status, reason = excluded.reason, method = excluded.method,
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
-		route = excluded.route, queue_status = excluded.queue_status`
+		route = excluded.route, queue_status = excluded.queue_status, id_type = excluded.id_type,
+		factors_asked = excluded.factors_asked, factors_passed = excluded.factors_passed, risk = excluded.risk`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
+
+// list reads a comma-separated column; nil for "".
+func list(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
 
 func (s *Store) mask(ani string) string {
 	if s.MaskANI == nil {
@@ -198,12 +207,15 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 	var ended sql.NullInt64
 	var status, reason, method string
 	var wait, talk sql.NullInt64
+	var asked, passed, risk string
 	err := s.db.QueryRowContext(ctx, s.bind(`SELECT line, script, started_at, ended_at, ani, ani_e164, dnis, channel,
 		uniqueid, language, customer_id, customer_name, identifier, status, reason, method, identify_attempts,
-		verify_attempts, route, queue_status, agent, wrapup, wait_ms, talk_ms FROM interactions WHERE id = ?`), id).Scan(
+		verify_attempts, route, queue_status, agent, wrapup, wait_ms, talk_ms, id_type, factors_asked, factors_passed, risk
+		FROM interactions WHERE id = ?`), id).Scan(
 		&in.Line, &in.Script, &started, &ended, &in.ANI, &in.ANIE164, &in.DNIS, &in.Channel, &in.UniqueID,
 		&in.Language, &in.CustomerID, &in.CustomerName, &in.Identifier, &status, &reason, &method,
-		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent, &in.WrapUp, &wait, &talk)
+		&in.IdentifyAttempts, &in.VerifyAttempts, &in.Route, &in.QueueStatus, &in.Agent, &in.WrapUp, &wait, &talk,
+		&in.IDType, &asked, &passed, &risk)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store %s: %w", id, ErrNotFound)
 	}
@@ -211,6 +223,7 @@ func (s *Store) Interaction(ctx context.Context, id string) (*flow.Interaction, 
 		return nil, fmt.Errorf("store %s: %w", id, err)
 	}
 	in.Status, in.Reason, in.Method = flow.Status(status), flow.Reason(reason), flow.Method(method)
+	in.FactorsAsked, in.FactorsPassed, in.Risk = list(asked), list(passed), list(risk)
 	in.Started = time.UnixMilli(started)
 	if ended.Valid {
 		in.Ended = time.UnixMilli(ended.Int64)
