@@ -428,7 +428,7 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 		{Name: l.tr("Avg wait"), Kind: Seconds}, {Name: l.tr("Avg talk"), Kind: Seconds}},
 		Chart: &Chart{Title: l.tr("Queue activity"), Series: []int{1, 2, 3}},
 		Sums:  []Sum{{Whole: 1, Parts: []int{2, 3, 4, 5}}},
-		Note:  l.tr("Offered = Answered + Abandoned + Timed out / left + Ending not known. Wait and talk in minutes:seconds.")}
+		Note:  l.tr("Offered = Answered + Abandoned + Timed out / left + Ending not known. Wait and talk as m:ss (h:mm:ss from an hour on).")}
 	for _, k := range q.keys() {
 		m := q[k]
 		qt.Rows = append(qt.Rows, []any{k, m["offered"], m["answered"], m["abandoned"], m["left"], m["unknown"],
