@@ -65,6 +65,8 @@ type App struct {
 	// keep is what the daily prune keeps, set with the rules: a reload's security
 	// windows apply to it.
 	keep atomic.Pointer[store.Retention]
+	// known is what report filters may name, from the configuration in force.
+	known atomic.Pointer[report.Known]
 	// auditRetention is web.audit_retention, pruned with the records.
 	auditRetention time.Duration
 }
@@ -242,6 +244,8 @@ func (a *App) startDemoCRM(cfg *config.Config) error {
 }
 
 func (a *App) startWeb(cfg *config.Config) error {
+	known := ReportKnown(cfg)
+	a.known.Store(&known)
 	if cfg.Web.Listen == "" {
 		return nil
 	}
@@ -256,7 +260,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 		users[i] = web.User{Name: u.Name, PasswordHash: u.PasswordBcrypt, Role: u.Role, Agent: u.Agent}
 	}
 	api := &web.Server{Reports: a.Store, Interactions: a.Store, Location: cfg.Report.Location(),
-		Render: report.Options{Font: cfg.Report.Font}, Known: ReportKnown(cfg), Log: a.log,
+		Render: report.Options{Font: cfg.Report.Font}, Known: func() report.Known { return *a.known.Load() }, Log: a.log,
 		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, TrustedProxies: proxies, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,

@@ -66,6 +66,8 @@ func (a *App) Reload(next *config.Config) (*config.Config, error) {
 		return a.cfg, err
 	}
 	a.calls.Use(a.rules(next, client))
+	known := ReportKnown(next) // a line added by the reload may be reported on at once
+	a.known.Store(&known)
 	old := a.client
 	a.client, a.cfg = client, next
 	old.HTTP.CloseIdleConnections() // calls in progress keep theirs until they end

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -85,4 +86,34 @@ func startDemoCRM(t *testing.T) string {
 	srv := httptest.NewServer(demo.New(demo.Seed).Handler())
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
+}
+
+// TestReloadLetsReportsNameANewLine: a line added by a reload can be named in a report
+// filter at once, before its first call; before the reload it is refused as unknown.
+func TestReloadLetsReportsNameANewLine(t *testing.T) {
+	s := site{Web: `listen = "127.0.0.1:0"`}
+	a, _ := startSite(t, s.config(t))
+	get := func() int {
+		resp, err := http.Get("http://" + a.WebAddr().String() + "/api/reports/outcomes?range=today&format=csv&line=business")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != http.StatusBadRequest {
+		t.Fatalf("a line nobody configured: %d, want 400", code)
+	}
+	s.Extra = "[lines.business]\nverify = true"
+	next, err := config.Parse("t.toml", s.text(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Store = a.cfg.Store // the same database
+	if _, err := a.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if code := get(); code != http.StatusOK {
+		t.Errorf("the line added by the reload: %d, want 200", code)
+	}
 }

@@ -35,10 +35,10 @@ type Server struct {
 	Interactions Interactions
 	Location     *time.Location
 	Render       report.Options
-	// Known is what the configuration names that report filters may name (lines, the
-	// queues of their routes, agents, wrap-up codes); any other value, unless recorded,
-	// is refused with 400.
-	Known report.Known
+	// Known gives what the configuration in force names that report filters may name
+	// (lines, the queues of their routes, agents, wrap-up codes); any other value, unless
+	// recorded, is refused with 400. nil knows only what is recorded.
+	Known func() report.Known
 	Log   zerolog.Logger
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
@@ -233,7 +233,11 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var unknown *report.UnknownError
-	if err := f.Check(r.Context(), s.Reports, s.Known); errors.As(err, &unknown) {
+	var known report.Known
+	if s.Known != nil {
+		known = s.Known()
+	}
+	if err := f.Check(r.Context(), s.Reports, known); errors.As(err, &unknown) {
 		httpError(w, http.StatusBadRequest, err)
 		return
 	} else if err != nil {
