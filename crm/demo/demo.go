@@ -112,13 +112,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (c *CRM) findByPhone(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	index, key := c.byPhone, q.Get("phone")
-	if key == "" {
-		index, key = c.byAccount, q.Get("account")
-	}
-	if key == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "phone or account is required"})
+	phone, account := q.Get("phone"), q.Get("account")
+	if (phone == "") == (account == "") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "exactly one of phone and account is required"})
 		return
+	}
+	index, key := c.byPhone, phone
+	if account != "" {
+		index, key = c.byAccount, account
 	}
 	c.mu.RLock()
 	found := make([]Customer, 0, 2)
