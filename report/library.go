@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -219,7 +220,100 @@ func methods(_ context.Context, d *data) ([]Table, error) {
 		t.Rows = append(t.Rows, row(l.tr("Total"), total))
 		t.TotalRow = true
 	}
-	return []Table{t}, nil
+	return []Table{t, idTypes(d), factorTable(d)}, nil
+}
+
+// idTypes is the methods report's calls by identifier type (IDV_ID_TYPE) per line: ANI
+// first, the kinds typed, then those not identified; they add up to the calls.
+func idTypes(d *data) Table {
+	l := d.lang
+	c := counter{}
+	kinds := map[string]bool{}
+	for _, r := range d.groups {
+		c.add(r.Line, "calls", r.N)
+		k := flow.IDType(r.IDType)
+		switch {
+		case r.Status == flow.StatusUnidentified:
+			k = ""
+		case k == "" && r.Method == flow.MethodANI: // recorded before identifier kinds
+			k = flow.IDType(flow.KindANI)
+		case k == "":
+			k = flow.IDType(flow.KindCustomerID)
+		}
+		kinds[k] = true
+		c.add(r.Line, "type_"+k, r.N)
+	}
+	delete(kinds, "")
+	ani := flow.IDType(flow.KindANI)
+	types := slices.SortedFunc(maps.Keys(kinds), func(a, b string) int { // ANI first
+		switch {
+		case a == b:
+			return 0
+		case a == ani:
+			return -1
+		case b == ani:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	t := Table{Columns: []Column{{Name: l.tr("Line")}, {Name: l.tr("Calls"), Kind: Int}},
+		Note: l.tr("How callers were identified, as IDV_ID_TYPE says: ANI (their number) or the kind of identifier they typed. They add up to the calls.")}
+	sum := Sum{Whole: 1}
+	for _, k := range append(types, "") {
+		name := k
+		if k == "" {
+			name = l.tr("Not identified")
+		}
+		sum.Parts = append(sum.Parts, len(t.Columns))
+		t.Columns = append(t.Columns, Column{Name: name, Kind: Int})
+	}
+	t.Sums = []Sum{sum}
+	row := func(name string, m map[string]int64) []any {
+		out := []any{name, m["calls"]}
+		for _, k := range append(types, "") {
+			out = append(out, m["type_"+k])
+		}
+		return out
+	}
+	total := map[string]int64{}
+	for _, k := range c.keys() {
+		t.Rows = append(t.Rows, row(k, c[k]))
+		for col, n := range c[k] {
+			total[col] += n
+		}
+	}
+	if len(c) > 1 {
+		t.Rows = append(t.Rows, row(l.tr("Total"), total))
+		t.TotalRow = true
+	}
+	return t
+}
+
+// factorTable is the methods report's verification factors: how often each was asked
+// and passed. A call asked several factors counts in each row, so the rows have no total.
+func factorTable(d *data) Table {
+	l := d.lang
+	asked, passed := map[string]int64{}, map[string]int64{}
+	for _, r := range d.groups {
+		for _, f := range strings.Split(r.FactorsAsked, ",") {
+			if f != "" {
+				asked[strings.ToUpper(f)] += r.N
+			}
+		}
+		for _, f := range strings.Split(r.FactorsPassed, ",") {
+			if f != "" {
+				passed[strings.ToUpper(f)] += r.N
+			}
+		}
+	}
+	t := Table{Columns: []Column{{Name: l.tr("Factor")}, {Name: l.tr("Asked"), Kind: Int}, {Name: l.tr("Passed"), Kind: Int},
+		{Name: l.tr("Not passed"), Kind: Int}, {Name: l.tr("Pass rate"), Kind: Percent}},
+		Sums: []Sum{{Whole: 1, Parts: []int{2, 3}}},
+		Note: l.tr("Each verification factor (IDV_FACTORS): the calls that were asked it, passed it or not. A call asked several factors counts in each row.")}
+	for _, f := range slices.Sorted(maps.Keys(asked)) {
+		t.Rows = append(t.Rows, []any{f, asked[f], passed[f], asked[f] - passed[f], ratio(passed[f], asked[f])})
+	}
+	return t
 }
 
 // failureReasons are the reasons the failure chart stacks.

@@ -74,6 +74,16 @@ func generateMonth(t *testing.T, driver string, n int) *month {
 			Status: k.status, Reason: k.reason, Method: k.method, IdentifyAttempts: k.ident, VerifyAttempts: k.verify}
 		if k.status != flow.StatusUnidentified {
 			in.CustomerID, in.CustomerName = strconv.Itoa(100000+i), names[i%len(names)]
+			in.IDType = flow.KindANI
+			if k.method == flow.MethodDTMF {
+				in.IDType = []string{flow.KindCustomerID, "account", ""}[rng.IntN(3)] // "": a record from before kinds
+			}
+		}
+		if k.verify > 0 {
+			in.FactorsAsked = [][]string{{"pin"}, {"dob", "pin"}, {"pin", "otp"}}[rng.IntN(3)]
+			if k.status == flow.StatusVerified {
+				in.FactorsPassed = in.FactorsAsked
+			}
 		}
 		if !k.routeNil {
 			in.Route = routes[rng.IntN(len(routes))]

@@ -200,8 +200,9 @@ type Definition struct {
 var Library = []Definition{
 	{Name: "outcomes", Title: "ID&V outcomes", Description: "verified / identified only / unidentified / opted out / errors, by line, by day and by hour",
 		Sections: []Section{{"by-line", "By service line"}, {"by-day", "By day"}, {"by-hour", "By hour of day"}}, build: outcomes, needs: needs{groups: true}},
-	{Name: "methods", Title: "Identification methods", Description: "ANI vs DTMF, ANI hit rate, share of withheld numbers",
-		Sections: []Section{{"by-line", "By service line"}}, build: methods, needs: needs{groups: true, events: true}},
+	{Name: "methods", Title: "Identification methods", Description: "ANI vs DTMF, ANI hit rate, share of withheld numbers, identifier types and verification factors",
+		Sections: []Section{{"by-line", "By service line"}, {"id-types", "By identifier type"}, {"factors", "Verification factors"}},
+		build:    methods, needs: needs{groups: true, events: true}},
 	{Name: "attempts", Title: "Attempts and failure reasons", Description: "distribution of identify and verify attempts, failure reasons",
 		Sections: []Section{{"attempts", "Attempts used per call"}, {"reasons", "Reasons by line"}}, build: attempts, needs: needs{groups: true}},
 	{Name: "containment", Title: "Containment", Description: "calls finished in self-service vs sent to agents, per line",

@@ -35,6 +35,9 @@ type ReportGroup struct {
 	WrapUp           string
 	IdentifyAttempts int
 	VerifyAttempts   int
+	// IDType is how the callers were identified ("" unidentified); FactorsAsked and
+	// FactorsPassed the verification factors, comma-separated.
+	IDType, FactorsAsked, FactorsPassed string
 	// N is how many interactions; WaitSum and TalkSum add up the milliseconds of the
 	// WaitN and TalkN of them whose wait and talk time the ARI observer recorded.
 	N, WaitSum, WaitN, TalkSum, TalkN int64
@@ -72,10 +75,11 @@ func (s *Store) ReportGroups(ctx context.Context, q Query) ([]ReportGroup, error
 	where, args := q.where()
 	rs, err := s.db.QueryContext(ctx, s.bind(`SELECT i.started_at / `+strconv.FormatInt(bucketMS, 10)+` AS b, i.line, i.status, i.reason,
 		i.method, i.route, i.queue_status, i.queue_result, i.agent, i.language, i.wrapup, i.identify_attempts,
-		i.verify_attempts, COUNT(*), COALESCE(SUM(i.wait_ms), 0), COUNT(i.wait_ms), COALESCE(SUM(i.talk_ms), 0), COUNT(i.talk_ms)
+		i.verify_attempts, i.id_type, i.factors_asked, i.factors_passed,
+		COUNT(*), COALESCE(SUM(i.wait_ms), 0), COUNT(i.wait_ms), COALESCE(SUM(i.talk_ms), 0), COUNT(i.talk_ms)
 		FROM interactions i WHERE `+where+`
 		GROUP BY b, i.line, i.status, i.reason, i.method, i.route, i.queue_status, i.queue_result, i.agent, i.language,
-			i.wrapup, i.identify_attempts, i.verify_attempts`), args...)
+			i.wrapup, i.identify_attempts, i.verify_attempts, i.id_type, i.factors_asked, i.factors_passed`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store report groups: %w", err)
 	}
@@ -85,7 +89,7 @@ func (s *Store) ReportGroups(ctx context.Context, q Query) ([]ReportGroup, error
 		var g ReportGroup
 		var bucket int64
 		if err := rs.Scan(&bucket, &g.Line, &g.Status, &g.Reason, &g.Method, &g.Route, &g.QueueStatus, &g.QueueResult, &g.Agent,
-			&g.Language, &g.WrapUp, &g.IdentifyAttempts, &g.VerifyAttempts, &g.N, &g.WaitSum, &g.WaitN, &g.TalkSum, &g.TalkN); err != nil {
+			&g.Language, &g.WrapUp, &g.IdentifyAttempts, &g.VerifyAttempts, &g.IDType, &g.FactorsAsked, &g.FactorsPassed, &g.N, &g.WaitSum, &g.WaitN, &g.TalkSum, &g.TalkN); err != nil {
 			return nil, fmt.Errorf("store report groups: %w", err)
 		}
 		g.Start = time.UnixMilli(bucket * bucketMS)
