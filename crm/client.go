@@ -260,14 +260,19 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// [crm.auth] goes only to the CRM's own hosts (by_phone's, by_id's, verify's): an SMS gateway or another
+	// service behind [crm.otp] or an identifier's endpoint must not receive the CRM's
+	// credentials. An endpoint's own headers come last and win.
+	if sameHost(req.URL.Host, c.ByPhone.URL, c.ByID.URL, c.Check.URL) {
+		switch {
+		case c.Auth.Bearer != "":
+			req.Header.Set("Authorization", "Bearer "+c.Auth.Bearer)
+		case c.Auth.User != "":
+			req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.Auth.User+":"+c.Auth.Password)))
+		}
+	}
 	for k, v := range ep.Headers {
 		req.Header.Set(k, v)
-	}
-	switch {
-	case c.Auth.Bearer != "":
-		req.Header.Set("Authorization", "Bearer "+c.Auth.Bearer)
-	case c.Auth.User != "":
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.Auth.User+":"+c.Auth.Password)))
 	}
 	resp, err := noRedirects(c.HTTP).Do(req)
 	if err != nil {
@@ -294,6 +299,17 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 			Err: fmt.Errorf("the CRM answered %d; idv follows no redirect (point the endpoint at the final URL)", resp.StatusCode)}
 	}
 	return nil, resp.StatusCode, &Error{Op: op, kind: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
+}
+
+// sameHost says whether host (host[:port]) is the host of one of the URL templates.
+func sameHost(host string, templates ...string) bool {
+	for _, t := range templates {
+		u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(t))
+		if err == nil && strings.EqualFold(u.Host, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // noRedirects is hc (http.DefaultClient when nil) made to hand back a 3xx as it is. The

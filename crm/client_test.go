@@ -269,3 +269,33 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Errorf("after two redirects: %v, want circuit_open", err)
 	}
 }
+
+// TestCRMCredentialsStayWithTheCRM: [crm.auth] goes to the CRM's own host only; a
+// one-time code sent through an SMS gateway on another host carries the gateway's own
+// header, never the CRM's token.
+func TestCRMCredentialsStayWithTheCRM(t *testing.T) {
+	seen := map[string]string{}
+	handler := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			seen[name] = r.Header.Get("Authorization")
+			w.WriteHeader(http.StatusAccepted)
+			w.Write([]byte(`{"id":"1","verified":true}`))
+		}
+	}
+	crmSrv, gateway := httptest.NewServer(handler("crm")), httptest.NewServer(handler("gateway"))
+	defer crmSrv.Close()
+	defer gateway.Close()
+	byPhone, byID, verify := crm.ReferenceEndpoints(crmSrv.URL)
+	otp := crm.ReferenceOTP(gateway.URL)
+	otp.Headers = map[string]string{"Authorization": "Bearer gateway-key"}
+	c := &crm.Client{Auth: crm.Auth{Bearer: "crm-secret"}, ByPhone: byPhone, ByID: byID, Check: verify, SendOTP: otp}
+	if _, err := c.Verify(context.Background(), flow.FactorPIN, "1", flow.NewSecret("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendCode(context.Background(), flow.Customer{ID: "1", Mobile: "+819011112278"}, flow.NewSecret("123456")); err != nil {
+		t.Fatal(err)
+	}
+	if seen["crm"] != "Bearer crm-secret" || seen["gateway"] != "Bearer gateway-key" {
+		t.Errorf("Authorization: the CRM got %q, the gateway %q", seen["crm"], seen["gateway"])
+	}
+}

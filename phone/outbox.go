@@ -13,13 +13,13 @@ import (
 // outbox reads the text messages the demo CRM "sent" (GET /outbox), so that a caller
 // without a phone can see a one-time code and type it.
 type outbox struct {
-	url  string // the demo CRM's base URL; "" for none
-	seen int    // messages already shown
-	last string // the newest code
+	url  string  // the demo CRM's base URL; "" for none
+	seen message // the newest message already shown (the outbox keeps its newest 100)
+	last string  // the newest code
 }
 
 type message struct {
-	To, Customer, Code, Text string
+	To, Customer, Code, Text, At string
 }
 
 // messages reads the outbox; nil when there is no demo CRM to ask.
@@ -50,8 +50,8 @@ func (o *outbox) messages(ctx context.Context) ([]message, error) {
 
 // start notes the messages already there, so that only this call's are shown.
 func (o *outbox) start(ctx context.Context) {
-	if ms, err := o.messages(ctx); err == nil {
-		o.seen = len(ms)
+	if ms, err := o.messages(ctx); err == nil && len(ms) > 0 {
+		o.seen = ms[len(ms)-1]
 	}
 }
 
@@ -61,13 +61,16 @@ func (o *outbox) show(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(ms) < o.seen { // the outbox keeps the newest only
-		o.seen = 0
+	from := 0 // all of them when the last one shown has left the outbox
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i] == o.seen {
+			from = i + 1
+			break
+		}
 	}
-	for _, m := range ms[o.seen:] {
+	for _, m := range ms[from:] {
 		fmt.Fprintf(out, "  ✉ text message to %s (the demo CRM's outbox): %q\n", m.To, m.Text)
-		o.last = m.Code
+		o.last, o.seen = m.Code, m
 	}
-	o.seen = len(ms)
 	return nil
 }
