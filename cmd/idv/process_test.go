@@ -109,7 +109,7 @@ func writeConfig(t *testing.T, path, db, crmURL, agiExtra, extra string) {
 	if strings.HasPrefix(db, "postgres://") {
 		storeKeys = fmt.Sprintf("driver = \"postgres\"\ndsn = %q", db)
 	}
-	text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n%s\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n[democrm]\nenabled = false\n"+
+	text := fmt.Sprintf("[agi]\nlisten = \"127.0.0.1:0\"\n%s\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\nlevel = \"debug\" # the tests follow the steps of calls, logged at debug (log.steps)\n[democrm]\nenabled = false\n"+
 		"[sounds]\ndir = \"\"\n[store]\n%s\n[crm]\nbase_url = %q\n%s", agiExtra, storeKeys, crmURL, extra)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
