@@ -237,3 +237,18 @@ func TestSanitizeValue(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultMaxConnsIsTheLimitLessTheReserve: with the open-file limit known, the cap
+// is the limit less the reserve given, never below 64.
+func TestDefaultMaxConnsIsTheLimitLessTheReserve(t *testing.T) {
+	limit := openFileLimit()
+	if limit <= 0 {
+		t.Skip("the open-file limit is not known here")
+	}
+	if got := DefaultMaxConns(1000); got != max(limit-1000, 64) {
+		t.Errorf("DefaultMaxConns(1000) = %d with a limit of %d, want %d", got, limit, max(limit-1000, 64))
+	}
+	if got := DefaultMaxConns(limit + 1); got != 64 {
+		t.Errorf("a reserve above the limit: %d, want 64", got)
+	}
+}

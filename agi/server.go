@@ -102,21 +102,17 @@ const (
 	RefusedPeer = "allow"           // the peer is outside Allow
 )
 
-// fdReserve is the open files DefaultMaxConns leaves to all but the calls: the CRM
-// client's idle connections (up to 256), the database's (up to 16), the web server and
-// its browsers, ARI, the listeners and the log.
-const fdReserve = 512
-
 // DefaultMaxConns is a connection cap that keeps idv within its open-file limit
-// (RLIMIT_NOFILE): a call holds its FastAGI connection and, while the CRM answers, one
-// CRM connection, so (limit − 512) / 2, and at least 64. It is 0 (no cap) where the
-// limit is unknown.
-func DefaultMaxConns() int {
+// (RLIMIT_NOFILE): a call holds its FastAGI connection, so the limit less reserve, the
+// descriptors everything else may hold (the CRM client's connections, the database's,
+// the web server's, ARI, the listeners and the log); at least 64. It is 0 (no cap) where
+// the limit is unknown.
+func DefaultMaxConns(reserve int) int {
 	n := openFileLimit()
 	if n <= 0 {
 		return 0
 	}
-	return max((n-fdReserve)/2, 64)
+	return max(n-reserve, 64)
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/internal/testlog"
 	"github.com/rs/zerolog"
 )
@@ -154,5 +155,28 @@ func TestStartErrorsNameTheFileAndTheKey(t *testing.T) {
 				t.Errorf("error %q, want it to start with the file and %s", err, tc.key)
 			}
 		})
+	}
+}
+
+// TestLogStepsChoosesTheStepsLevel: a call logs one summary line at info, and its steps
+// at log.steps: debug by default (out of an info log), info when set so.
+func TestLogStepsChoosesTheStepsLevel(t *testing.T) {
+	for _, tc := range []struct {
+		steps string
+		want  bool
+	}{{"", false}, {`steps = "info"`, true}} {
+		a, logs := startSite(t, site{Log: tc.steps, CRM: "http://" + startDemoCRM(t)}.config(t))
+		if _, err := (agitest.Caller{ANI: "+81312345678", Keys: "1234#"}).Call(context.Background(), a.AGIAddr().String()); err != nil {
+			t.Fatal(err)
+		}
+		a.Shutdown()
+		text := logs.String()
+		if got := strings.Contains(text, `{"level":"info","interaction"`) && strings.Contains(text, `"step":"prompt"`) &&
+			!strings.Contains(text, `"level":"debug"`); got != tc.want {
+			t.Errorf("log.steps %q: step lines logged %v, want %v\n%s", tc.steps, got, tc.want, text)
+		}
+		if !strings.Contains(text, "call ended") {
+			t.Errorf("log.steps %q: no summary line\n%s", tc.steps, text)
+		}
 	}
 }

@@ -71,6 +71,14 @@ type App struct {
 	auditRetention time.Duration
 }
 
+// fdReserve is the open files the FastAGI cap leaves to all but the calls: the CRM
+// client's connections (a cap per host: the CRM's and, say, an SMS gateway's), the
+// database's (16 at most), the web server's (web.max_connections), and 64 for ARI, the
+// listeners, the log and the demo CRM.
+func fdReserve(cfg *config.Config) int {
+	return 2*crm.MaxConnsPerHost + 16 + cfg.Web.MaxConnections + 64
+}
+
 // flowScripts are the FastAGI scripts that run the ID&V flow.
 var flowScripts = []flow.Script{flow.ScriptIDV, flow.ScriptIdentify, flow.ScriptVerify}
 
@@ -146,7 +154,8 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		return nil, &config.Error{File: cfg.File, Key: "agi.listen", Reason: err.Error()}
 	}
 	a.agiAddr = ln.Addr()
-	a.calls = &Calls{Log: log, NewID: newID, Observers: observers, OnUnknownLine: a.metrics.UnknownLine}
+	stepLevel, _ := zerolog.ParseLevel(cfg.Log.StepLevel())
+	a.calls = &Calls{Log: log, StepLevel: stepLevel, NewID: newID, Observers: observers, OnUnknownLine: a.metrics.UnknownLine}
 	a.calls.Use(a.rules(cfg, client))
 	a.goRun(func() { st.PruneDaily(bg, func() store.Retention { return *a.keep.Load() }, a.pruned) })
 	mux := &agi.Mux{Log: log}
@@ -156,7 +165,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	mux.Handle(AgentScript, &Agents{Log: log, Connect: a.Live})
 	maxConns := cfg.AGI.MaxConnections
 	if maxConns == 0 {
-		maxConns = agi.DefaultMaxConns()
+		maxConns = agi.DefaultMaxConns(fdReserve(cfg))
 	}
 	a.agi = &agi.Server{
 		Handler: mux,

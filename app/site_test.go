@@ -16,6 +16,7 @@ import (
 // checked and no web server, each unless its table's extra lines say otherwise.
 type site struct {
 	AGI, Privacy, Web, Extra string // extra lines of [agi], [privacy], [web]; whole tables after
+	Log                      string // extra lines of [log]
 	DB                       string // "" for a new database
 	CRM                      string // base_url; "" for a CRM that is never called
 }
@@ -48,6 +49,7 @@ func (s site) text(t *testing.T) string {
 %s
 [log]
 format = "json"
+%s
 [privacy]
 %s
 [store]
@@ -60,7 +62,7 @@ base_url = %q
 dir = ""
 [web]
 %s
-%s`, s.AGI, s.Privacy, s.DB, s.CRM, s.Web, s.Extra)
+%s`, s.AGI, s.Log, s.Privacy, s.DB, s.CRM, s.Web, s.Extra)
 }
 
 // startSite starts an App on cfg, shut down when the test ends, and returns it with its

@@ -25,6 +25,9 @@ type Settings struct {
 	BreakerOpen     time.Duration
 }
 
+// MaxConnsPerHost bounds the client's connections to one host of the back end.
+const MaxConnsPerHost = 256
+
 // New builds the client of a back end, with a connection pool sized for many calls at
 // once to one host.
 func New(s Settings) (*Client, error) {
@@ -33,7 +36,10 @@ func New(s Settings) (*Client, error) {
 		return nil, err
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConnsPerHost = MaxConnsPerHost
+	// A cap, so that a slow CRM cannot take a descriptor per call in progress: requests
+	// past it wait for a connection, within the call's CRM budget.
+	tr.MaxConnsPerHost = MaxConnsPerHost
 	if tc != nil {
 		tr.TLSClientConfig = tc
 	}
