@@ -11,6 +11,7 @@ func (c *Config) resolveSecrets() error {
 	for key, p := range map[string]*string{
 		"crm.auth.bearer": &c.CRM.Auth.Bearer, "crm.auth.password": &c.CRM.Auth.Password,
 		"report.smtp.password": &c.Report.SMTP.Password, "ari.password": &c.ARI.Password, "store.dsn": &c.Store.DSN,
+		"web.share_key": &c.Web.ShareKey,
 	} {
 		switch {
 		case strings.HasPrefix(*p, "env:"):

@@ -25,7 +25,36 @@ type Web struct {
 	IdleTimeout time.Duration `toml:"idle_timeout"`
 	// AuditRetention is how long the record of who saw or changed personal data is kept.
 	AuditRetention time.Duration `toml:"audit_retention"`
-	Users          []WebUser     `toml:"user"`
+	// ServiceLevelSeconds is the service level's threshold: the share of calls answered
+	// by an agent within it (80/20 by convention).
+	ServiceLevelSeconds int `toml:"service_level_seconds"`
+	// Thresholds colour the wallboard's tiles.
+	Thresholds Thresholds `toml:"thresholds"`
+	// WrapUpLabels names the wrap-up codes per language: language → code → label. A
+	// code without a label shows as itself.
+	WrapUpLabels map[string]map[string]string `toml:"wrapup_labels"`
+	// ShareKey signs the links that let a CRM or chat channel open one interaction's
+	// context without signing in; instances sharing PostgreSQL need the same key. ""
+	// makes a key at start: links then hold only on that instance until it restarts.
+	ShareKey string `toml:"share_key"`
+	// ShareLinkTTL is how long such a link holds.
+	ShareLinkTTL time.Duration `toml:"share_link_ttl"`
+	Users        []WebUser     `toml:"user"`
+}
+
+// Thresholds are where a wallboard tile turns amber (warn) and red (alert).
+type Thresholds struct {
+	// ServiceLevel: below these shares (0..1) of calls answered in time.
+	ServiceLevelWarn  float64 `toml:"service_level_warn"`
+	ServiceLevelAlert float64 `toml:"service_level_alert"`
+	// Abandon: above these shares of calls offered to a queue.
+	AbandonWarn  float64 `toml:"abandon_warn"`
+	AbandonAlert float64 `toml:"abandon_alert"`
+	// LongestWait and ASA (average speed of answer): above these seconds.
+	LongestWaitWarn  int `toml:"longest_wait_warn_seconds"`
+	LongestWaitAlert int `toml:"longest_wait_alert_seconds"`
+	ASAWarn          int `toml:"asa_warn_seconds"`
+	ASAAlert         int `toml:"asa_alert_seconds"`
 }
 
 // WebUser is someone who may sign in to the web server.
@@ -53,6 +82,33 @@ func (c *Config) checkWeb() error {
 	}
 	if w.IdleTimeout <= 0 {
 		return c.fail("web.idle_timeout", "must be a positive duration such as \"60s\"")
+	}
+	if w.ServiceLevelSeconds < 1 || w.ServiceLevelSeconds > 3600 {
+		return c.fail("web.service_level_seconds", "%d is outside 1..3600", w.ServiceLevelSeconds)
+	}
+	th := w.Thresholds
+	for _, r := range []struct {
+		key         string
+		warn, alert float64
+		up          bool // alert above warn (else below)
+	}{{"service_level", th.ServiceLevelWarn, th.ServiceLevelAlert, false}, {"abandon", th.AbandonWarn, th.AbandonAlert, true}} {
+		if r.warn < 0 || r.warn > 1 || r.alert < 0 || r.alert > 1 || r.up && r.alert < r.warn || !r.up && r.alert > r.warn {
+			return c.fail("web.thresholds."+r.key+"_alert", "%v (warn %v): shares are 0..1, and the alert beyond the warning", r.alert, r.warn)
+		}
+	}
+	if th.LongestWaitWarn < 0 || th.LongestWaitAlert < th.LongestWaitWarn || th.ASAWarn < 0 || th.ASAAlert < th.ASAWarn {
+		return c.fail("web.thresholds", "seconds must be 0 or more, and each alert at least its warning")
+	}
+	for lang := range w.WrapUpLabels {
+		if !validLanguage(lang) {
+			return c.fail("web.wrapup_labels."+lang, "is not a language such as \"ja\"")
+		}
+	}
+	if w.ShareLinkTTL < time.Minute || w.ShareLinkTTL > 24*time.Hour {
+		return c.fail("web.share_link_ttl", "%s is outside 1m..24h", w.ShareLinkTTL)
+	}
+	if w.ShareKey != "" && len(w.ShareKey) < 32 {
+		return c.fail("web.share_key", "use at least 32 characters (e.g. openssl rand -hex 32), or \"\" for a key made at start")
 	}
 	if w.AuditRetention <= 0 {
 		return c.fail("web.audit_retention", "must be a positive duration such as \"17520h\" (two years)")
