@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,22 +30,78 @@ var runs atomic.Int32
 // with no failed call.
 func (e *environment) place(t *testing.T, scenario, exten string, n int, extra ...string) []ended {
 	t.Helper()
+	return e.placeWith(t, scenario, exten, n, nil, extra...)
+}
+
+// sippCaller is a SIPp caller while its one call lasts: where it takes SIP requests, and
+// the call's Call-ID, so that a test can send it a request in the call (sendToCaller).
+type sippCaller struct {
+	addr, callID string
+}
+
+// placeDuring places one call, as place does, and runs during beside it: during learns
+// something only the call makes (a one-time code) and tells the SIPp caller, whose
+// scenario waits for it (a "code" step). An error from during fails the test.
+func (e *environment) placeDuring(t *testing.T, scenario, exten string, during func(context.Context, sippCaller) error) ended {
+	t.Helper()
+	return e.placeWith(t, scenario, exten, 1, during)[0]
+}
+
+func (e *environment) placeWith(t *testing.T, scenario, exten string, n int, during func(context.Context, sippCaller) error, extra ...string) []ended {
+	t.Helper()
 	tag := fmt.Sprintf("e2e%d", runs.Add(1))
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
+	port := freeUDP()
+	cid := tag + "-%u-%p@%s"
+	if during != nil {
+		cid = tag + "-1@127.0.0.1" // one call, whose Call-ID during must know
+	}
 	cmd := exec.CommandContext(ctx, "sipp", e.sipAddr(), "-sf", scenario, "-s", exten, "-m", strconv.Itoa(n), "-l", strconv.Itoa(n),
-		"-r", "10", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP()), "-mp", strconv.Itoa(nextMediaPort()),
-		"-cid_str", tag+"-%u-%p@%s", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-r", "10", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(nextMediaPort()),
+		"-cid_str", cid, "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
 	cmd.Args = append(cmd.Args, extra...)
 	cmd.Dir = dir
+	duringErr := make(chan error, 1)
+	if during != nil {
+		go func() { duringErr <- during(ctx, sippCaller{addr: fmt.Sprintf("127.0.0.1:%d", port), callID: cid}) }()
+	} else {
+		duringErr <- nil
+	}
 	out, err := cmd.CombinedOutput()
+	cancel() // during ends with the call
+	if derr := <-duringErr; derr != nil {
+		t.Errorf("during the call to %s: %v", exten, derr)
+	}
 	if err != nil {
 		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
 		t.Fatalf("sipp %s to %s: %v\n%s\nerrors:\n%s", filepath.Base(scenario), exten, err, lastLines(string(out), 30), lastLines(string(errs), 30))
 	}
 	return e.hangups(t, tag, n)
+}
+
+// sendToCaller sends a SIP MESSAGE in the caller's call, with body as text: SIPp matches
+// it to the call by its Call-ID, wherever it comes from. The caller does not answer it.
+func sendToCaller(c sippCaller, body string) error {
+	conn, err := net.Dial("udp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := fmt.Sprintf("MESSAGE sip:caller@%[1]s SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP %[2]s;branch=z9hG4bK-e2e-%[3]d\r\n"+
+		"From: <sip:e2e@%[2]s>;tag=e2e%[3]d\r\n"+
+		"To: <sip:caller@%[1]s>\r\n"+
+		"Call-ID: %[4]s\r\n"+
+		"CSeq: 1 MESSAGE\r\n"+
+		"Max-Forwards: 70\r\n"+
+		"Content-Type: text/plain\r\n"+
+		"Content-Length: %[5]d\r\n\r\n%[6]s", c.addr, local, time.Now().UnixNano(), c.callID, len(body), body)
+	_, err = conn.Write([]byte(msg))
+	return err
 }
 
 // hangups waits for the [idv-hangup] lines of n calls whose SIP Call-ID starts with tag.
@@ -108,6 +165,11 @@ type record struct {
 	TalkMS      *int64     `json:"talk_ms"`
 	Language    string     `json:"language"`
 	Ended       *time.Time `json:"ended"`
+	Timeline    []struct {
+		Kind   string `json:"kind"`
+		Name   string `json:"name"`
+		Result string `json:"result"`
+	} `json:"timeline"`
 }
 
 // record reads the interaction of a call from idv's web API at web, waiting until done
@@ -143,6 +205,11 @@ func pause(ms int) step  { return step(fmt.Sprintf("pause %d", ms)) }
 func keys(k string) step { return step("keys " + k) }
 func hangUp() step       { return "hangup" }
 func awaitBye() step     { return "bye" }
+
+// typeCode waits for a SIP MESSAGE in the call whose text holds "code=" and six digits
+// (sendToCaller), pauses ms, then types the six digits, as a caller types a code that
+// reached their phone during the call.
+func typeCode(ms int) step { return step(fmt.Sprintf("code %d", ms)) }
 
 // Timings of a generated caller. A key is lost when it arrives while a prompt that takes
 // no keys plays (the welcome) or between two AGI commands; prompts that ask for keys
@@ -230,6 +297,18 @@ Content-Length: 0
 		case "keys":
 			for _, k := range arg {
 				req("INFO", "Content-Type: application/dtmf-relay\n", fmt.Sprintf("Signal=%c\nDuration=160\n", k))
+				b.WriteString("  <pause milliseconds=\"400\"/>\n")
+			}
+		case "code":
+			b.WriteString(`  <recv request="MESSAGE" timeout="60000">
+    <action>
+      <ereg regexp="code=([0-9])([0-9])([0-9])([0-9])([0-9])([0-9])" search_in="msg" check_it="true" assign_to="_,k1,k2,k3,k4,k5,k6"/>
+    </action>
+  </recv>
+`)
+			fmt.Fprintf(&b, "  <pause milliseconds=%q/>\n", arg)
+			for i := 1; i <= 6; i++ {
+				req("INFO", "Content-Type: application/dtmf-relay\n", fmt.Sprintf("Signal=[$k%d]\nDuration=160\n", i))
 				b.WriteString("  <pause milliseconds=\"400\"/>\n")
 			}
 		case "hangup":
