@@ -69,6 +69,8 @@ type App struct {
 	known atomic.Pointer[report.Known]
 	// auditRetention is web.audit_retention, pruned with the records.
 	auditRetention time.Duration
+	// roster follows the agents' states for the agents view.
+	roster *live.Roster
 }
 
 // fdReserve is the open files the FastAGI cap leaves to all but the calls: the CRM
@@ -116,12 +118,18 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Store: st, Live: live.New(st, cfg.Report.Location()), cfg: cfg, log: log, instance: cluster.InstanceName(),
 		metrics: metrics.New(), client: client, cancel: cancel, auditRetention: cfg.Web.AuditRetention}
+	a.Live.MaskANI = st.MaskANI // the pop shows the calling number as the records keep it
 	if driver == store.Postgres {
 		// Instances sharing PostgreSQL share their live state too (cluster package).
 		sh := &cluster.Sharer{Store: st, DSN: dsn, Instance: a.instance, Hub: a.Live, Log: log}
 		a.Live.Forward = sh.Forward
 		a.goRun(func() { sh.Run(bg) })
 	}
+	a.roster = &live.Roster{Hub: a.Live}
+	if c := cfg.ARI; c.URL != "" {
+		a.roster.Endpoints = live.ARIEndpoints(c.URL, c.User, c.Password, nil)
+	}
+	a.goRun(func() { a.roster.Run(bg) })
 	if err := a.startDemoCRM(cfg); err != nil {
 		a.close()
 		return nil, err
@@ -273,9 +281,13 @@ func (a *App) startWeb(cfg *config.Config) error {
 		Access:  web.Access{Users: users, ProxyHeader: cfg.Web.ProxyHeader, TrustedProxies: proxies, Open: cfg.Web.Open},
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,
-		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, CRMLink: cfg.Web.CRMLink},
+		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, WrapUpLabels: cfg.Web.WrapUpLabels, CRMLink: cfg.Web.CRMLink},
+		ShareKey: []byte(cfg.Web.ShareKey), ShareTTL: cfg.Web.ShareLinkTTL,
 		Audit: a.Store, MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
 	a.web = api.HTTP()
+	wb := &web.Wallboard{Server: api, Store: a.Store, ServiceLevel: time.Duration(cfg.Web.ServiceLevelSeconds) * time.Second,
+		Thresholds: web.Thresholds(cfg.Web.Thresholds), Lines: known.Lines, Roster: a.roster}
+	a.web.Handler = wb.Wrap(a.web.Handler)
 	a.goRun(func() {
 		if err := a.web.Serve(api.Listener(wl)); !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error().Err(err).Msg("web server stopped")
