@@ -33,6 +33,22 @@ type Call struct {
 	Agent        string     `json:"agent,omitempty"`
 	Started      time.Time  `json:"started"`
 	QueuedAt     time.Time  `json:"queued_at,omitzero"`
+	// ANI is the calling number masked as Hub.MaskANI says (privacy.ani_visible_digits);
+	// "" when withheld or unknown.
+	ANI string `json:"ani"`
+	// IDType is how the caller was identified (flow.Interaction.IDType); FactorsAsked
+	// and FactorsPassed the verification factors asked and passed, Risk why the risk rule
+	// added factors. Never a factor's value.
+	IDType        string   `json:"id_type"`
+	FactorsAsked  []string `json:"factors_asked"`
+	FactorsPassed []string `json:"factors_passed"`
+	Risk          []string `json:"risk"`
+	// VerifyAttempts counts the secrets the caller typed (wrong ones included).
+	VerifyAttempts int `json:"verify_attempts"`
+	// AnsweredAt is when the call reached its agent, and WaitMS how long it had waited in
+	// the queue by then.
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	WaitMS     int64     `json:"wait_ms,omitempty"`
 
 	// attempts are the identify and verify attempts Attempts was written from: a step
 	// that changes neither does not write it again.
@@ -108,6 +124,9 @@ type Hub struct {
 	Recorder AgentRecorder
 	Now      func() time.Time
 	Location *time.Location
+	// MaskANI masks the calling number the pop shows (privacy.ani_visible_digits); nil
+	// shows none.
+	MaskANI func(string) string
 
 	mu     sync.Mutex
 	calls  map[string]*Call
@@ -186,6 +205,20 @@ func (h *Hub) Step(in *flow.Interaction, ev flow.Event) {
 	changed := false
 	if c.CustomerID != in.CustomerID || c.CustomerName != in.CustomerName || c.Method != string(in.Method) {
 		c.CustomerID, c.CustomerName, c.Method = in.CustomerID, in.CustomerName, string(in.Method)
+		changed = true
+	}
+	if c.IDType != in.IDType || c.VerifyAttempts != in.VerifyAttempts || len(c.FactorsAsked) != len(in.FactorsAsked) ||
+		len(c.FactorsPassed) != len(in.FactorsPassed) || len(c.Risk) != len(in.Risk) {
+		c.IDType, c.VerifyAttempts = in.IDType, in.VerifyAttempts
+		c.FactorsAsked, c.FactorsPassed, c.Risk = slices.Clone(in.FactorsAsked), slices.Clone(in.FactorsPassed), slices.Clone(in.Risk)
+		changed = true
+	}
+	switch {
+	case ev.Kind == flow.EventStart && h.MaskANI != nil && !flow.ANIWithheld(in.ANI, 0):
+		c.ANI = h.MaskANI(in.ANI)
+		changed = true
+	case ev.Kind == flow.EventANI && ev.Result == flow.ResultWithheld && c.ANI != "":
+		c.ANI = "" // the caller asked to withhold it (presentation restricted)
 		changed = true
 	}
 	if a := [2]int{in.IdentifyAttempts, in.VerifyAttempts}; a != c.attempts || c.Attempts == "" {
@@ -298,7 +331,10 @@ func (h *Hub) AGICommand(string, time.Duration) {}
 func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	h.mu.Lock()
 	if c := h.calls[id]; c != nil {
-		c.State, c.Agent = CallWithAgent, agent
+		c.State, c.Agent, c.AnsweredAt = CallWithAgent, agent, h.now()
+		if !c.QueuedAt.IsZero() {
+			c.WaitMS = c.AnsweredAt.Sub(c.QueuedAt).Milliseconds()
+		}
 	}
 	h.agents[agent] = &Agent{Agent: agent, State: flow.AgentOnCall, Interaction: id}
 	h.changed()

@@ -121,6 +121,11 @@ var migrations = []string{
 	`ALTER TABLE interactions ADD COLUMN factors_asked TEXT NOT NULL DEFAULT ''`,
 	`ALTER TABLE interactions ADD COLUMN factors_passed TEXT NOT NULL DEFAULT ''`,
 	`ALTER TABLE interactions ADD COLUMN risk TEXT NOT NULL DEFAULT ''`,
+	// The agent's wrap-up note (free text, web.MaxNoteLen at most): shown in the
+	// interaction's detail, never in a report unless one is written to include it.
+	`ALTER TABLE interactions ADD COLUMN wrapup_note TEXT NOT NULL DEFAULT ''`,
+	// The agent's desk (history, pending wrap-up) and the agent filter read by agent.
+	`CREATE INDEX interactions_agent_started ON interactions (agent, started_at)`,
 }
 
 func (s *Store) dialectSQL(q string) string {
