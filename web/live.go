@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idv-project/idv/live"
-	"github.com/idv-project/idv/report"
 	"github.com/idv-project/idv/store"
 )
 
@@ -23,13 +23,35 @@ var uiFiles embed.FS
 // UI is what the pages need from the configuration.
 type UI struct {
 	WrapUpCodes []string `json:"wrapup_codes"`
+	// WrapUpLabels names the codes per language: language → code → label.
+	WrapUpLabels map[string]map[string]string `json:"wrapup_labels"`
 	// CRMLink is a URL template with {id}: the agent's link into the company's CRM.
 	CRMLink string `json:"crm_link"`
+	// Agents are the agents the configuration knows (users with an agent), for the
+	// supervisor's choice of whose desk to look at; the live ones are added.
+	Agents []string `json:"agents"`
+	// MaxNoteLen is the longest wrap-up note, in characters.
+	MaxNoteLen int `json:"max_note_len"`
+	// Lines and Queues are what the configuration in force names (Server.Known), for
+	// the interactions view's filters.
+	Lines  []string `json:"lines"`
+	Queues []string `json:"queues"`
 }
 
-// Lister lists interactions (store.Store implements it).
+// MaxNoteLen is the longest wrap-up note accepted, in characters.
+const MaxNoteLen = 1000
+
+// Lister lists and searches interactions, and keeps what the agent's desk writes
+// (store.Store implements it).
 type Lister interface {
-	List(ctx context.Context, q store.Query) ([]store.Summary, error)
+	Search(ctx context.Context, q store.Query) (store.Page, error)
+	// PendingWrapUp is the agent's newest call since since that awaits a wrap-up ("" for none).
+	PendingWrapUp(ctx context.Context, agent string, since time.Time) (string, error)
+	// SetWrapUpNote stores the wrap-up code and note; Note reads the note.
+	SetWrapUpNote(ctx context.Context, id, code, note string) error
+	Note(ctx context.Context, id string) (string, error)
+	// LatestVerified finds a customer's, or a calling number's, newest verified call.
+	LatestVerified(ctx context.Context, customer, ani string, since time.Time) (string, error)
 }
 
 func (s *Server) liveRoutes(mux *http.ServeMux) {
@@ -43,6 +65,8 @@ func (s *Server) liveRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/ui", s.Access.require(s.ui, Supervisor, Agent))
 	mux.HandleFunc("GET /api/live", s.Access.require(s.liveStream, Supervisor, Agent))
 	mux.HandleFunc("GET /api/interactions", s.Access.require(s.listInteractions, Supervisor))
+	mux.HandleFunc("GET /api/interactions/export", s.Access.require(s.exportInteractions, Supervisor))
+	mux.HandleFunc("GET /api/desk", s.Access.require(s.desk, Supervisor, Agent))
 	mux.HandleFunc("POST /api/interactions/{id}/wrapup", change(s.Access.require(s.wrapUp, Supervisor, Agent)))
 }
 
@@ -56,7 +80,30 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"name": u.Name, "role": u.Role, "agent": u.Agent})
 }
 
-func (s *Server) ui(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.UI) }
+func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
+	out := s.UI
+	out.MaxNoteLen = MaxNoteLen
+	if s.Known != nil {
+		k := s.Known()
+		out.Lines, out.Queues = slices.Sorted(slices.Values(k.Lines)), slices.Sorted(slices.Values(k.Queues))
+	}
+	if out.Agents == nil {
+		for _, u := range s.Access.Users {
+			if u.Agent != "" && !slices.Contains(out.Agents, u.Agent) {
+				out.Agents = append(out.Agents, u.Agent)
+			}
+		}
+	}
+	if s.Live != nil {
+		for _, a := range s.Live.Snapshot().Agents {
+			if !slices.Contains(out.Agents, a.Agent) {
+				out.Agents = append(out.Agents, a.Agent)
+			}
+		}
+	}
+	slices.Sort(out.Agents)
+	writeJSON(w, out)
+}
 
 // agentView is what an agent's stream carries: their state and their pop, nothing else.
 type agentView struct {
@@ -130,32 +177,18 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 // minGap is the shortest time between two pushes of the live views.
 const minGap = 250 * time.Millisecond
 
-func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f, err := report.ParseFilter(q, s.now(), s.Location)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err)
-		return
-	}
-	list, err := s.Lister.List(r.Context(), store.Query{From: f.From, To: f.To, Lines: f.Lines, Statuses: f.Statuses,
-		Agents: f.Agents, Queues: f.Queues, Limit: 500})
-	if err != nil {
-		s.Log.Error().Err(err).Msg("listing interactions")
-		httpError(w, http.StatusInternalServerError, errors.New("could not list interactions"))
-		return
-	}
-	if !s.audited(w, r, store.AuditList, "", f.Describe()) {
-		return
-	}
-	writeJSON(w, list)
-}
-
 func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Code string `json:"code"`
+		Note string `json:"note"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil || !slices.Contains(s.UI.WrapUpCodes, body.Code) {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16384)).Decode(&body); err != nil || !slices.Contains(s.UI.WrapUpCodes, body.Code) {
 		httpError(w, http.StatusBadRequest, fmt.Errorf("code must be one of %s", strings.Join(s.UI.WrapUpCodes, ", ")))
+		return
+	}
+	body.Note = strings.TrimSpace(body.Note)
+	if n := utf8.RuneCountInString(body.Note); n > MaxNoteLen {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("the note has %d characters; at most %d", n, MaxNoteLen))
 		return
 	}
 	id := r.PathValue("id")
@@ -167,6 +200,13 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.audited(w, r, store.AuditWrapUp, id, body.Code) {
 		return
+	}
+	if s.Lister != nil {
+		if err := s.Lister.SetWrapUpNote(r.Context(), id, body.Code, body.Note); err != nil {
+			s.Log.Error().Err(err).Str("interaction", id).Msg("storing the wrap-up")
+			httpError(w, http.StatusInternalServerError, errors.New("the wrap-up could not be stored; see idv's log"))
+			return
+		}
 	}
 	if err := s.Live.WrapUp(r.Context(), id, in.Agent, body.Code); err != nil {
 		httpError(w, http.StatusInternalServerError, err)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,6 +60,14 @@ type Server struct {
 	IdleTimeout    time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ShareKey signs the share links of GET /api/interactions?ani= (HMAC-SHA256); empty
+	// makes a random key at start. ShareTTL is how long a link holds (DefaultShareTTL
+	// when 0).
+	ShareKey []byte
+	ShareTTL time.Duration
+
+	shareOnce   sync.Once
+	shareSecret []byte
 }
 
 // Handler routes the API. /healthz and /readyz are open; everything else needs sign-in.
@@ -71,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/reports", s.Access.require(s.listReports, Supervisor))
 	mux.HandleFunc("GET /api/reports/{name}", s.Access.require(s.getReport, Supervisor))
 	mux.HandleFunc("GET /api/interactions/{id}", s.Access.require(s.getInteraction, Supervisor, Agent))
+	s.shareRoutes(mux)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Access.require(s.Metrics.ServeHTTP, Supervisor))
 	}
@@ -112,6 +122,22 @@ type interactionJSON struct {
 	Agent        string     `json:"agent,omitempty"`
 	WrapUp       string     `json:"wrapup,omitempty"`
 	Language     string     `json:"language"`
+	// ANI is the calling number as stored: masked per privacy.ani_visible_digits.
+	ANI string `json:"ani"`
+	// IDType is how the caller was identified; FactorsAsked and FactorsPassed the
+	// verification factors asked and passed; Risk why the risk rule added factors.
+	IDType         string   `json:"id_type"`
+	FactorsAsked   []string `json:"factors_asked"`
+	FactorsPassed  []string `json:"factors_passed"`
+	Risk           []string `json:"risk"`
+	VerifyAttempts int      `json:"verify_attempts"`
+	// InProgress is a call in the queue or with an agent (no end yet).
+	InProgress bool `json:"in_progress"`
+	// Note is the agent's wrap-up note; Share a signed link to this context for a CRM
+	// (GET /api/interactions?ani= or customer=), valid until ShareExpires.
+	Note         string     `json:"note,omitempty"`
+	Share        string     `json:"share,omitempty"`
+	ShareExpires *time.Time `json:"share_expires,omitempty"`
 	Timeline     []step     `json:"timeline,omitempty"`
 }
 
@@ -135,17 +161,29 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, errors.New("no such interaction"))
 		return
 	}
+	out := s.contextOf(r.Context(), in, userOf(r).Role == Supervisor)
+	if !s.audited(w, r, store.AuditView, in.ID, "") {
+		return
+	}
+	writeJSON(w, out)
+}
+
+// contextOf is the ID&V context of an interaction, its wrap-up note included, and with
+// the timeline when full (supervisors, and a share link).
+func (s *Server) contextOf(ctx context.Context, in *flow.Interaction, full bool) interactionJSON {
 	out := interactionJSON{ID: in.ID, Line: in.Line, Started: in.Started, Status: string(in.Status), StatusText: in.Status.DisplayText(),
 		Reason: string(in.Reason), Method: string(in.Method), CustomerID: in.CustomerID, CustomerName: in.CustomerName,
 		Attempts: in.Attempts(), Route: in.Route, QueueStatus: in.QueueStatus, QueueResult: string(in.QueueResult()),
-		Agent: in.Agent, WrapUp: in.WrapUp, Language: in.Language}
+		Agent: in.Agent, WrapUp: in.WrapUp, Language: in.Language, ANI: in.ANI, IDType: in.IDType,
+		FactorsAsked: in.FactorsAsked, FactorsPassed: in.FactorsPassed, Risk: in.Risk, VerifyAttempts: in.VerifyAttempts,
+		InProgress: in.Ended.IsZero()}
 	if in.Wait != nil {
 		out.WaitMS = new(in.Wait.Milliseconds())
 	}
 	if in.Talk != nil {
 		out.TalkMS = new(in.Talk.Milliseconds())
 	}
-	if userOf(r).Role == Supervisor {
+	if full {
 		for _, ev := range in.Events {
 			out.Timeline = append(out.Timeline, step{At: ev.At, Kind: string(ev.Kind), Name: ev.Name, Result: string(ev.Result), LatencyMS: ev.Latency.Milliseconds()})
 		}
@@ -153,10 +191,12 @@ func (s *Server) getInteraction(w http.ResponseWriter, r *http.Request) {
 	if !in.Ended.IsZero() {
 		out.Ended = &in.Ended
 	}
-	if !s.audited(w, r, store.AuditView, in.ID, "") {
-		return
+	if s.Lister != nil {
+		if note, err := s.Lister.Note(ctx, in.ID); err == nil {
+			out.Note = note
+		}
 	}
-	writeJSON(w, out)
+	return out
 }
 
 func (s *Server) now() time.Time {
