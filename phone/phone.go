@@ -46,7 +46,26 @@ type Call struct {
 	// CRM is the demo CRM's base URL: the one-time codes it "sends" are shown from its
 	// outbox, and "{otp}" in Keys types the last one. "" looks nowhere.
 	CRM string
+	// Queue keeps the caller in the queue the call is routed to and plays the agent's
+	// side there: after Ring, the queue member gosub's AGI(agi://…/agent) on a channel of
+	// Agent, then Talk with the agent before the agent hangs up. The agent's desk shows
+	// the pop meanwhile, and the wrap-up after.
+	Queue      bool
+	Agent      string
+	Ring, Talk time.Duration
+	// Paced plays the call at a live call's pace (PromptTime each prompt, KeyTime each
+	// key), so that the timeline's offsets are those of a real call.
+	Paced bool
 }
+
+// Pace of a paced call: how long a prompt plays, and a key takes to type.
+const (
+	PromptTime = 1500 * time.Millisecond
+	KeyTime    = 300 * time.Millisecond
+)
+
+// DefaultAgent is the agent whose channel answers a -queue call.
+const DefaultAgent = "PJSIP/agent1"
 
 // Place places the call, prints it to out, and fails when it did not leave what Expect
 // lists.
@@ -56,6 +75,13 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 		Keys: o.Keys, Language: o.Language, Timeout: 30 * time.Minute}
 	if o.Customer != "" {
 		c.Vars = map[string]string{flow.VarCustomerID: o.Customer}
+	}
+	if o.Paced {
+		c.PromptTime, c.KeyTime = PromptTime, KeyTime
+	}
+	var agentErr error
+	if o.Queue {
+		c.InQueue = func(args string, vars map[string]string) { agentErr = o.agentSide(ctx, out, args, vars) }
 	}
 	if o.Interactive {
 		restore, keypad, err := openKeypad(out)
@@ -118,6 +144,9 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if agentErr != nil {
+		return agentErr
+	}
 	if expandErr != nil {
 		return expandErr
 	}
@@ -128,6 +157,48 @@ func (o Call) Place(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("the call ended AGISTATUS=FAILURE, so Asterisk would run the dialplan's fallback: %s", failureCause(res))
 	}
 	return nil
+}
+
+// agentSide plays the queue and the agent while the caller is in EXEC Queue: the wait,
+// the queue member gosub's AGI(agi://…/agent) on the agent's channel (with the caller's
+// variables, IDV_INTERACTION among them, as Asterisk passes them on), and the talk.
+func (o Call) agentSide(ctx context.Context, out io.Writer, args string, vars map[string]string) error {
+	agent := o.Agent
+	if agent == "" {
+		agent = DefaultAgent
+	}
+	queue, _, _ := strings.Cut(args, ",")
+	fmt.Fprintf(out, "  ☎ in queue %s (%s): waiting %s for an agent\n", queue, vars[flow.VarInteraction], o.Ring)
+	if !sleep(ctx, o.Ring) {
+		return ctx.Err()
+	}
+	channel := fmt.Sprintf("%s-%08x", agent, time.Now().UnixNano()&0xffffffff)
+	fmt.Fprintf(out, "  ☎ %s answers: the queue member gosub runs AGI(agi://%s/agent) on %s\n", agent, o.Addr, channel)
+	a := agitest.Caller{Script: "agent", Channel: channel, Vars: vars, Language: o.Language}
+	if _, err := a.Call(ctx, o.Addr); err != nil {
+		return fmt.Errorf("the agent's AGI(agent): %w", err)
+	}
+	fmt.Fprintf(out, "  ☎ talking with %s for %s (the agent's desk shows the pop)\n", agent, o.Talk)
+	if !sleep(ctx, o.Talk) {
+		return ctx.Err()
+	}
+	fmt.Fprintf(out, "  ☎ %s hangs up: the desk asks for the wrap-up\n", agent)
+	return nil
+}
+
+// sleep waits d, or until ctx ends (false then).
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // failureCause says, from what the call saw, why it ended AGISTATUS=FAILURE.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/idv-project/idv/config"
 	"github.com/idv-project/idv/phone"
@@ -23,6 +24,7 @@ Examples:
   idv call -ani +81312345678 -keys "1234#"
   idv call -line secure -ani anonymous -keys "100234#1234#{otp}#"   # {otp}: the code sent
   idv call -i -ani anonymous
+  idv call -queue -ani +81312345678 -keys "1234#"   # and be the agent: open the desk
   idv call -scenario deploy/scenarios/wrong-pin.txt`)
 	addr := fs.String("addr", config.Defaults().AGI.Listen, "idv's FastAGI address")
 	script := fs.String("script", "idv", "FastAGI script: idv, identify or verify")
@@ -40,6 +42,11 @@ Examples:
 	sounds := fs.String("sounds", "sounds", "directory with text/<lang>.tsv, to show what each prompt says")
 	play := fs.Bool("play", false, "also play each prompt with sox's play command, if installed")
 	crmURL := fs.String("crm", "http://"+config.Defaults().DemoCRM.Listen, `the demo CRM, whose outbox shows the one-time codes it "sends" ("" for none)`)
+	queue := fs.Bool("queue", false, "keep the caller in the queue and play the agent's side: AGI(agent) as the queue member gosub runs it, then talk; open the agent's desk to see the pop")
+	agent := fs.String("agent", phone.DefaultAgent, "with -queue: the agent's endpoint that answers")
+	ring := fs.Duration("ring", 3*time.Second, "with -queue: the wait in the queue before the agent answers")
+	talk := fs.Duration("talk", 20*time.Second, "with -queue: the talk before the agent hangs up")
+	pace := fs.String("pace", "", `"live": prompts play and keys are typed as long as on a real call, so the timeline has real offsets; "instant": at once (the default, but live with -queue)`)
 	var expect expectations
 	fs.Var(&expect, "expect", "VAR=VALUE the call must leave (repeatable); idv call fails otherwise")
 	fs.Parse(args)
@@ -52,13 +59,17 @@ Examples:
 		return callTo(out, append(fileArgs, rest...))
 	}
 
+	if *pace != "" && *pace != "live" && *pace != "instant" {
+		return fmt.Errorf("-pace %q: live or instant", *pace)
+	}
+	paced := *pace == "live" || *pace == "" && *queue
 	s := *script
 	if *line != "" {
 		s += "?line=" + *line
 	}
 	return phone.Call{Addr: *addr, Script: s, ANI: *ani, Name: *name, Presentation: *pres, DNID: *dnid, Keys: *keys,
 		Language: *lang, Customer: *customer, Sounds: *sounds, Trace: *trace, Play: *play, Interactive: *interactive,
-		Expect: expect, CRM: *crmURL}.Place(context.Background(), out)
+		Expect: expect, CRM: *crmURL, Queue: *queue, Agent: *agent, Ring: *ring, Talk: *talk, Paced: paced}.Place(context.Background(), out)
 }
 
 // expectations are -expect VAR=VALUE flags.
