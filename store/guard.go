@@ -54,17 +54,27 @@ func (g *Guard) now() time.Time {
 // attempts of one customer are reserved (the second is a hash of the customer).
 const guardLock = 0x1d5_0002
 
-// querier is what the counts run on: the database, or a reservation's transaction.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// The guard's statements, prepared once per store (Store.stmt): parsing them on every
+// secret cost more than running them.
+const (
+	countAttemptsSQL = `SELECT COUNT(*), COALESCE(SUM(CASE WHEN caller = ? THEN 1 ELSE 0 END), 0)
+		FROM verify_attempts WHERE customer = ? AND at >= ?`
+	insertAttemptSQL = `INSERT INTO verify_attempts (id, customer, caller, at, failed) VALUES (?, ?, ?, ?, 0)`
+)
 
 // verifyLimit counts the attempts on customer within the window, the caller's and
-// everyone's, and says which limit they reach.
-func (g *Guard) verifyLimit(ctx context.Context, q querier, customer, caller string) (flow.Limit, error) {
+// everyone's, and says which limit they reach; tx, when set, is the reservation's
+// transaction.
+func (g *Guard) verifyLimit(ctx context.Context, tx *sql.Tx, customer, caller string) (flow.Limit, error) {
+	st, err := g.Store.stmt(ctx, countAttemptsSQL)
+	if err != nil {
+		return flow.LimitNone, err
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
 	var all, mine int
-	err := q.QueryRowContext(ctx, g.Store.bind(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN caller = ? THEN 1 ELSE 0 END), 0)
-		FROM verify_attempts WHERE customer = ? AND at >= ?`), caller, customer, g.now().Add(-g.LockoutWindow).UnixMilli()).Scan(&all, &mine)
+	err = st.QueryRowContext(ctx, caller, customer, g.now().Add(-g.LockoutWindow).UnixMilli()).Scan(&all, &mine)
 	switch {
 	case err != nil:
 		return flow.LimitNone, err
@@ -85,7 +95,7 @@ func (g *Guard) VerifyLimit(ctx context.Context, customer, caller string) (flow.
 	if g.lockoutOff() {
 		return flow.LimitNone, nil
 	}
-	limit, err := g.verifyLimit(ctx, g.Store.db, customer, caller)
+	limit, err := g.verifyLimit(ctx, nil, customer, caller)
 	if err != nil {
 		return flow.LimitNone, fmt.Errorf("guard lockout %s: %w", customer, err)
 	}
@@ -127,8 +137,11 @@ func (g *Guard) reserve(ctx context.Context, a *attempt) (flow.Limit, error) {
 	if err != nil || limit != flow.LimitNone {
 		return limit, err
 	}
-	if _, err := tx.ExecContext(ctx, g.Store.bind(`INSERT INTO verify_attempts (id, customer, caller, at, failed) VALUES (?, ?, ?, ?, 0)`),
-		a.id, a.customer, a.caller, g.now().UnixMilli()); err != nil {
+	insert, err := g.Store.stmt(ctx, insertAttemptSQL)
+	if err != nil {
+		return flow.LimitNone, err
+	}
+	if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, a.id, a.customer, a.caller, g.now().UnixMilli()); err != nil {
 		return flow.LimitNone, err
 	}
 	return flow.LimitNone, tx.Commit()
