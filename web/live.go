@@ -85,7 +85,7 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 	out.MaxNoteLen = MaxNoteLen
 	if s.Known != nil {
 		k := s.Known()
-		out.Lines, out.Queues = slices.Sorted(slices.Values(k.Lines)), slices.Sorted(slices.Values(k.Queues))
+		out.Lines, out.Queues = slices.Compact(slices.Sorted(slices.Values(k.Lines))), slices.Compact(slices.Sorted(slices.Values(k.Queues)))
 	}
 	if out.Agents == nil {
 		for _, u := range s.Access.Users {

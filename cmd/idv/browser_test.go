@@ -206,7 +206,7 @@ agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
 	if err := chromedp.Do(boss, chromedp.Navigate(base+"/#/interaction/"+vars["IDV_INTERACTION"])); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, boss, "#main", "by_phone")
+	waitText(t, boss, "#timeline", "番号で検索") // the CRM lookup by_phone, in Japanese
 	shot(t, boss, shots, "interaction-detail-ja")
 }
 

@@ -43,7 +43,7 @@ const T = {
     res_failed: "failed", res_terminator: "ended with #", res_timeout: "timed out", res_withheld: "withheld", res_entered: "entered",
     res_answered: "answered", res_abandoned: "abandoned", res_ambiguous: "several matches", res_sent: "sent", res_missing: "missing",
     err_title: "Something went wrong", err_401: "You are not signed in, or your sign-in was refused. Reload the page to sign in again.",
-    err_403: "Your role may not see this page.", err_404: "Not found.", err_500: "idv could not answer. Try again; if it persists, idv's log says why.",
+    err_400: "idv refused the request:", err_403: "Your role may not see this page.", err_404: "Not found.", err_500: "idv could not answer. Try again; if it persists, idv's log says why.",
     err_net: "idv cannot be reached. Check the connection and reload the page.", retry: "Reload",
     in_progress: "In progress", number: "Calling number", withheld: "withheld", reason: "Reason",
   },
@@ -84,7 +84,7 @@ const T = {
     res_failed: "失敗", res_terminator: "#で終了", res_timeout: "タイムアウト", res_withheld: "非通知", res_entered: "キューに入る",
     res_answered: "応答", res_abandoned: "放棄", res_ambiguous: "複数該当", res_sent: "送信", res_missing: "ファイルなし",
     err_title: "エラーが発生しました", err_401: "サインインしていないか、サインインが拒否されました。ページを再読み込みしてサインインしてください。",
-    err_403: "この画面を表示する権限がありません。", err_404: "見つかりません。", err_500: "idvが応答できませんでした。もう一度お試しください。続く場合はidvのログを確認してください。",
+    err_400: "idvが要求を受け付けませんでした:", err_403: "この画面を表示する権限がありません。", err_404: "見つかりません。", err_500: "idvが応答できませんでした。もう一度お試しください。続く場合はidvのログを確認してください。",
     err_net: "idvに接続できません。接続を確認してページを再読み込みしてください。", retry: "再読み込み",
     in_progress: "通話中", number: "発信者番号", withheld: "非通知", reason: "理由",
   },
@@ -134,7 +134,7 @@ async function api(path, opts) {
 // own reason under it: never a blank page.
 function showError(err) {
   const status = err && err.status;
-  const msg = status === 0 ? t("err_net") : status === 401 ? t("err_401") : status === 403 ? t("err_403") : status === 404 ? t("err_404") : t("err_500");
+  const msg = status === 0 ? t("err_net") : status === 400 ? t("err_400") : status === 401 ? t("err_401") : status === 403 ? t("err_403") : status === 404 ? t("err_404") : t("err_500");
   const detail = err && err.message ? `<p class="muted" id="error-detail">${esc(err.message)}</p>` : "";
   $("#main").innerHTML = `<div class="error" id="error" role="alert" data-status="${esc(status ?? "")}"><h2>${t("err_title")}</h2><p>${esc(msg)}</p>${detail}
     <button class="primary" type="button" id="error-retry">${t("retry")}</button></div>`;

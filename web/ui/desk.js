@@ -8,7 +8,7 @@ Object.assign(T.en, {
   wait: "Wait", call_time: "Call time", identified_by: "Identified by", factors: "Verification", why_factors: "Asked more because",
   note: "Note", note_help: "Free text for this call, at most {n} characters. Shown in the call's detail, never in reports.",
   pending: "awaiting wrap-up", notify: "Notify me of new calls", notify_on: "Notifications on", new_call: "New call",
-  warn_VERIFY_FAILED: "{n} wrong {f} — verify the caller manually", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
+  warn_VERIFY_FAILED: "{n} wrong {f} entries — verify the caller manually", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
   warn_BACKEND_UNAVAILABLE: "The CRM could not be reached — identify and verify the caller manually",
   passed: "passed", not_passed: "not passed", ended: "ended", no_calls_today: "No calls yet today.",
 });
@@ -52,7 +52,7 @@ function agentDesk() {
   if ($("#choose")) $("#choose").onsubmit = (e) => { e.preventDefault(); location.hash = "#/agent?agent=" + encodeURIComponent(e.target.agent.value); };
   const notifyButton = () => {
     const on = localStorage.getItem("idv.notify") === "1";
-    $("#notify").textContent = on ? "🔔 " + t("notify_on") : "🔕 " + t("notify");
+    $("#notify").textContent = on ? "● " + t("notify_on") : "○ " + t("notify");
     $("#notify").setAttribute("aria-pressed", String(on));
   };
   notifyButton();
@@ -180,7 +180,8 @@ function warning(c) {
 function pop(c, isLive, wrap) {
   const link = ui.crm_link && c.customer_id ? ui.crm_link.replace("{id}", encodeURIComponent(c.customer_id)) : "";
   const since = isLive ? (c.answered_at || c.started) : "";
-  const wait = c.wait_ms != null ? secs(c.wait_ms) : "—";
+  const waitMs = c.wait_ms ?? (c.queued_at && c.answered_at ? new Date(c.answered_at) - new Date(c.queued_at) : null);
+  const wait = waitMs != null ? secs(waitMs) : "—";
   const ended = !isLive && c.talk_ms != null ? secs(c.talk_ms) : t("ended");
   const risk = (c.risk || []).map((r) => label("risk_", r)).join(", ");
   return `<div class="pop${WARN.includes(c.reason) ? " alert" : ""}" id="pop" data-id="${esc(c.id)}" data-reason="${esc(c.reason)}">${badge(c.status)}
