@@ -21,7 +21,9 @@ func TestReportRequests(t *testing.T) {
 	s := newSite(t, func(srv *web.Server) {
 		srv.Location = tokyo
 		srv.Now = func() time.Time { return time.Date(2026, 11, 25, 23, 30, 0, 0, time.UTC) }
-		srv.Known = func() report.Known { return report.Known{Lines: []string{"retail", "business"}, Queues: []string{"support"}} }
+		srv.Known = func() report.Known {
+			return report.Known{Lines: []string{"retail", "business"}, Queues: []string{"support"}}
+		}
 	})
 	boss := as("boss", "boss-password")
 	for _, tc := range []struct {
