@@ -52,14 +52,12 @@ func aDayOfCalls(t *testing.T, st *store.Store, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	type call struct {
-		id, line  string
-		ago       time.Duration
-		status    flow.Status
-		reason    flow.Reason
-		route     string
-		queue     *flow.QueueOutcome
-		agent     string
-		callStart time.Time
+		id, line string
+		ago      time.Duration
+		status   flow.Status
+		reason   flow.Reason
+		route    string
+		queue    *flow.QueueOutcome
 	}
 	answered := func(wait time.Duration, agent string) *flow.QueueOutcome {
 		return &flow.QueueOutcome{Agent: agent, Answered: time.Unix(0, 0).Add(wait), Ended: time.Unix(0, 0).Add(wait + 3*time.Minute), Result: flow.QueueAnswered}
