@@ -57,52 +57,72 @@ const guardLock = 0x1d5_0002
 // The guard's statements, prepared once per store (Store.stmt): parsing them on every
 // secret cost more than running them.
 const (
-	countAttemptsSQL = `SELECT COUNT(*), COALESCE(SUM(CASE WHEN caller = ? THEN 1 ELSE 0 END), 0)
+	countAttemptsSQL = `SELECT COALESCE(SUM(failed), 0), COUNT(*),
+		COALESCE(SUM(CASE WHEN caller = ? THEN failed ELSE 0 END), 0), COALESCE(SUM(CASE WHEN caller = ? THEN 1 ELSE 0 END), 0)
 		FROM verify_attempts WHERE customer = ? AND at >= ?`
 	insertAttemptSQL = `INSERT INTO verify_attempts (id, customer, caller, at, failed) VALUES (?, ?, ?, ?, 0)`
 )
 
-// verifyLimit counts the attempts on customer within the window, the caller's and
-// everyone's, and says which limit they reach; tx, when set, is the reservation's
-// transaction.
-func (g *Guard) verifyLimit(ctx context.Context, tx *sql.Tx, customer, caller string) (flow.Limit, error) {
+// attempts are the rows of one customer within the window: everyone's and the caller's,
+// failed, and failed or still being checked (pending).
+type attempts struct{ allFailed, all, mineFailed, mine int }
+
+// countAttempts counts the attempts on customer within the window; tx, when set, is the
+// reservation's transaction.
+func (g *Guard) countAttempts(ctx context.Context, tx *sql.Tx, customer, caller string) (attempts, error) {
 	st, err := g.Store.stmt(ctx, countAttemptsSQL)
 	if err != nil {
-		return flow.LimitNone, err
+		return attempts{}, err
 	}
 	if tx != nil {
 		st = tx.StmtContext(ctx, st)
 	}
-	var all, mine int
-	err = st.QueryRowContext(ctx, caller, customer, g.now().Add(-g.LockoutWindow).UnixMilli()).Scan(&all, &mine)
+	var a attempts
+	err = st.QueryRowContext(ctx, caller, caller, customer, g.now().Add(-g.LockoutWindow).UnixMilli()).Scan(&a.allFailed, &a.all, &a.mineFailed, &a.mine)
+	return a, err
+}
+
+// limit says which limit mine attempts of the caller and all of everyone's reach.
+func (g *Guard) limit(caller string, mine, all int) flow.Limit {
 	switch {
-	case err != nil:
-		return flow.LimitNone, err
 	case g.LockoutFailures > 0 && mine >= g.LockoutFailures && caller == "":
-		return flow.LimitWithheld, nil
+		return flow.LimitWithheld
 	case g.LockoutFailures > 0 && mine >= g.LockoutFailures:
-		return flow.LimitCaller, nil
+		return flow.LimitCaller
 	case g.CustomerFailures > 0 && all >= max(g.CustomerFailures, g.LockoutFailures):
-		return flow.LimitCustomer, nil
+		return flow.LimitCustomer
 	}
-	return flow.LimitNone, nil
+	return flow.LimitNone
 }
 
 func (g *Guard) lockoutOff() bool { return g.LockoutFailures <= 0 && g.CustomerFailures <= 0 }
 
-// VerifyLimit implements flow.Guard.
+// VerifyLimit implements flow.Guard: the failed attempts decide. Attempts still being
+// checked are no failures yet: a caller is asked, and the reservation waits for them.
 func (g *Guard) VerifyLimit(ctx context.Context, customer, caller string) (flow.Limit, error) {
 	if g.lockoutOff() {
 		return flow.LimitNone, nil
 	}
-	limit, err := g.verifyLimit(ctx, nil, customer, caller)
+	a, err := g.countAttempts(ctx, nil, customer, caller)
 	if err != nil {
 		return flow.LimitNone, fmt.Errorf("guard lockout %s: %w", customer, err)
 	}
-	return limit, nil
+	return g.limit(caller, a.mineFailed, a.allFailed), nil
 }
 
-// ReserveVerify implements flow.Guard.
+// pendingWait bounds how long a reservation waits for the attempts still being checked
+// that keep it under a limit (the CRM's answers to other calls of the same caller and
+// customer), polling the database from pendingPoll up to a tenth of the bound.
+const (
+	pendingWait = 3 * time.Second
+	pendingPoll = 20 * time.Millisecond
+)
+
+// ReserveVerify implements flow.Guard. Failed and pending attempts together never pass
+// the limits; when only pending ones keep a reservation out — calls of one caller for
+// one customer checking their secrets at once, such as a load test from one number — it
+// waits for their verdicts (up to pendingWait, or the call's deadline) rather than
+// refusing a caller who may well know the secret.
 func (g *Guard) ReserveVerify(ctx context.Context, customer, caller string) (flow.Attempt, flow.Limit, error) {
 	if g.lockoutOff() {
 		return noAttempt{}, flow.LimitNone, nil
@@ -110,41 +130,58 @@ func (g *Guard) ReserveVerify(ctx context.Context, customer, caller string) (flo
 	b := make([]byte, 16)
 	rand.Read(b)
 	a := &attempt{g: g, id: hex.EncodeToString(b), customer: customer, caller: caller}
-	limit, err := g.reserve(ctx, a)
-	if err != nil {
-		return nil, flow.LimitNone, fmt.Errorf("guard reserve %s: %w", customer, err)
+	deadline := time.Now().Add(pendingWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	if limit != flow.LimitNone {
-		return nil, limit, nil
+	for poll := pendingPoll; ; poll = min(2*poll, pendingWait/10) {
+		limit, pending, err := g.reserve(ctx, a)
+		if err != nil {
+			return nil, flow.LimitNone, fmt.Errorf("guard reserve %s: %w", customer, err)
+		}
+		if limit == flow.LimitNone {
+			return a, flow.LimitNone, nil
+		}
+		if !pending || time.Now().Add(poll).After(deadline) {
+			return nil, limit, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, limit, nil
+		case <-time.After(poll):
+		}
 	}
-	return a, flow.LimitNone, nil
 }
 
 // reserve counts and inserts in one transaction that no other reservation of the
-// customer runs beside.
-func (g *Guard) reserve(ctx context.Context, a *attempt) (flow.Limit, error) {
+// customer runs beside. pending says that the limit is reached only with attempts
+// still being checked.
+func (g *Guard) reserve(ctx context.Context, a *attempt) (limit flow.Limit, pending bool, err error) {
 	tx, err := g.Store.db.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE (_txlock)
 	if err != nil {
-		return flow.LimitNone, err
+		return flow.LimitNone, false, err
 	}
 	defer tx.Rollback()
 	if g.Store.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, guardLock, a.customer); err != nil {
-			return flow.LimitNone, err
+			return flow.LimitNone, false, err
 		}
 	}
-	limit, err := g.verifyLimit(ctx, tx, a.customer, a.caller)
-	if err != nil || limit != flow.LimitNone {
-		return limit, err
+	n, err := g.countAttempts(ctx, tx, a.customer, a.caller)
+	if err != nil {
+		return flow.LimitNone, false, err
+	}
+	if limit := g.limit(a.caller, n.mine, n.all); limit != flow.LimitNone {
+		return limit, g.limit(a.caller, n.mineFailed, n.allFailed) == flow.LimitNone, nil
 	}
 	insert, err := g.Store.stmt(ctx, insertAttemptSQL)
 	if err != nil {
-		return flow.LimitNone, err
+		return flow.LimitNone, false, err
 	}
 	if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, a.id, a.customer, a.caller, g.now().UnixMilli()); err != nil {
-		return flow.LimitNone, err
+		return flow.LimitNone, false, err
 	}
-	return flow.LimitNone, tx.Commit()
+	return flow.LimitNone, false, tx.Commit()
 }
 
 // attempt is a reserved row of verify_attempts.

@@ -243,3 +243,64 @@ func TestWithheldCallersShareAnIdentifierBudget(t *testing.T) {
 		})
 	}
 }
+
+// enteringGuard counts the reservations begun, so that a test can wait for them.
+type enteringGuard struct {
+	*store.Guard
+	entered chan struct{}
+}
+
+func (g enteringGuard) ReserveVerify(ctx context.Context, customer, caller string) (flow.Attempt, flow.Limit, error) {
+	g.entered <- struct{}{}
+	return g.Guard.ReserveVerify(ctx, customer, caller)
+}
+
+// heldCRM answers the verifications only once `hold` of them are in flight and every
+// call has begun its reservation, so that the reservations meet the attempts pending.
+type heldCRM struct {
+	countingCRM
+	open chan struct{}
+}
+
+func (d *heldCRM) Verify(ctx context.Context, factor, id string, secret flow.Secret) (flow.Verdict, error) {
+	select {
+	case <-d.open:
+	case <-ctx.Done():
+		return flow.Rejected, ctx.Err()
+	}
+	return d.countingCRM.Verify(ctx, factor, id, secret)
+}
+
+// TestRightSecretsFromOneNumberAtOnceAreNotLockedOut: ten calls of one number for one
+// customer check the right secret at once, twice the lockout's limit. Attempts still
+// being checked count against the limit (so that parallel guesses stay bounded), but
+// a reservation they keep out waits for their verdicts instead of answering LOCKED: all
+// ten are verified. Before, the five calls past the limit were LOCKED — a load test from
+// one number showed it on the real Asterisk.
+func TestRightSecretsFromOneNumberAtOnceAreNotLockedOut(t *testing.T) {
+	const calls, limit = 10, 5
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			st := storetest.Open(t, driver)
+			crm := &heldCRM{open: make(chan struct{})}
+			guard := enteringGuard{&store.Guard{Store: st, LockoutFailures: limit, CustomerFailures: 20, LockoutWindow: 30 * time.Minute},
+				make(chan struct{}, calls)}
+			runner := &flow.Runner{Directory: crm, Recorder: nowhere{}, Guard: guard}
+			go func() { // every call has begun its reservation: let the CRM answer
+				for range calls {
+					<-guard.entered
+				}
+				close(crm.open)
+			}()
+			results := make(chan *flow.Interaction, calls)
+			for range calls {
+				go func() { results <- verifyCall(context.Background(), runner, "+81398760001", "2468#") }()
+			}
+			for range calls {
+				if in := <-results; in.Status != flow.StatusVerified {
+					t.Errorf("a call with the right secret ended %s/%s", in.Status, in.Reason)
+				}
+			}
+		})
+	}
+}
