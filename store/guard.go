@@ -142,13 +142,29 @@ func (g *Guard) ReserveVerify(ctx context.Context, customer, caller string) (flo
 		if limit == flow.LimitNone {
 			return a, flow.LimitNone, nil
 		}
-		if !pending || time.Now().Add(poll).After(deadline) {
+		if !pending {
 			return nil, limit, nil
 		}
-		select {
-		case <-ctx.Done():
-			return nil, limit, nil
-		case <-time.After(poll):
+		// Wait with reads alone (no writer's lock: SQLite has one writer) until the
+		// verdicts leave room, then try the reservation again.
+		for pending {
+			if time.Now().Add(poll).After(deadline) {
+				return nil, limit, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, limit, nil
+			case <-time.After(poll):
+			}
+			poll = min(2*poll, pendingWait/10)
+			n, err := g.countAttempts(ctx, nil, customer, caller)
+			if err != nil {
+				return nil, flow.LimitNone, fmt.Errorf("guard reserve %s: %w", customer, err)
+			}
+			if failed := g.limit(caller, n.mineFailed, n.allFailed); failed != flow.LimitNone {
+				return nil, failed, nil
+			}
+			pending = g.limit(caller, n.mine, n.all) != flow.LimitNone
 		}
 	}
 }

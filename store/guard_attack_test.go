@@ -67,8 +67,8 @@ type nowhere struct{}
 func (nowhere) Record(context.Context, *flow.Interaction) error { return nil }
 
 // countingCRM counts the secrets it checks; with a gate, each call's first secret waits
-// until every call has either brought one or ended, so that all the calls are in
-// flight together whatever the scheduler does.
+// until every call has begun a reservation, brought a secret or ended, so that all the
+// calls are in flight together whatever the scheduler does.
 type countingCRM struct {
 	asked atomic.Int64
 	gate  *gate
@@ -144,7 +144,10 @@ func TestParallelCallsCannotOutguessTheLockout(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d_numbers", driver, numbers), func(t *testing.T) {
 				st := storetest.Open(t, driver)
 				crm := &countingCRM{gate: newGate(calls)}
-				guard := &store.Guard{Store: st, LockoutFailures: limit, CustomerFailures: ceiling, LockoutWindow: 30 * time.Minute}
+				// A call checks in at the gate when it begins a reservation (which may
+				// wait for the attempts in flight), brings a secret, or ends.
+				guard := enteringGuard{&store.Guard{Store: st, LockoutFailures: limit, CustomerFailures: ceiling, LockoutWindow: 30 * time.Minute},
+					func(ctx context.Context) { crm.gate.checkIn(ctx.Value(callKey{}).(int)) }}
 				runner := &flow.Runner{Directory: crm, Recorder: nowhere{}, Guard: guard}
 				var wg sync.WaitGroup
 				for i := range calls {
@@ -244,14 +247,15 @@ func TestWithheldCallersShareAnIdentifierBudget(t *testing.T) {
 	}
 }
 
-// enteringGuard counts the reservations begun, so that a test can wait for them.
+// enteringGuard tells onEnter of each reservation begun, so that a test can wait for
+// the calls to meet there.
 type enteringGuard struct {
 	*store.Guard
-	entered chan struct{}
+	onEnter func(ctx context.Context)
 }
 
 func (g enteringGuard) ReserveVerify(ctx context.Context, customer, caller string) (flow.Attempt, flow.Limit, error) {
-	g.entered <- struct{}{}
+	g.onEnter(ctx)
 	return g.Guard.ReserveVerify(ctx, customer, caller)
 }
 
@@ -283,12 +287,13 @@ func TestRightSecretsFromOneNumberAtOnceAreNotLockedOut(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			st := storetest.Open(t, driver)
 			crm := &heldCRM{open: make(chan struct{})}
+			entered := make(chan struct{}, calls)
 			guard := enteringGuard{&store.Guard{Store: st, LockoutFailures: limit, CustomerFailures: 20, LockoutWindow: 30 * time.Minute},
-				make(chan struct{}, calls)}
+				func(context.Context) { entered <- struct{}{} }}
 			runner := &flow.Runner{Directory: crm, Recorder: nowhere{}, Guard: guard}
 			go func() { // every call has begun its reservation: let the CRM answer
 				for range calls {
-					<-guard.entered
+					<-entered
 				}
 				close(crm.open)
 			}()
