@@ -188,20 +188,10 @@ func (s *session) find(ctx context.Context, k IDKind, digits string) (*Customer,
 			return nil, nil
 		}
 	}
+	if k.Phone {
+		return s.byPhone(ctx, value)
+	}
 	err := s.crm(ctx, opFind(k), func(ctx context.Context) (Result, error) {
-		if k.Phone {
-			found, err := s.r.Directory.FindByPhone(ctx, value)
-			switch {
-			case err != nil:
-				return "", err
-			case len(found) == 0:
-				return ResultNotFound, nil
-			case len(found) > 1:
-				return ResultSeveral, nil
-			}
-			c = &found[0]
-			return ResultFound, nil
-		}
 		var err error
 		if c, err = s.r.Directory.FindBy(ctx, k.Name, value); err != nil {
 			return "", err
@@ -211,4 +201,27 @@ func (s *session) find(ctx context.Context, k IDKind, digits string) (*Customer,
 		return ResultFound, nil
 	})
 	return c, err
+}
+
+// byPhone looks an E.164 number up: the one customer with it, or nil when none or
+// several have it.
+func (s *session) byPhone(ctx context.Context, e164 string) (*Customer, error) {
+	var found []Customer
+	err := s.crm(ctx, OpByPhone, func(ctx context.Context) (Result, error) {
+		var err error
+		found, err = s.r.Directory.FindByPhone(ctx, e164)
+		switch {
+		case err != nil:
+			return "", err
+		case len(found) == 0:
+			return ResultNotFound, nil
+		case len(found) > 1:
+			return ResultSeveral, nil
+		}
+		return ResultFound, nil
+	})
+	if err != nil || len(found) != 1 {
+		return nil, err
+	}
+	return &found[0], nil
 }

@@ -230,25 +230,12 @@ func (s *session) identifyByANI(ctx context.Context, req Request) (*Customer, er
 			return nil, nil
 		}
 	}
-	var found []Customer
-	err := s.crm(ctx, OpByPhone, func(ctx context.Context) (Result, error) {
-		var err error
-		found, err = s.r.Directory.FindByPhone(ctx, s.in.ANIE164)
-		switch {
-		case err != nil:
-			return "", err
-		case len(found) == 0:
-			return ResultNotFound, nil
-		case len(found) > 1:
-			return ResultSeveral, nil
-		}
-		return ResultFound, nil
-	})
-	if err != nil || len(found) != 1 {
+	c, err := s.byPhone(ctx, s.in.ANIE164)
+	if err != nil || c == nil {
 		return nil, err
 	}
 	s.in.Method, s.in.IDType = MethodANI, KindANI
-	return &found[0], nil
+	return c, nil
 }
 
 // attested reads Asterisk's STIR/SHAKEN result for the call (res_stir_shaken's

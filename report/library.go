@@ -111,6 +111,13 @@ func outcomeTable(c counter, keys []string, keyCol string, chart *Chart, l Lang)
 		}
 		return append(vals, ratio(m[string(flow.OutcomeVerified)], m["calls"]), m["hangup"])
 	}
+	t.addRows(c, keys, row, l)
+	return t
+}
+
+// addRows adds a row per key, made by row from the key's counts, and under several a
+// total row made from their sums.
+func (t *Table) addRows(c counter, keys []string, row func(string, map[string]int64) []any, l Lang) {
 	total := map[string]int64{}
 	for _, k := range keys {
 		t.Rows = append(t.Rows, row(k, c[k]))
@@ -122,7 +129,6 @@ func outcomeTable(c counter, keys []string, keyCol string, chart *Chart, l Lang)
 		t.Rows = append(t.Rows, row(l.tr("Total"), total))
 		t.TotalRow = true
 	}
-	return t
 }
 
 // outcomeSeries are the columns of the outcomes in an outcomeTable, for a chart.
@@ -209,17 +215,7 @@ func methods(_ context.Context, d *data) ([]Table, error) {
 		return []any{k, m["calls"], m["method_ANI"], m["method_DTMF"], m["method_NONE"], m["ani_lookups"],
 			ratio(m["ani_hits"], m["ani_lookups"]), m["withheld"], ratio(m["withheld"], m["calls"]), m["invalid"]}
 	}
-	total := map[string]int64{}
-	for _, k := range c.keys() {
-		t.Rows = append(t.Rows, row(k, c[k]))
-		for col, n := range c[k] {
-			total[col] += n
-		}
-	}
-	if len(c) > 1 {
-		t.Rows = append(t.Rows, row(l.tr("Total"), total))
-		t.TotalRow = true
-	}
+	t.addRows(c, c.keys(), row, l)
 	return []Table{t, idTypes(d), factorTable(d)}, nil
 }
 
@@ -275,17 +271,7 @@ func idTypes(d *data) Table {
 		}
 		return out
 	}
-	total := map[string]int64{}
-	for _, k := range c.keys() {
-		t.Rows = append(t.Rows, row(k, c[k]))
-		for col, n := range c[k] {
-			total[col] += n
-		}
-	}
-	if len(c) > 1 {
-		t.Rows = append(t.Rows, row(l.tr("Total"), total))
-		t.TotalRow = true
-	}
+	t.addRows(c, c.keys(), row, l)
 	return t
 }
 
