@@ -83,30 +83,27 @@ func shot(t *testing.T, ctx context.Context, dir, name string) {
 	}
 }
 
+// signInUsers is the [web] keys of a site that asks to sign in: boss, the supervisor,
+// and the agents named, agent N on PJSIP/agentN; each one's password is NAME-pass.
+func signInUsers(agents ...string) string {
+	hash := func(name string) string {
+		h, _ := bcrypt.GenerateFromPassword([]byte(name+"-pass"), bcrypt.MinCost)
+		return string(h)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "open = false\n[[web.user]]\nname = \"boss\"\npassword_bcrypt = %q\nrole = \"supervisor\"", hash("boss"))
+	for i, a := range agents {
+		fmt.Fprintf(&b, "\n[[web.user]]\nname = %q\npassword_bcrypt = %q\nrole = \"agent\"\nagent = \"PJSIP/agent%d\"", a, hash(a), i+1)
+	}
+	return b.String()
+}
+
 // TestPagesInChromium drives the pages in a real browser while a call runs through idv:
 // the dashboard counts change, the agent's pop shows the badge, ID and name, another
 // agent sees nothing, the wrap-up is stored, a report downloads.
 func TestPagesInChromium(t *testing.T) {
 	actx := browser(t)
-	hash := func(p string) string {
-		h, _ := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
-		return string(h)
-	}
-	testWeb = fmt.Sprintf(`open = false
-[[web.user]]
-name = "boss"
-password_bcrypt = %q
-role = "supervisor"
-[[web.user]]
-name = "ann"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent1"
-[[web.user]]
-name = "bob"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent2"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"))
+	testWeb = signInUsers("ann", "bob")
 	defer func() { testWeb = "open = true" }()
 	h := newHarness(t, "")
 	base := "http://" + h.svc.WebAddr().String()

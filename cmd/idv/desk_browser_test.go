@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/report"
@@ -58,20 +57,7 @@ func noneOf(t *testing.T, ctx context.Context, sel string, words ...string) {
 // messages. IDV_SCREENSHOTS=docs/screenshots keeps the screenshots.
 func TestDeskAndInteractionsInChromium(t *testing.T) {
 	actx := browser(t)
-	hash := func(p string) string {
-		h, _ := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
-		return string(h)
-	}
-	testWeb = fmt.Sprintf(`open = false
-[[web.user]]
-name = "boss"
-password_bcrypt = %q
-role = "supervisor"
-[[web.user]]
-name = "ann"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent1"`, hash("boss-pass"), hash("ann-pass"))
+	testWeb = signInUsers("ann")
 	defer func() { testWeb = "open = true" }()
 	h := newHarness(t, "")
 	base := "http://" + h.svc.WebAddr().String()

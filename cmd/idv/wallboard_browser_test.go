@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/app"
@@ -20,34 +19,6 @@ import (
 	"github.com/idv-project/idv/crm/demo"
 	"github.com/idv-project/idv/flow"
 )
-
-// wallboardUsers are a supervisor and three agents, carl never reached by a call.
-func wallboardUsers() string {
-	hash := func(p string) string {
-		h, _ := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
-		return string(h)
-	}
-	return fmt.Sprintf(`open = false
-[[web.user]]
-name = "boss"
-password_bcrypt = %q
-role = "supervisor"
-[[web.user]]
-name = "ann"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent1"
-[[web.user]]
-name = "bob"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent2"
-[[web.user]]
-name = "carl"
-password_bcrypt = %q
-role = "agent"
-agent = "PJSIP/agent3"`, hash("boss-pass"), hash("ann-pass"), hash("bob-pass"), hash("carl-pass"))
-}
 
 // queued is what happens to a queued call: an agent answers after wait, or the caller
 // abandons after it (agent ""), or nothing is known (wait 0).
@@ -113,7 +84,7 @@ func placeCalls(t *testing.T, h *harness) int {
 // are the same: they come from the records.
 func TestWallboardInChromium(t *testing.T) {
 	actx := browser(t)
-	testWeb = wallboardUsers()
+	testWeb = signInUsers("ann", "bob", "carl")
 	defer func() { testWeb = "open = true" }()
 	h := newHarness(t, "")
 	base := "http://" + h.svc.WebAddr().String()
@@ -234,7 +205,7 @@ func restartOn(t *testing.T, db string) *app.App {
 	t.Helper()
 	crm := httptest.NewServer(demo.New(demo.Seed).Handler())
 	t.Cleanup(crm.Close)
-	cfg, err := config.Parse("test.toml", fmt.Sprintf(testConfig, testLogLevel, wallboardUsers(), fmt.Sprintf("path = %q", db), crm.URL))
+	cfg, err := config.Parse("test.toml", fmt.Sprintf(testConfig, testLogLevel, signInUsers("ann", "bob", "carl"), fmt.Sprintf("path = %q", db), crm.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
