@@ -282,7 +282,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 		Metrics: promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   a.Ready,
 		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, WrapUpLabels: cfg.Web.WrapUpLabels, CRMLink: cfg.Web.CRMLink},
-		ShareKey: []byte(cfg.Web.ShareKey), ShareTTL: cfg.Web.ShareLinkTTL,
+		ShareKey: []byte(cfg.Web.ShareKey), ShareTTL: cfg.Web.ShareLinkTTL, ShareRegion: cfg.Lines.ByName[flow.DefaultLine].Region,
 		Audit: a.Store, MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
 	a.web = api.HTTP()
 	wb := &web.Wallboard{Server: api, Store: a.Store, ServiceLevel: time.Duration(cfg.Web.ServiceLevelSeconds) * time.Second,

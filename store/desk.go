@@ -56,20 +56,23 @@ func (s *Store) PendingWrapUp(ctx context.Context, agent string, since time.Time
 var ErrAmbiguous = errors.New("several customers match")
 
 // LatestVerified is the id of the newest verified interaction since since, of the
-// customer, or else from the calling number ani. Stored numbers are masked
-// (privacy.ani_visible_digits): ani is masked the same way (MaskANI) and compared as
-// stored, and when the match names more than one customer it answers ErrAmbiguous rather
-// than pick one. "" when there is none.
+// customer, or else from the calling number ani, in E.164 form: records keep numbers
+// masked (privacy.ani_visible_digits), and are matched by the whole number's keyed hash
+// (ANIKey). Should the number's calls name more than one customer (a shared line), it
+// answers ErrAmbiguous rather than pick one. "" when there is none.
 func (s *Store) LatestVerified(ctx context.Context, customer, ani string, since time.Time) (string, error) {
 	var rows *sql.Rows
 	var err error
 	if customer != "" {
 		rows, err = s.db.QueryContext(ctx, s.bind(`SELECT id, customer_id FROM interactions WHERE customer_id = ? AND status = 'VERIFIED'
 			AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT 1`), customer, since.UnixMilli())
+	} else if ani == "" {
+		return "", nil // a withheld number names nobody
 	} else {
-		m := s.mask(ani)
-		rows, err = s.db.QueryContext(ctx, s.bind(`SELECT id, customer_id FROM interactions WHERE (ani = ? OR ani_e164 = ?)
-			AND status = 'VERIFIED' AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT 50`), m, m, since.UnixMilli())
+		// The whole number, by its keyed hash: the masked one would match any number
+		// that ends alike.
+		rows, err = s.db.QueryContext(ctx, s.bind(`SELECT id, customer_id FROM interactions WHERE ani_key = ?
+			AND status = 'VERIFIED' AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT 50`), s.ANIKey(ani), since.UnixMilli())
 	}
 	if err != nil {
 		return "", fmt.Errorf("store latest verified: %w", err)

@@ -126,6 +126,13 @@ var migrations = []string{
 	`ALTER TABLE interactions ADD COLUMN wrapup_note TEXT NOT NULL DEFAULT ''`,
 	// The agent's desk (history, pending wrap-up) and the agent filter read by agent.
 	`CREATE INDEX interactions_agent_started ON interactions (agent, started_at)`,
+	// The calling number's keyed hash (HMAC-SHA256 under store_keys' 'ani' key, which the
+	// database keeps so that every instance and restart uses one): the context lookup
+	// (GET /api/interactions?ani=) matches the whole number without the store keeping it
+	// in clear; '' for a withheld or invalid number.
+	`CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+	`ALTER TABLE interactions ADD COLUMN ani_key TEXT NOT NULL DEFAULT ''`,
+	`CREATE INDEX interactions_ani_key ON interactions (ani_key, started_at)`,
 }
 
 func (s *Store) dialectSQL(q string) string {

@@ -12,7 +12,11 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -47,6 +51,36 @@ type Store struct {
 	closed  bool
 	// MaskANI hides digits of calling numbers before they are stored.
 	MaskANI func(string) string
+	// aniKey keys the hash of calling numbers (ani_key) that the context lookup matches.
+	aniKey []byte
+}
+
+// key is the secret of that name the database keeps, made (32 random bytes) the first
+// time it is asked for: every instance sharing the database reads the same one.
+func (s *Store) key(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, s.bind(`INSERT INTO store_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
+		name, hex.EncodeToString(fresh)); err != nil {
+		return nil, fmt.Errorf("key %s: %w", name, err)
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, s.bind(`SELECT value FROM store_keys WHERE name = ?`), name).Scan(&v); err != nil {
+		return nil, fmt.Errorf("key %s: %w", name, err)
+	}
+	return hex.DecodeString(v)
+}
+
+// ANIKey is the keyed hash of an E.164 calling number as ani_key holds it; "" for "".
+func (s *Store) ANIKey(e164 string) string {
+	if e164 == "" {
+		return ""
+	}
+	h := hmac.New(sha256.New, s.aniKey)
+	h.Write([]byte(e164))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Open opens the database — for SQLite a file path (created if needed), for PostgreSQL a
@@ -89,6 +123,10 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	writers := 1
 	if driver == Postgres {
 		writers = 4
+	}
+	if s.aniKey, err = s.key(ctx, "ani"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", driver, err)
 	}
 	s.startWriters(writers)
 	return s, nil
@@ -163,14 +201,15 @@ func (s *Store) bind(q string) string {
 const (
 	upsertSQL = `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
 		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
-		identify_attempts, verify_attempts, route, queue_status, id_type, factors_asked, factors_passed, risk)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		identify_attempts, verify_attempts, route, queue_status, id_type, factors_asked, factors_passed, risk, ani_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, ani_e164 = excluded.ani_e164,
 		language = excluded.language, customer_id = excluded.customer_id, customer_name = excluded.customer_name,
 		identifier = excluded.identifier, status = excluded.status, reason = excluded.reason, method = excluded.method,
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status, id_type = excluded.id_type,
-		factors_asked = excluded.factors_asked, factors_passed = excluded.factors_passed, risk = excluded.risk`
+		factors_asked = excluded.factors_asked, factors_passed = excluded.factors_passed, risk = excluded.risk,
+		ani_key = excluded.ani_key`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )

@@ -198,7 +198,7 @@ func (s *Store) writeBatch(batch []job) (map[string]int, error) {
 			in.DNIS, in.Channel, in.UniqueID, in.Language, in.CustomerID, in.CustomerName, in.Identifier,
 			string(in.Status), string(in.Reason), string(in.Method), in.IdentifyAttempts, in.VerifyAttempts,
 			in.Route, in.QueueStatus, in.IDType, strings.Join(in.FactorsAsked, ","), strings.Join(in.FactorsPassed, ","),
-			strings.Join(in.Risk, ",")); err != nil {
+			strings.Join(in.Risk, ","), s.ANIKey(in.ANIE164)); err != nil {
 			return nil, fmt.Errorf("store record %s: %w", in.ID, err)
 		}
 		from, ok := stored[in.ID]

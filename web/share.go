@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -93,10 +94,18 @@ func (s *Server) contextLookup(w http.ResponseWriter, r *http.Request) {
 		}
 		within = d
 	}
+	if ani != "" {
+		// The whole number, in E.164 (a national number read in ShareRegion): a withheld
+		// or invalid one names nobody.
+		if ani = flow.NormalizeANI(ani, cmp.Or(s.ShareRegion, "JP")); ani == "" || flow.ANIWithheld(q.Get("ani"), 0) {
+			httpError(w, http.StatusBadRequest, errors.New("ani: give the calling number in E.164 (+81312345678) or national form; a withheld number names nobody"))
+			return
+		}
+	}
 	id, err := s.Lister.LatestVerified(r.Context(), customer, ani, s.now().Add(-within))
 	switch {
 	case errors.Is(err, store.ErrAmbiguous):
-		httpError(w, http.StatusConflict, errors.New("the visible digits of this number match verified calls of several customers; ask with customer="))
+		httpError(w, http.StatusConflict, errors.New("this number's verified calls name several customers; ask with customer="))
 		return
 	case err != nil:
 		s.Log.Error().Err(err).Msg("context lookup")

@@ -65,6 +65,9 @@ type Server struct {
 	// when 0).
 	ShareKey []byte
 	ShareTTL time.Duration
+	// ShareRegion reads national numbers given to the context lookup (?ani=), as the
+	// default line reads calling numbers; "" is JP.
+	ShareRegion string
 
 	shareOnce   sync.Once
 	shareSecret []byte

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,17 @@ func TestDeskAndInteractionsInChromium(t *testing.T) {
 	json.Unmarshal([]byte(lookup), &found)
 	if found.ID != vars1["IDV_INTERACTION"] || !strings.HasPrefix(found.Share, "/share/"+found.ID+"?exp=") || found.Note != "" {
 		t.Fatalf("context lookup: %s", lookup)
+	}
+	// By the calling number: the whole number (national form too), never a withheld one
+	// or another number that ends alike.
+	for _, c := range []struct {
+		ani  string
+		code int
+	}{{"0312345678", 200}, {"%2B81312345678", 200}, {"anonymous", 400}, {"%2B442079465678", 404}} {
+		got := evalString(t, boss, `fetch("/api/interactions?ani=`+c.ani+`").then(r => String(r.status))`)
+		if got != strconv.Itoa(c.code) {
+			t.Errorf("context lookup ani=%s: %s, want %d", c.ani, got, c.code)
+		}
 	}
 	crm := tab(t, actx, "nobody", "wrong") // the link needs no sign-in
 	if err := chromedp.Do(crm, chromedp.Navigate(base+found.Share)); err != nil {
