@@ -180,17 +180,26 @@ func TestKindsAndFactors(t *testing.T) {
 			check:   func(t *testing.T, r *pathRun) { r.wantEvent(t, EventOTP, FactorOTP, string(ResultExpired)) },
 		}),
 		hanako(pathRow{
-			name: "one-time code resent once on the star key; a second resend is refused; the new code passes",
+			name: "one-time code resent once on the star key; a second resend is refused and costs a try; the new code passes",
 			line: factors(factorOTP), ani: "0312345678", answers: []string{"*", "*", "{otp}"},
-			status: StatusVerified, reason: ReasonOK, method: MethodANI, factors: "OTP", attempts: "0/1",
+			status: StatusVerified, reason: ReasonOK, method: MethodANI, factors: "OTP", attempts: "0/2",
 			route: "goto:selfservice,s,1", sent: "goto selfservice,s,1", records: 1,
-			prompts: []string{"welcome", "otp-sent", "digits:78", "enter-code", "otp-sent", "digits:78", "enter-code", "enter-code", "verified"},
+			prompts: []string{"welcome", "otp-sent", "digits:78", "enter-code", "otp-sent", "digits:78", "enter-code", "code-wrong", "enter-code", "verified"},
 			crmOps:  []string{"by_phone:found", "otp_send:sent", "otp_send:sent"},
 			check: func(t *testing.T, r *pathRun) {
 				if len(r.crm.codes) != 2 || r.crm.codes[0] == r.crm.codes[1] && r.crm.codes[0] != "" {
 					t.Errorf("codes sent %d, want 2 different ones", len(r.crm.codes))
 				}
 			},
+		}),
+		hanako(pathRow{
+			name: "the resend key pressed again and again ends the tries, not a loop",
+			line: factors(factorOTP), ani: "0312345678", answers: []string{"*", "*", "*", "*"},
+			status: StatusIdentified, reason: ReasonVerifyFailed, method: MethodANI, attempts: "0/3",
+			route: "queue:security", sent: "queue security", qstatus: "TIMEOUT", records: 2,
+			prompts: []string{"welcome", "otp-sent", "digits:78", "enter-code", "otp-sent", "digits:78", "enter-code", "code-wrong", "enter-code",
+				"code-wrong", "enter-code", "too-many"},
+			crmOps: []string{"by_phone:found", "otp_send:sent", "otp_send:sent"},
 		}),
 		hanako(pathRow{
 			name: "one-time code checked as often as allowed: the next check is refused, even of the right code",

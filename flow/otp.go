@@ -76,8 +76,12 @@ func (s *session) verifyOTP(ctx context.Context, c Customer, f Factor) (bool, er
 		}
 		if e.result == entryOptOut { // the resend key
 			if s.otp.resent {
+				// Refused: a code is resent once. It costs a try, so that the key cannot
+				// keep the caller in the prompt for ever.
 				s.event(Event{Kind: EventOTP, Name: f.Name, Result: ResultResend, Detail: "refused: a code is resent once"})
-				prompts = []string{f.Prompt}
+				tries++
+				s.in.VerifyAttempts++
+				prompts = []string{f.WrongPrompt, f.Prompt}
 				continue
 			}
 			s.otp.resent = true
