@@ -293,7 +293,7 @@ func (a *App) startWeb(cfg *config.Config) error {
 			a.log.Error().Err(err).Msg("web server stopped")
 		}
 	})
-	a.log.Info().Str("listen", wl.Addr().String()).Msg("web serving /api/reports")
+	a.log.Info().Str("listen", wl.Addr().String()).Msg("web serving")
 	return nil
 }
 

@@ -22,7 +22,7 @@ prompt as it plays (with its text), the keys delivered, the channel variables se
 the route. With -i it is a terminal phone: type 0-9 * # live, h hangs up.
 Examples:
   idv call -ani +81312345678 -keys "1234#"
-  idv call -line secure -ani anonymous -keys "100234#1234#{otp}#"   # {otp}: the code sent
+  idv call -line secure -ani anonymous -keys "100234#1234#{otp}"    # {otp}: the code sent
   idv call -i -ani anonymous
   idv call -queue -ani +81312345678 -keys "1234#"   # and be the agent: open the desk
   idv call -scenario deploy/scenarios/wrong-pin.txt`)
