@@ -43,37 +43,66 @@ type Plan struct {
 	Contexts map[string]Pos
 }
 
+// Bounds on what Read reads, so that a hostile or broken dialplan cannot keep idv
+// check reading for ever: files (each once, by its real path), include depth, the size of
+// one file and of one line, and the AGI calls kept.
+const (
+	maxFiles    = 1000
+	maxDepth    = 32
+	maxFileSize = 64 << 20
+	maxLine     = 1 << 20
+	maxCalls    = 100000
+)
+
 // Read reads a dialplan file and the files it #includes (or #tryincludes), resolved
-// from the including file's directory, globs allowed as Asterisk allows them.
+// from the including file's directory (Asterisk resolves a relative include from its
+// configuration directory, /etc/asterisk, where extensions.conf lives), globs allowed as
+// Asterisk allows them. Only regular files are read.
 func Read(path string) (*Plan, error) {
 	p := &Plan{Contexts: map[string]Pos{}}
-	return p, p.read(path, map[string]bool{}, false)
+	return p, p.read(path, map[string]bool{}, false, 0)
 }
 
-func (p *Plan) read(path string, seen map[string]bool, optional bool) error {
-	if seen[path] {
-		return nil // Asterisk refuses include loops too; one reading is enough here
-	}
-	seen[path] = true
-	f, err := os.Open(path)
+func (p *Plan) read(path string, seen map[string]bool, optional bool, depth int) error {
+	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		if optional {
 			return nil
 		}
 		return fmt.Errorf("dialplan: %w", err)
 	}
+	if seen[real] {
+		return nil // Asterisk refuses include loops too; one reading is enough here
+	}
+	seen[real] = true
+	switch {
+	case len(seen) > maxFiles:
+		return fmt.Errorf("dialplan %s: more than %d files included", path, maxFiles)
+	case depth > maxDepth:
+		return fmt.Errorf("dialplan %s: includes nested more than %d deep", path, maxDepth)
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() || st.Size() > maxFileSize {
+		if err == nil {
+			err = fmt.Errorf("not a regular file of at most %d MiB", maxFileSize>>20)
+		}
+		return fmt.Errorf("dialplan %s: %w", path, err)
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return fmt.Errorf("dialplan: %w", err)
+	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
 	n := 0
 	for sc.Scan() {
 		n++
 		text := strings.TrimSpace(stripComment(sc.Text()))
 		pos := Pos{path, n}
 		switch {
-		case strings.HasPrefix(text, "#include") || strings.HasPrefix(text, "#tryinclude"):
-			directive, arg, _ := strings.Cut(text, " ")
-			arg = strings.Trim(strings.TrimSpace(arg), `"<>`)
+		case hasDirective(text, "#include") || hasDirective(text, "#tryinclude"):
+			directive, arg := strings.ToLower(strings.Fields(text)[0]), strings.TrimSpace(text[strings.IndexAny(text, " \t"):])
+			arg = strings.Trim(arg, `"<>`)
 			if !filepath.IsAbs(arg) {
 				arg = filepath.Join(filepath.Dir(path), arg)
 			}
@@ -82,7 +111,7 @@ func (p *Plan) read(path string, seen map[string]bool, optional bool) error {
 				matches = []string{arg}
 			}
 			for _, m := range matches {
-				if err := p.read(m, seen, directive == "#tryinclude"); err != nil {
+				if err := p.read(m, seen, directive == "#tryinclude", depth+1); err != nil {
 					return fmt.Errorf("%s: %w", pos, err)
 				}
 			}
@@ -95,12 +124,22 @@ func (p *Plan) read(path string, seen map[string]bool, optional bool) error {
 			}
 		default:
 			p.Calls = append(p.Calls, agiCalls(text, pos)...)
+			if len(p.Calls) > maxCalls {
+				return fmt.Errorf("%s: more than %d AGI calls", pos, maxCalls)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("dialplan %s: %w", path, err)
+		return fmt.Errorf("dialplan %s: after line %d: %w (lines are read up to %d KiB)", path, n, err, maxLine>>10)
 	}
 	return nil
+}
+
+// hasDirective says whether text is the directive (any case, as Asterisk reads it)
+// followed by a space or a tab.
+func hasDirective(text, directive string) bool {
+	return len(text) > len(directive) && strings.EqualFold(text[:len(directive)], directive) &&
+		(text[len(directive)] == ' ' || text[len(directive)] == '\t')
 }
 
 // stripComment cuts a line at its first unescaped ';' (and at ";--" block openers alike).

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/idv-project/idv/flow"
@@ -71,5 +72,41 @@ func TestReadNamesAMissingFile(t *testing.T) {
 	os.WriteFile(main, []byte("[a]\n#include gone.conf\n"), 0o644)
 	if _, err := Read(main); err == nil || !strings.Contains(err.Error(), main+":2") || !strings.Contains(err.Error(), "gone.conf") {
 		t.Errorf("missing include: %v", err)
+	}
+}
+
+// TestReadEndsOnHostileFiles: includes that fan out through symlinks are read once each,
+// a FIFO or a device is refused instead of read for ever, a line over the limit is an
+// error that names the file and where, and "#INCLUDE<TAB>file" is read as Asterisk reads
+// it.
+func TestReadEndsOnHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	fan := filepath.Join(dir, "fan")
+	os.Mkdir(fan, 0o755)
+	os.WriteFile(filepath.Join(fan, "f.conf"), []byte("#tryinclude s1/f.conf\n#tryinclude s2/f.conf\n[idv-x]\n"), 0o644)
+	os.Symlink(".", filepath.Join(fan, "s1"))
+	os.Symlink(".", filepath.Join(fan, "s2"))
+	if p, err := Read(filepath.Join(fan, "f.conf")); err != nil || len(p.Contexts) != 1 {
+		t.Errorf("fan-out through symlinks: %v, %v", p, err)
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err == nil {
+		os.WriteFile(filepath.Join(dir, "f2.conf"), []byte("#include fifo\n"), 0o644)
+		if _, err := Read(filepath.Join(dir, "f2.conf")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO include: %v", err)
+		}
+	}
+
+	long := filepath.Join(dir, "long.conf")
+	os.WriteFile(long, []byte("[a]\nexten => s,1,NoOp("+strings.Repeat("x", 2<<20)+")\n"), 0o644)
+	if _, err := Read(long); err == nil || !strings.Contains(err.Error(), "after line 1") {
+		t.Errorf("a line over the limit: %v", err)
+	}
+
+	os.WriteFile(filepath.Join(dir, "b.conf"), []byte("[idv-b]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.conf"), []byte("#INCLUDE\tb.conf\n"), 0o644)
+	if p, err := Read(filepath.Join(dir, "c.conf")); err != nil || p.Contexts["idv-b"] == (Pos{}) {
+		t.Errorf("#INCLUDE with a tab: %v, %v", p, err)
 	}
 }
