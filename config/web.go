@@ -133,13 +133,13 @@ func (c *Config) checkWeb() error {
 			return c.fail(key("password_bcrypt"), "must be a bcrypt hash ($2a$…): make one with idv hash-password")
 		}
 		switch u.Role {
-		case "supervisor":
+		case "supervisor", "integration":
 		case "agent":
 			if u.Agent == "" {
 				return c.fail(key("agent"), "an agent needs their endpoint, e.g. \"PJSIP/agent1\"")
 			}
 		default:
-			return c.fail(key("role"), "%q is not supervisor or agent", u.Role)
+			return c.fail(key("role"), "%q is not supervisor, agent or integration", u.Role)
 		}
 	}
 	return nil

@@ -18,6 +18,10 @@ import (
 const (
 	Supervisor = "supervisor"
 	Agent      = "agent"
+	// Integration is a CRM or chat channel's account: it may only look a caller's
+	// latest verified interaction up (GET /api/interactions?customer=|ani=) and follow
+	// the share link it gets; no list, export, audit or live view.
+	Integration = "integration"
 )
 
 // User is someone who may sign in.

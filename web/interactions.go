@@ -62,6 +62,10 @@ func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request) {
 		s.contextLookup(w, r)
 		return
 	}
+	if u := userOf(r); u != nil && u.Role == Integration {
+		http.Error(w, "your role (integration) may only look a caller up: ?customer= or ?ani=", http.StatusForbidden)
+		return
+	}
 	sq, f, err := s.interactionQuery(q)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err)

@@ -64,7 +64,7 @@ func (s *Server) liveRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me", s.Access.require(s.me, Supervisor, Agent))
 	mux.HandleFunc("GET /api/ui", s.Access.require(s.ui, Supervisor, Agent))
 	mux.HandleFunc("GET /api/live", s.Access.require(s.liveStream, Supervisor, Agent))
-	mux.HandleFunc("GET /api/interactions", s.Access.require(s.listInteractions, Supervisor))
+	mux.HandleFunc("GET /api/interactions", s.Access.require(s.listInteractions, Supervisor, Integration))
 	mux.HandleFunc("GET /api/interactions/export", s.Access.require(s.exportInteractions, Supervisor))
 	mux.HandleFunc("GET /api/desk", s.Access.require(s.desk, Supervisor, Agent))
 	mux.HandleFunc("POST /api/interactions/{id}/wrapup", change(s.Access.require(s.wrapUp, Supervisor, Agent)))

@@ -98,6 +98,12 @@ func signInUsers(agents ...string) string {
 	return b.String()
 }
 
+// integrationUser is a [[web.user]] of role integration, password NAME-pass.
+func integrationUser(name string) string {
+	h, _ := bcrypt.GenerateFromPassword([]byte(name+"-pass"), bcrypt.MinCost)
+	return fmt.Sprintf("\n[[web.user]]\nname = %q\npassword_bcrypt = %q\nrole = \"integration\"", name, h)
+}
+
 // TestPagesInChromium drives the pages in a real browser while a call runs through idv:
 // the dashboard counts change, the agent's pop shows the badge, ID and name, another
 // agent sees nothing, the wrap-up is stored, a report downloads.

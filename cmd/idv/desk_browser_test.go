@@ -58,7 +58,7 @@ func noneOf(t *testing.T, ctx context.Context, sel string, words ...string) {
 // messages. IDV_SCREENSHOTS=docs/screenshots keeps the screenshots.
 func TestDeskAndInteractionsInChromium(t *testing.T) {
 	actx := browser(t)
-	testWeb = signInUsers("ann")
+	testWeb = signInUsers("ann") + integrationUser("crm")
 	defer func() { testWeb = "open = true" }()
 	h := newHarness(t, "")
 	base := "http://" + h.svc.WebAddr().String()
@@ -270,6 +270,22 @@ func TestDeskAndInteractionsInChromium(t *testing.T) {
 		got := evalString(t, boss, `fetch("/api/interactions?ani=`+c.ani+`").then(r => String(r.status))`)
 		if got != strconv.Itoa(c.code) {
 			t.Errorf("context lookup ani=%s: %s, want %d", c.ani, got, c.code)
+		}
+	}
+	// A CRM's own account (role integration) may look up, and nothing else.
+	for _, c := range []struct {
+		path string
+		code int
+	}{{"/api/interactions?customer=100234", 200}, {"/api/interactions", 403}, {"/api/interactions/export?format=csv", 403}, {"/api/audit", 403}} {
+		req, _ := http.NewRequest("GET", base+c.path, nil)
+		req.SetBasicAuth("crm", "crm-pass")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("integration account, %s: %d, want %d", c.path, resp.StatusCode, c.code)
 		}
 	}
 	crm := tab(t, actx, "nobody", "wrong") // the link needs no sign-in
