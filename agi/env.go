@@ -23,8 +23,14 @@ type Env map[string]string
 
 // ReadEnv reads the environment block up to its blank line. Lines must be
 // "agi_name: value"; a malformed block is an error that names the offending line.
+//
+// The names and values are cut from one string holding the block, not made a string
+// each: one allocation for some fifty.
 func ReadEnv(r *bufio.Reader) (Env, error) {
-	env := make(Env, 32)
+	// block holds each line's name and value back to back; spans say where.
+	block := make([]byte, 0, 1024)
+	type span struct{ key, value, end int }
+	spans := make([]span, 0, 32)
 	for n := 1; ; n++ {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -47,7 +53,17 @@ func ReadEnv(r *bufio.Reader) (Env, error) {
 		if !ok || !bytes.HasPrefix(key, []byte("agi_")) || len(key) == len("agi_") || !printable(key) {
 			return nil, fmt.Errorf("agi environment line %d is not \"agi_name: value\": %q", n, truncate(line, 80))
 		}
-		env[string(key[len("agi_"):])] = string(bytes.TrimPrefix(value, []byte(" ")))
+		sp := span{key: len(block)}
+		block = append(block, key[len("agi_"):]...)
+		sp.value = len(block)
+		block = append(block, bytes.TrimPrefix(value, []byte(" "))...)
+		sp.end = len(block)
+		spans = append(spans, sp)
+	}
+	all := string(block)
+	env := make(Env, max(len(spans), 32))
+	for _, sp := range spans {
+		env[all[sp.key:sp.value]] = all[sp.value:sp.end]
 	}
 	if env["request"] == "" && env["network_script"] == "" {
 		return nil, errors.New("agi environment has neither agi_request nor agi_network_script")

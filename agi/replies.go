@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -58,8 +59,9 @@ type replyReader struct {
 	// not read yet, without reading them.
 	waiting  func() bool
 	pending  []byte
-	midLine  bool // the last chunk read ended inside a line
-	dropLine bool // the rest of the current line is not passed on
+	long     []byte // a reply line longer than r's buffer, gathered by readLine
+	midLine  bool   // the last chunk read ended inside a line
+	dropLine bool   // the rest of the current line is not passed on
 	inUsage  bool
 	hungUp   bool
 	awaiting bool // a command was sent and its reply not yet passed on
@@ -179,4 +181,117 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+}
+
+// readLine returns the next reply line, its newline included, as zaf/agi's ReadBytes
+// would have read it through Read. A line that arrives in one read of the buffer is
+// returned where the buffer holds it, valid until the next read; a longer one is
+// gathered in a buffer the reader keeps.
+func (f *replyReader) readLine() ([]byte, error) {
+	f.long = f.long[:0]
+	for {
+		for len(f.pending) == 0 {
+			if f.err != nil {
+				return nil, f.err
+			}
+			f.next()
+		}
+		chunk := f.pending
+		f.pending = nil
+		if chunk[len(chunk)-1] == '\n' {
+			if len(f.long) == 0 {
+				return chunk, nil
+			}
+			f.long = append(f.long, chunk...)
+			return f.long, nil
+		}
+		f.long = append(f.long, chunk...)
+	}
+}
+
+// reply is a parsed reply line: zaf/agi's Reply, with Dat where the line is.
+type reply struct {
+	Res int
+	Dat []byte
+}
+
+// Errors of parseReply, worded as zaf/agi's parseResponse words them.
+var (
+	errUnknownCommand = errors.New("invalid or unknown command")
+	errDeadChannel    = errors.New("command not permitted on a dead channel")
+	errSyntax         = errors.New("invalid command syntax")
+	errHangupReply    = errors.New("HANGUP")
+)
+
+// parseReply parses a reply line (its last byte, the newline, is dropped) as zaf/agi
+// v1.3.0's parseResponse does, the same result and data for the same bytes and the same
+// error text, without copying the line. A "520-" line is never passed on (replyReader
+// folds usage blocks), so parseResponse's extra read after one is not needed.
+func parseReply(line []byte) (reply, error) {
+	var r reply
+	line = line[:len(line)-1]
+	ind := bytes.IndexByte(line, ' ')
+	if ind <= 0 || ind == len(line)-1 {
+		if string(line) == "HANGUP" {
+			return r, errHangupReply
+		}
+		return r, fmt.Errorf("malformed or partial agi response: %s", line)
+	}
+	var err error
+	switch string(line[:ind]) {
+	case "200":
+		eqInd := bytes.IndexByte(line, '=')
+		if eqInd == len("200 result") && eqInd < len(line)-1 {
+			line = line[eqInd+1:]
+			spInd := bytes.IndexByte(line, ' ')
+			if spInd < 0 {
+				r.Res, err = atoi(line)
+				return r, err
+			} else if spInd > 0 && spInd < len(line)-1 {
+				r.Res, err = atoi(line[:spInd])
+				r.Dat = line[spInd+1:]
+				return r, err
+			}
+		}
+		err = fmt.Errorf("malformed 200 response: %s", line)
+	case "510":
+		err = errUnknownCommand
+	case "511":
+		err = errDeadChannel
+	case "520", "520-Invalid":
+		err = errSyntax
+	default:
+		err = fmt.Errorf("malformed or partial agi response: %s", line)
+	}
+	return r, err
+}
+
+// atoi is strconv.Atoi of b, wrapped as zaf/agi wraps its error, without making a string
+// of b for the usual result: digits that cannot overflow an int, with or without a sign.
+func atoi(b []byte) (int, error) {
+	s := b
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if len(s) > 0 && (len(s) <= 9 || strconv.IntSize == 64 && len(s) <= 18) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n >= 0 {
+			if b[0] == '-' {
+				n = -n
+			}
+			return n, nil
+		}
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		err = fmt.Errorf("failed to parse AGI 200 reply: %v", err)
+	}
+	return n, err
 }

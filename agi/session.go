@@ -2,18 +2,18 @@ package agi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	zagi "github.com/zaf/agi"
 
 	"github.com/idv-project/idv/flow"
 )
@@ -56,17 +56,23 @@ func (t Timeouts) withDefaults() Timeouts {
 	return d
 }
 
-// Session is one FastAGI connection: the environment Asterisk sent and the commands of
-// github.com/zaf/agi, with deadlines, hang-up tracking and sanitised variables. It
-// implements flow.Call.
+// Session is one FastAGI connection: the environment Asterisk sent and the AGI commands,
+// with deadlines, hang-up tracking and sanitised variables. It implements flow.Call.
+//
+// The command lines are the bytes github.com/zaf/agi v1.3.0 sends for the same commands
+// (its fmt verbs: %q is strconv.AppendQuote; CR and LF become spaces), and replies are
+// parsed as its parseResponse parses them (commands_test.go holds both to it), but a
+// command is formatted into a buffer the session keeps and its reply parsed where the
+// socket's read buffer holds it: no fmt, no string per command.
 type Session struct {
 	Env     Env
 	Request Request
 
 	conn     net.Conn
 	ctx      context.Context // cancelled when the server cuts the call
-	agi      *zagi.Session
 	replies  *replyReader
+	cmd      []byte // the command line being sent, reused from command to command
+	cmdBuf   [128]byte
 	timeouts Timeouts
 	// OnPromptFailed is told when Asterisk could not play a prompt on a live channel
 	// (usually a missing sound file); the flow carries on.
@@ -101,14 +107,7 @@ func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error
 	}
 	replies := &replyReader{r: br, waiting: unreadOn(conn)}
 	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: replies}
-	s.agi = zagi.New()
-	// zaf/agi reads the environment itself with a Scanner that could swallow bytes after
-	// the block; it gets an empty block here and the environment we parsed above.
-	rd := bufio.NewReaderSize(io.MultiReader(strings.NewReader("\n"), s.replies), 1024)
-	if err := s.agi.Init(bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, 512))); err != nil {
-		return nil, err
-	}
-	s.agi.Env = env
+	s.cmd = s.cmdBuf[:0]
 	return s, nil
 }
 
@@ -136,21 +135,31 @@ func (e *ProtocolError) Error() string {
 }
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
-// do sends one command through zaf/agi with deadlines and classifies its error. The
-// reply is awaited until the reply timeout plus wait, or ctx's deadline if sooner; when
-// ctx ends first the command is abandoned, and with it the connection, since Asterisk's
-// late reply would answer the next command.
-func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+// do sends the command line in s.cmd (see command) with deadlines and classifies its
+// error. The reply is awaited until the reply timeout plus wait, or ctx's deadline if
+// sooner; when ctx ends first the command is abandoned, and with it the connection,
+// since Asterisk's late reply would answer the next command. The reply's Dat is valid
+// until the next command.
+func (s *Session) do(ctx context.Context, name string, wait time.Duration) (reply, error) {
 	if s.violation != nil {
 		// Replies no longer match their commands: nothing more is sent.
-		return zagi.Reply{}, &ProtocolError{Command: name, Err: fmt.Errorf("not sent after %w", s.violation)}
+		return reply{}, &ProtocolError{Command: name, Err: fmt.Errorf("not sent after %w", s.violation)}
 	}
 	if s.broken != nil {
 		// The connection was lost or a command abandoned: nothing more gets through, and
 		// the first cause is the one worth reporting.
-		return zagi.Reply{}, connLost{fmt.Errorf("%s not sent: %w", name, s.broken)}
+		return reply{}, connLost{fmt.Errorf("%s not sent: %w", name, s.broken)}
 	}
-	r, err := s.send(ctx, name, wait, cmd)
+	r, err := s.send(ctx, name, wait)
+	if err != nil {
+		s.classify(err)
+	}
+	return r, err
+}
+
+// classify remembers an error that ends the connection or the protocol. (Apart from do,
+// so that its targets are not allocated for every command.)
+func (s *Session) classify(err error) {
 	var lost connLost
 	var pe *ProtocolError
 	var se *streamError
@@ -160,28 +169,27 @@ func (s *Session) do(ctx context.Context, name string, wait time.Duration, cmd f
 	case errors.As(err, &pe) && errors.As(err, &se):
 		s.violation = pe
 	}
-	return r, err
 }
 
-func (s *Session) send(ctx context.Context, name string, wait time.Duration, cmd func() (zagi.Reply, error)) (zagi.Reply, error) {
+func (s *Session) send(ctx context.Context, name string, wait time.Duration) (reply, error) {
 	now := time.Now()
 	deadline := now.Add(s.timeouts.Reply + wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	if err := s.conn.SetWriteDeadline(now.Add(s.timeouts.Write)); err != nil {
-		return zagi.Reply{}, connLost{err}
+		return reply{}, connLost{err}
 	}
 	if err := s.conn.SetReadDeadline(deadline); err != nil {
-		return zagi.Reply{}, connLost{err}
+		return reply{}, connLost{err}
 	}
 	// A cut (server shutdown) sets a past deadline after cancelling s.ctx; checking it
 	// only now makes sure the deadlines just set cannot undo it.
 	if s.ctx.Err() != nil {
-		return zagi.Reply{}, ErrShutdown
+		return reply{}, ErrShutdown
 	}
 	if err := ctx.Err(); err != nil {
-		return zagi.Reply{}, fmt.Errorf("agi %s: %w", name, err)
+		return reply{}, fmt.Errorf("agi %s: %w", name, err)
 	}
 	if done := ctx.Done(); done != nil && done != s.ctx.Done() {
 		stop := context.AfterFunc(ctx, s.cut)
@@ -196,9 +204,9 @@ func (s *Session) send(ctx context.Context, name string, wait time.Duration, cmd
 	// Anything Asterisk sent since the last reply is read before the command goes out: a
 	// reply with none outstanding would be taken for this command's.
 	err := s.replies.expect()
-	var r zagi.Reply
+	var r reply
 	if err == nil {
-		r, err = cmd()
+		r, err = s.roundTrip()
 		if s.OnCommand != nil {
 			s.OnCommand(name, time.Since(now))
 		}
@@ -227,6 +235,61 @@ func (s *Session) send(ctx context.Context, name string, wait time.Duration, cmd
 	return r, &ProtocolError{Command: name, Err: err}
 }
 
+// roundTrip writes the command line and reads and parses its reply, as zaf/agi's sendMsg
+// does (whose check for bytes buffered before the command is expect's, earlier).
+func (s *Session) roundTrip() (reply, error) {
+	if _, err := s.conn.Write(s.cmd); err != nil {
+		return reply{}, err
+	}
+	line, err := s.replies.readLine()
+	if err != nil {
+		return reply{}, err
+	}
+	return parseReply(line)
+}
+
+// command starts the command line in s.cmd with its name; the arg methods add its
+// arguments and do ends it.
+func (s *Session) command(name string) *Session {
+	s.cmd = append(s.cmd[:0], name...)
+	return s
+}
+
+// quoted adds " %q".
+func (s *Session) quoted(arg string) *Session {
+	s.cmd = strconv.AppendQuote(append(s.cmd, ' '), arg)
+	return s
+}
+
+// raw adds " %s" (zaf/agi's %v of a string).
+func (s *Session) raw(arg string) *Session {
+	s.cmd = append(append(s.cmd, ' '), arg...)
+	return s
+}
+
+// number adds " %d".
+func (s *Session) number(n int) *Session {
+	s.cmd = strconv.AppendInt(append(s.cmd, ' '), int64(n), 10)
+	return s
+}
+
+// quotedNumber adds " \"%d\"".
+func (s *Session) quotedNumber(n int) *Session {
+	s.cmd = append(strconv.AppendInt(append(s.cmd, ' ', '"'), int64(n), 10), '"')
+	return s
+}
+
+// line ends the command line: CR and LF anywhere become spaces, as zaf/agi makes them
+// (%q never leaves one, an unquoted argument might), and a newline ends it.
+func (s *Session) line() {
+	for i, c := range s.cmd {
+		if c == '\r' || c == '\n' {
+			s.cmd[i] = ' '
+		}
+	}
+	s.cmd = append(s.cmd, '\n')
+}
+
 // cut ends any read or write on the connection at once.
 func (s *Session) cut() { s.conn.SetDeadline(time.Unix(1, 0)) }
 
@@ -237,7 +300,8 @@ func isNetError(err error) bool {
 
 // Answer implements flow.Call.
 func (s *Session) Answer(ctx context.Context) error {
-	r, err := s.do(ctx, "ANSWER", 0, s.agi.Answer)
+	s.command("ANSWER").line()
+	r, err := s.do(ctx, "ANSWER", 0)
 	if err == nil && r.Res < 0 {
 		return fmt.Errorf("agi ANSWER: result %d: %w", r.Res, flow.ErrHangup)
 	}
@@ -247,9 +311,8 @@ func (s *Session) Answer(ctx context.Context) error {
 // Play implements flow.Call. A prompt Asterisk cannot play on a live channel (result -1
 // while CHANNEL STATUS still answers) is reported to OnPromptFailed and skipped.
 func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error) {
-	r, err := s.do(ctx, "STREAM FILE", s.timeouts.Playback, func() (zagi.Reply, error) {
-		return s.agi.StreamFile(prompt, escape)
-	})
+	s.command("STREAM FILE").quoted(prompt).quoted(escape).line()
+	r, err := s.do(ctx, "STREAM FILE", s.timeouts.Playback)
 	if err != nil {
 		return 0, err
 	}
@@ -265,16 +328,15 @@ func (s *Session) Play(ctx context.Context, prompt, escape string) (rune, error)
 	return keyOf(r.Res), nil
 }
 
-// SayDigits implements flow.Call: SAY DIGITS, one digit at a time (zaf/agi sends the
-// digits as a number, which would drop a leading zero).
+// SayDigits implements flow.Call: SAY DIGITS, one digit at a time (zaf/agi's SAY DIGITS
+// takes the digits as a number, which would drop a leading zero).
 func (s *Session) SayDigits(ctx context.Context, digits, escape string) (rune, error) {
 	for _, d := range digits {
 		if d < '0' || d > '9' {
 			continue
 		}
-		r, err := s.do(ctx, "SAY DIGITS", s.timeouts.Playback, func() (zagi.Reply, error) {
-			return s.agi.SayDigits(int(d-'0'), escape)
-		})
+		s.command("SAY DIGITS").quotedNumber(int(d - '0')).quoted(escape).line()
+		r, err := s.do(ctx, "SAY DIGITS", s.timeouts.Playback)
 		if err != nil {
 			return 0, err
 		}
@@ -291,14 +353,16 @@ func (s *Session) SayDigits(ctx context.Context, digits, escape string) (rune, e
 // probe tells a hang-up from another failure: on a dead channel CHANNEL STATUS is
 // refused with 511.
 func (s *Session) probe(ctx context.Context) error {
-	_, err := s.do(ctx, "CHANNEL STATUS", 0, func() (zagi.Reply, error) { return s.agi.ChannelStatus() })
+	s.command("CHANNEL STATUS").line()
+	_, err := s.do(ctx, "CHANNEL STATUS", 0)
 	return err
 }
 
 // WaitDigit implements flow.Call.
 func (s *Session) WaitDigit(ctx context.Context, timeout time.Duration) (rune, error) {
 	ms := int(timeout / time.Millisecond)
-	r, err := s.do(ctx, "WAIT FOR DIGIT", timeout, func() (zagi.Reply, error) { return s.agi.WaitForDigit(ms) })
+	s.command("WAIT FOR DIGIT").number(ms).line()
+	r, err := s.do(ctx, "WAIT FOR DIGIT", timeout)
 	if err != nil {
 		return 0, err
 	}
@@ -323,9 +387,13 @@ const MaxVariableLen = 128
 // no quotes, backslashes, CR/LF or other control characters, valid UTF-8, at most
 // MaxVariableLen runes.
 func SanitizeValue(v string) string {
-	var b strings.Builder
-	n := 0
-	for _, c := range strings.ToValidUTF8(v, "") {
+	return string(appendSanitized(make([]byte, 0, len(v)), v))
+}
+
+// appendSanitized appends SanitizeValue(v) to dst.
+func appendSanitized(dst []byte, v string) []byte {
+	start, n := len(dst), 0
+	for _, c := range v { // an invalid byte is utf8.RuneError, dropped below
 		switch {
 		case c == '"' || c == '\\' || c == '`':
 			c = '\''
@@ -337,53 +405,72 @@ func SanitizeValue(v string) string {
 		if n == MaxVariableLen {
 			break
 		}
-		b.WriteRune(c)
+		dst = utf8.AppendRune(dst, c)
 		n++
 	}
-	return strings.TrimSpace(b.String())
+	trimmed := bytes.TrimSpace(dst[start:])
+	return dst[:start+copy(dst[start:], trimmed)]
 }
 
 // SetVariable implements flow.Call: the variable is set with the "__" prefix so that it
 // reaches the agent's channel, and its value is sanitised. After a hang-up Asterisk still
 // sets it, and SetVariable reports the hang-up.
 func (s *Session) SetVariable(ctx context.Context, name, value string) error {
-	_, err := s.do(ctx, "SET VARIABLE", 0, func() (zagi.Reply, error) {
-		return s.agi.SetVariable("__"+name, SanitizeValue(value))
-	})
+	// %q of "__"+name, without building that string: the quote, "__", then name's
+	// quoting without its opening quote (a rune's quoting does not depend on the runes
+	// before it).
+	s.command("SET VARIABLE")
+	s.cmd = append(s.cmd, ` "__`...)
+	n := len(s.cmd)
+	s.cmd = strconv.AppendQuote(s.cmd, name)
+	s.cmd = append(s.cmd[:n], s.cmd[n+1:]...)
+	s.cmd = append(appendSanitized(append(s.cmd, ' ', '"'), value), '"')
+	s.line()
+	_, err := s.do(ctx, "SET VARIABLE", 0)
 	return err
 }
 
 // SetLanguage implements flow.Call with SET VARIABLE CHANNEL(language).
 func (s *Session) SetLanguage(ctx context.Context, lang string) error {
-	_, err := s.do(ctx, "SET VARIABLE", 0, func() (zagi.Reply, error) {
-		return s.agi.SetVariable("CHANNEL(language)", SanitizeValue(lang))
-	})
+	s.command("SET VARIABLE").quoted("CHANNEL(language)")
+	s.cmd = append(appendSanitized(append(s.cmd, ' ', '"'), lang), '"')
+	s.line()
+	_, err := s.do(ctx, "SET VARIABLE", 0)
 	return err
 }
 
 // Variable implements flow.Call. A value longer than Asterisk ever answers (1023 bytes)
 // is a ProtocolError: it goes into records and logs, and no Asterisk sent it.
 func (s *Session) Variable(ctx context.Context, name string) (string, bool, error) {
-	r, err := s.getVariable(ctx, name)
+	r, value, err := s.getVariable(ctx, name)
 	if err != nil {
 		return "", false, err
 	}
-	return r.Dat, r.Res == 1, nil
+	return value, r.Res == 1, nil
 }
 
-func (s *Session) getVariable(ctx context.Context, name string) (zagi.Reply, error) {
-	r, err := s.do(ctx, "GET VARIABLE", 0, func() (zagi.Reply, error) { return s.agi.GetVariable(name) })
-	if len(r.Dat) > maxVariable {
-		return zagi.Reply{}, &ProtocolError{Command: "GET VARIABLE",
-			Err: fmt.Errorf("%s: a value of %d bytes, longer than Asterisk's %d", name, len(r.Dat), maxVariable)}
+// getVariable sends GET VARIABLE and returns its reply and value: Dat without the
+// parentheses around it, as zaf/agi's GetVariable gives it.
+func (s *Session) getVariable(ctx context.Context, name string) (reply, string, error) {
+	s.command("GET VARIABLE").quoted(name).line()
+	r, err := s.do(ctx, "GET VARIABLE", 0)
+	dat := r.Dat
+	if len(dat) > 0 {
+		dat = bytes.TrimPrefix(dat, []byte("("))
+		dat = bytes.TrimSuffix(dat, []byte(")"))
 	}
-	return r, err
+	if len(dat) > maxVariable {
+		return reply{}, "", &ProtocolError{Command: "GET VARIABLE",
+			Err: fmt.Errorf("%s: a value of %d bytes, longer than Asterisk's %d", name, len(dat), maxVariable)}
+	}
+	return r, string(dat), err
 }
 
 // Queue implements flow.Call with EXEC Queue and returns QUEUESTATUS. A -1 result is
 // the caller hanging up in the queue or after talking to an agent.
 func (s *Session) Queue(ctx context.Context, args string) (string, error) {
-	r, err := s.do(ctx, "EXEC Queue", s.timeouts.Queue, func() (zagi.Reply, error) { return s.agi.Exec("Queue", args) })
+	s.command("EXEC").raw("Queue").quoted(args).line()
+	r, err := s.do(ctx, "EXEC Queue", s.timeouts.Queue)
 	if err != nil && !errors.Is(err, flow.ErrHangup) {
 		return "", err
 	}
@@ -391,7 +478,7 @@ func (s *Session) Queue(ctx context.Context, args string) (string, error) {
 		return "", &ProtocolError{Command: "EXEC Queue", Err: errors.New("asterisk has no Queue application (app_queue not loaded)")}
 	}
 	// GET VARIABLE works on a dead channel: read QUEUESTATUS whether or not the caller left.
-	v, verr := s.getVariable(ctx, "QUEUESTATUS")
+	_, status, verr := s.getVariable(ctx, "QUEUESTATUS")
 	if verr != nil && !errors.Is(verr, flow.ErrHangup) {
 		return "", verr
 	}
@@ -401,21 +488,16 @@ func (s *Session) Queue(ctx context.Context, args string) (string, error) {
 	if err == nil {
 		err = verr
 	}
-	return v.Dat, err
+	return status, err
 }
 
 // Goto implements flow.Call with SET CONTEXT, SET EXTENSION and SET PRIORITY.
 func (s *Session) Goto(ctx context.Context, context, extension, priority string) error {
-	steps := []struct {
-		name string
-		cmd  func() (zagi.Reply, error)
-	}{
-		{"SET CONTEXT", func() (zagi.Reply, error) { return s.agi.SetContext(context) }},
-		{"SET EXTENSION", func() (zagi.Reply, error) { return s.agi.SetExtension(extension) }},
-		{"SET PRIORITY", func() (zagi.Reply, error) { return s.agi.SetPriority(priority) }},
-	}
-	for _, st := range steps {
-		if _, err := s.do(ctx, st.name, 0, st.cmd); err != nil {
+	for _, st := range [...]struct{ name, arg string }{
+		{"SET CONTEXT", context}, {"SET EXTENSION", extension}, {"SET PRIORITY", priority},
+	} {
+		s.command(st.name).quoted(st.arg).line()
+		if _, err := s.do(ctx, st.name, 0); err != nil {
 			return err
 		}
 	}
