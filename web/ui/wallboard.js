@@ -118,46 +118,55 @@ function kpiTile(key, value, sub, lvl) {
     `<div class="l">${t("kpi_" + key)}</div>${sub ? `<div class="wb-sub">${esc(sub)}</div>` : ""}${flag}</div>`;
 }
 
-// wbChart draws today's trend as inline SVG: calls as bars (left axis), the verified
-// rate, service level and abandon rate as lines (right axis, 0–100 %).
+// wbChart draws today's trend with uPlot (vendored in vendor/, MIT): calls per 15
+// minutes as bars (left axis), the verified rate, the service level and the abandon rate
+// as lines (right axis, %). It returns the chart's frame; wbPlot fills it once in the page.
 function wbChart(trend) {
-  const W = 1100, H = 260, L = 44, R = 44, Tp = 14, B = 28, n = 96;
-  const cw = (W - L - R) / n, ih = H - Tp - B;
-  const maxCalls = Math.max(4, ...trend.map((b) => b.calls));
-  const step = Math.ceil(maxCalls / 4);
-  const top = step * 4;
-  const y = (c) => Tp + ih - (c / top) * ih, yp = (p) => Tp + ih - p * ih;
-  let g = "";
-  for (let i = 0; i <= 4; i++) {
-    const yy = Tp + ih - (i / 4) * ih;
-    g += `<line class="wb-grid" x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}"/>` +
-      `<text class="wb-axis" x="${L - 6}" y="${yy + 4}" text-anchor="end">${i * step}</text>` +
-      `<text class="wb-axis" x="${W - R + 6}" y="${yy + 4}">${i * 25}%</text>`;
-  }
-  for (let h = 0; h <= 24; h += 3) {
-    g += `<text class="wb-axis" x="${L + h * 4 * cw}" y="${H - 8}" text-anchor="middle">${String(h).padStart(2, "0")}:00</text>`;
-  }
-  trend.forEach((b, i) => {
-    if (b.calls) g += `<rect class="wb-bar" x="${L + i * cw + 1}" y="${y(b.calls)}" width="${Math.max(1, cw - 2)}" height="${Tp + ih - y(b.calls)}"><title>${wbHM(b.start)} ${t("chart_calls")} ${b.calls}</title></rect>`;
-  });
-  const line = (key, cls) => {
-    const pts = trend.map((b, i) => b[key] == null ? null : [L + i * cw + cw / 2, yp(b[key])]);
-    let d = "", dots = "";
-    pts.forEach((p, i) => {
-      if (!p) return;
-      d += (i > 0 && pts[i - 1] ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1);
-      dots += `<circle class="${cls}" cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3"/>`;
-    });
-    return `<path class="${cls}" d="${d}"/>${dots}`;
-  };
-  if (trend.length) {
-    const nowX = L + trend.length * cw;
-    g += `<line class="wb-now" x1="${nowX}" x2="${nowX}" y1="${Tp}" y2="${Tp + ih}"/><text class="wb-axis" x="${nowX + 3}" y="${Tp + 10}">${t("now_label")}</text>`;
-  }
-  g += line("verified_rate", "wb-l-verified") + line("service_level", "wb-l-sl") + line("abandon_rate", "wb-l-abandon");
   const legend = [["wb-bar", "chart_calls"], ["wb-l-verified", "chart_verified"], ["wb-l-sl", "chart_sl"], ["wb-l-abandon", "chart_abandon"]]
-    .map(([c, k]) => `<span class="wb-key"><svg width="18" height="10" aria-hidden="true"><rect class="${c} wb-swatch" width="18" height="10"/></svg>${t(k)}</span>`).join("");
-  return `<svg id="wb-svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t("chart_label"))}">${g}</svg><div class="wb-legend">${legend}</div>`;
+    .map(([c, k]) => `<span class="wb-key"><span class="wb-swatch ${c}" aria-hidden="true"></span>${t(k)}</span>`).join("");
+  wbPending = trend;
+  return `<div id="wb-plot" role="img" aria-label="${esc(t("chart_label"))}"></div><div class="wb-legend">${legend}</div>`;
+}
+
+let wbPending = null;
+
+// wbPlot draws the trend wbChart left into #wb-plot (a new uPlot each time: the old one
+// went with the page's HTML).
+function wbPlot() {
+  const el = $("#wb-plot"), trend = wbPending;
+  if (!el || !trend || typeof uPlot === "undefined") return;
+  wbPending = null;
+  const css = getComputedStyle(document.documentElement);
+  const color = (v, fallback) => (css.getPropertyValue(v) || fallback).trim();
+  const day = new Date(); day.setHours(0, 0, 0, 0);
+  const xs = [], calls = [], verified = [], sl = [], abandon = [];
+  for (let i = 0; i < 96; i++) {
+    const b = trend[i];
+    xs.push(day.getTime() / 1000 + i * 900);
+    calls.push(b && b.calls ? b.calls : null); // no bar (nor its outline) for an empty quarter
+    const pct = (v) => (b && v != null ? Math.round(v * 1000) / 10 : null);
+    verified.push(pct(b && b.verified_rate)); sl.push(pct(b && b.service_level)); abandon.push(pct(b && b.abandon_rate));
+  }
+  const pctLine = (label, stroke, dash) => ({ label: t(label), scale: "%", stroke, width: 2.5, dash, points: { show: true, size: 5 },
+    value: (u, v) => (v == null ? "—" : v + "%") });
+  const opts = {
+    width: Math.max(320, el.clientWidth), height: 260, legend: { show: false },
+    scales: { x: { time: true }, calls: { range: (u, min, max) => [0, Math.max(4, Math.ceil(max))] }, "%": { range: [0, 100] } },
+    axes: [
+      { values: (u, ticks) => ticks.map((s) => wbHM(s * 1000)) },
+      { scale: "calls", label: t("chart_calls") },
+      { scale: "%", side: 1, grid: { show: false }, values: (u, ticks) => ticks.map((v) => v + "%") },
+    ],
+    series: [
+      {},
+      { label: t("chart_calls"), scale: "calls", fill: color("--bar", "#9db3d9"), stroke: color("--bar", "#9db3d9"),
+        paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } },
+      pctLine("chart_verified", color("--green", "#2e7d32")),
+      pctLine("chart_sl", color("--blue", "#2a5298"), [6, 3]),
+      pctLine("chart_abandon", color("--red", "#c62828"), [2, 3]),
+    ],
+  };
+  window.wbUPlot = new uPlot(opts, [xs, calls, verified, sl, abandon], el);
 }
 
 const wbHM = (s) => { const d = new Date(s); return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`; };
@@ -256,6 +265,7 @@ function dashboard() {
         kpiTile("longest", snap ? wbMSS(longest || 0) : "—", "", wbLevel(longest, th.longest_wait_warn_seconds, th.longest_wait_alert_seconds)) +
         kpiTile("waiting", snap ? waiting : "—", "");
       $("#wb-chart").innerHTML = wbChart(figs.trend || []);
+      wbPlot();
       $("#wb-by-line").innerHTML = kpiHead("line") + (figs.by_line || []).map((r) => kpiRow(r.name, r)).join("");
       $("#wb-by-queue").innerHTML = kpiHead("queue", `<th>${t("waiting")}</th><th>${t("longest")}</th>`) +
         ((figs.by_queue || []).map((r) => kpiRow(r.name, r, `<td>${snap ? snap.in_queue[r.name] || 0 : "—"}</td><td>${snap ? snap.longest_wait_s[r.name] || 0 : "—"}</td>`)).join("") ||
