@@ -61,7 +61,7 @@ func ReadEnv(r *bufio.Reader) (Env, error) {
 		spans = append(spans, sp)
 	}
 	all := string(block)
-	env := make(Env, max(len(spans), 32))
+	env := make(Env, len(spans)) // sized to what came: a map sized for more costs a kilobyte per call held
 	for _, sp := range spans {
 		env[all[sp.key:sp.value]] = all[sp.value:sp.end]
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -88,24 +89,50 @@ type Session struct {
 	failed bool
 }
 
+// replyBuffer is the read buffer of a call's replies: Asterisk's replies to idv's
+// commands are a few tens of bytes (GET VARIABLE's up to about a kilobyte, read in
+// pieces); a call holds it as long as it lasts.
+const replyBuffer = 512
+
+// envReaders are the read buffers of environments (maxEnvLine), used while a call's
+// environment is read and then handed on to the next call.
+var envReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxEnvLine) }}
+
 // newSession reads the environment from conn and prepares the command channel.
 func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error) {
-	br := bufio.NewReaderSize(conn, maxEnvLine)
+	br := envReaders.Get().(*bufio.Reader)
+	br.Reset(conn)
+	release := func() {
+		br.Reset(nil)
+		envReaders.Put(br)
+	}
 	if err := conn.SetReadDeadline(time.Now().Add(t.Env)); err != nil {
+		release()
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil { // checked after the deadline is set: see do
+		release()
 		return nil, err
 	}
 	env, err := ReadEnv(br)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	req, err := env.ParseRequest()
 	if err != nil {
+		release()
 		return nil, err
 	}
-	replies := &replyReader{r: br, waiting: unreadOn(conn)}
+	r := br
+	if br.Buffered() == 0 {
+		// Nothing came after the environment (as it should be): the replies get a
+		// buffer of their own size. Otherwise the reader keeps what came, for expect to
+		// find it out of step.
+		r = bufio.NewReaderSize(conn, replyBuffer)
+		release()
+	}
+	replies := &replyReader{r: r, waiting: unreadOn(conn)}
 	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: replies}
 	s.cmd = s.cmdBuf[:0]
 	return s, nil
