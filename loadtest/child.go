@@ -20,10 +20,18 @@ type child struct {
 	exited chan error
 }
 
+// runOn says how a child runs: pinned to CPUs (taskset's list, "" for any) and under an
+// open-file limit (RLIMIT_NOFILE, soft and hard; 0 for this process's).
+type runOn struct {
+	CPUs   string
+	NoFile int
+}
+
 // startChild starts exe with args(addr) on a free loopback address, its output in
-// dir/NAME.log, and waits until the address accepts connections. With cpus it runs
-// pinned to those CPUs (taskset -c cpus, which executes exe in its own process).
-func startChild(ctx context.Context, dir, name, cpus, exe string, args func(addr string) ([]string, error)) (*child, error) {
+// dir/NAME.log, and waits until the address accepts connections. With on.CPUs it runs
+// pinned to those CPUs (taskset -c cpus, which executes exe in its own process); with
+// on.NoFile under that open-file limit (prlimit --nofile, which executes it likewise).
+func startChild(ctx context.Context, dir, name string, on runOn, exe string, args func(addr string) ([]string, error)) (*child, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -38,13 +46,21 @@ func startChild(ctx context.Context, dir, name, cpus, exe string, args func(addr
 	if err != nil {
 		return nil, err
 	}
-	if cpus != "" {
+	if on.CPUs != "" {
 		taskset, err := exec.LookPath("taskset")
 		if err != nil {
-			return nil, fmt.Errorf("pinning %s to CPUs %s: %w", name, cpus, err)
+			return nil, fmt.Errorf("pinning %s to CPUs %s: %w", name, on.CPUs, err)
 		}
-		argv = append([]string{"-c", cpus, exe}, argv...)
+		argv = append([]string{"-c", on.CPUs, exe}, argv...)
 		exe = taskset
+	}
+	if on.NoFile > 0 {
+		prlimit, err := exec.LookPath("prlimit")
+		if err != nil {
+			return nil, fmt.Errorf("running %s with %d open files: %w", name, on.NoFile, err)
+		}
+		argv = append([]string{fmt.Sprintf("--nofile=%d:%d", on.NoFile, on.NoFile), "--", exe}, argv...)
+		exe = prlimit
 	}
 	cmd := exec.Command(exe, argv...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func testExecutable(t *testing.T) string {
 // stop lets it end by itself (SIGTERM, so idv drains) instead of killing it.
 func TestStartChildReturnsAServingChildAndStopsItWithSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	c, err := startChild(context.Background(), dir, "test server", "", testExecutable(t), func(addr string) ([]string, error) {
+	c, err := startChild(context.Background(), dir, "test server", runOn{}, testExecutable(t), func(addr string) ([]string, error) {
 		return []string{childArg, "listen", addr}, nil
 	})
 	if err != nil {
@@ -100,7 +101,7 @@ func TestStartChildReturnsAServingChildAndStopsItWithSIGTERM(t *testing.T) {
 // where its log is, and the log holds what it said.
 func TestStartChildReportsAChildThatExitsBeforeServing(t *testing.T) {
 	dir := t.TempDir()
-	_, err := startChild(context.Background(), dir, "idv serve", "", testExecutable(t), func(string) ([]string, error) {
+	_, err := startChild(context.Background(), dir, "idv serve", runOn{}, testExecutable(t), func(string) ([]string, error) {
 		return []string{childArg, "fail"}, nil
 	})
 	logPath := filepath.Join(dir, "idv-serve.log")
@@ -117,7 +118,7 @@ func TestStartChildReportsAChildThatExitsBeforeServing(t *testing.T) {
 func TestStartChildGivesUpWhenTheRunIsCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := startChild(ctx, t.TempDir(), "hang", "", testExecutable(t), func(string) ([]string, error) {
+	_, err := startChild(ctx, t.TempDir(), "hang", runOn{}, testExecutable(t), func(string) ([]string, error) {
 		return []string{childArg, "hang"}, nil
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -128,10 +129,38 @@ func TestStartChildGivesUpWhenTheRunIsCancelled(t *testing.T) {
 // TestStartChildPassesOnItsArgumentsError: the idv serve child's arguments include a
 // config file written first; when writing fails, nothing is started.
 func TestStartChildPassesOnItsArgumentsError(t *testing.T) {
-	_, err := startChild(context.Background(), t.TempDir(), "idv serve", "", testExecutable(t), func(addr string) ([]string, error) {
+	_, err := startChild(context.Background(), t.TempDir(), "idv serve", runOn{}, testExecutable(t), func(addr string) ([]string, error) {
 		return nil, fmt.Errorf("config for %s: disk full", addr)
 	})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// TestStartChildUnderAFileLimit: with runOn.NoFile the child runs under that open-file
+// limit, soft and hard (prlimit executes it: the process measured is the child's own).
+func TestStartChildUnderAFileLimit(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit here")
+	}
+	c, err := startChild(context.Background(), t.TempDir(), "test server", runOn{NoFile: 777}, testExecutable(t), func(addr string) ([]string, error) {
+		return []string{childArg, "listen", addr}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop()
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", c.cmd.Process.Pid))
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	for _, l := range strings.Split(string(limits), "\n") {
+		if strings.HasPrefix(l, "Max open files") {
+			if f := strings.Fields(l); len(f) < 5 || f[3] != "777" || f[4] != "777" {
+				t.Errorf("child's limit: %q, want 777 777", l)
+			}
+			return
+		}
+	}
+	t.Errorf("no open-file limit in %s", limits)
 }

@@ -30,6 +30,11 @@ type Plan struct {
 	// (the load generator) and the demo CRM, e.g. "0". Pinned apart, the load generator
 	// no longer takes the measured server's CPU.
 	ServerCPUs, LoadCPUs string
+	// ServerNoFile, when positive, is the open-file limit (soft and hard) of the idv
+	// serve started here (prlimit), so that the calls it holds up to its cap
+	// (agi.DefaultMaxConns: the limit less a reserve) can be measured under a limit lower
+	// than this machine's.
+	ServerNoFile int
 }
 
 // Processes say how to start the servers a load test measures: one executable, run
@@ -105,14 +110,14 @@ func Drive(ctx context.Context, p Plan, out, progress io.Writer) error {
 	if started {
 		// The demo CRM runs as a process of its own, so that the server's CPU and memory
 		// are idv's alone, as they are with a company CRM elsewhere.
-		crm, err := startChild(ctx, dir, "democrm", p.LoadCPUs, exe, func(addr string) ([]string, error) {
+		crm, err := startChild(ctx, dir, "democrm", runOn{CPUs: p.LoadCPUs}, exe, func(addr string) ([]string, error) {
 			return p.Processes.CRM(addr), nil
 		})
 		if err != nil {
 			return err
 		}
 		defer crm.stop()
-		srv, err := startChild(ctx, dir, "idv serve", p.ServerCPUs, exe, func(addr string) ([]string, error) {
+		srv, err := startChild(ctx, dir, "idv serve", runOn{CPUs: p.ServerCPUs, NoFile: p.ServerNoFile}, exe, func(addr string) ([]string, error) {
 			config, err := serveConfig(dir, addr, crm.addr)
 			return p.Processes.Serve(config), err
 		})
@@ -143,7 +148,7 @@ func Drive(ctx context.Context, p Plan, out, progress io.Writer) error {
 		if err := seqs.Save(file); err != nil {
 			return err
 		}
-		bsrv, err := startChild(ctx, dir, "baseline", p.ServerCPUs, exe, func(addr string) ([]string, error) {
+		bsrv, err := startChild(ctx, dir, "baseline", runOn{CPUs: p.ServerCPUs}, exe, func(addr string) ([]string, error) {
 			return p.Processes.Baseline(addr, file), nil
 		})
 		if err != nil {
@@ -198,7 +203,7 @@ func runFloor(ctx context.Context, p Plan, o Options, dir, crmAddr string, seqs 
 	if err := plan.Save(file); err != nil {
 		return nil, err
 	}
-	fsrv, err := startChild(ctx, dir, "floor", p.ServerCPUs, exe, func(addr string) ([]string, error) {
+	fsrv, err := startChild(ctx, dir, "floor", runOn{CPUs: p.ServerCPUs}, exe, func(addr string) ([]string, error) {
 		return p.Processes.Floor(addr, file, "http://"+crmAddr, filepath.Join(dir, "floor.db")), nil
 	})
 	if err != nil {

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"testing"
+	"time"
 
 	"github.com/idv-project/idv/agi/agitest"
 	"github.com/idv-project/idv/loadtest"
@@ -76,4 +82,62 @@ func BenchmarkLoadMix(b *testing.B) {
 		b.Fatalf("%d of %d calls completed: %v", sum.Completed, b.N, sum.Errors)
 	}
 	b.ReportMetric(sum.CallsPerSecond(), "calls/s")
+}
+
+var heldProfile = flag.String("heldprofile", "", "BenchmarkHeldCalls: write the heap profile taken at the most calls held to this file")
+
+// BenchmarkHeldCalls holds 1,000 calls at once at a live call's pace (3 s prompts,
+// 400 ms keys, 20 s in the queue) against an in-process idv and reports, after a
+// collection at the most calls in progress, the Go heap and goroutine stacks in use per
+// call held: what idv serve's memory per call (its RSS, which the load test reads) is
+// made of. The load generator runs in this process too; -heldprofile writes the heap
+// profile of that moment, whose allocation sites tell idv's (agi, flow, app, crm, store)
+// from the load generator's (agi/agitest, loadtest).
+func BenchmarkHeldCalls(b *testing.B) {
+	if *heldProfile != "" {
+		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 64 // every call's few allocations, not one in 512 KiB
+	}
+	testLogLevel = "warn"
+	defer func() { testLogLevel = "debug" }()
+	h := newHarness(b, "", loadSecurity)
+	const held = 1000
+	for b.Loop() {
+		var idle, peak runtime.MemStats
+		var idleG, peakG int
+		var prof bytes.Buffer
+		first := true
+		memory := func() (int64, error) {
+			runtime.GC()
+			m, g := &peak, &peakG
+			if first {
+				m, g, first = &idle, &idleG, false
+			}
+			runtime.ReadMemStats(m)
+			*g = runtime.NumGoroutine()
+			if *heldProfile != "" && m == &peak {
+				prof.Reset()
+				pprof.Lookup("heap").WriteTo(&prof, 0)
+			}
+			return int64(m.HeapInuse + m.StackInuse), nil
+		}
+		sum, err := loadtest.Run(context.Background(), loadtest.Options{Target: h.addr, Script: "idv", Concurrency: held,
+			RampUp: 5 * time.Second, Duration: 15 * time.Second, PromptTime: 3 * time.Second, KeyTime: 400 * time.Millisecond,
+			QueueTime: 20 * time.Second, Memory: memory})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.ErrorCount() > 0 || sum.MemAtInFlight < held {
+			b.Fatalf("%d calls held at most, %d failed: %v", sum.MemAtInFlight, sum.ErrorCount(), sum.Errors)
+		}
+		n := float64(sum.MemAtInFlight)
+		b.ReportMetric(float64(peak.HeapInuse-idle.HeapInuse)/n, "heap-B/call")
+		b.ReportMetric(float64(peak.StackInuse-idle.StackInuse)/n, "stack-B/call")
+		b.ReportMetric(float64(peakG-idleG)/n, "goroutines/call")
+		if *heldProfile != "" {
+			if err := os.WriteFile(*heldProfile, prof.Bytes(), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -45,6 +45,7 @@ Traffic goes only to loopback. Examples:
 	cpuprofile := fs.String("cpuprofile", "", "write the started idv serve's CPU profile to this file")
 	memprofile := fs.String("memprofile", "", "write the started idv serve's allocation profile to this file when it stops")
 	serverCPUs := fs.String("server-cpus", "", "pin the measured servers (idv serve, baseline, fair floor) to these CPUs, e.g. 1 (taskset)")
+	serverNoFile := fs.Int("server-nofile", 0, "run the started idv serve under this open-file limit (prlimit), e.g. 4096: its call cap is the limit less its reserve")
 	loadCPUs := fs.String("load-cpus", "", "pin this load generator and the demo CRM to these CPUs, e.g. 0")
 	serveBaseline := fs.String("serve-baseline", "", "internal: serve the baseline on this address")
 	sequences := fs.String("sequences", "", "internal: with -serve-baseline, the command sequences file")
@@ -77,10 +78,11 @@ Traffic goes only to loopback. Examples:
 	plan := loadtest.Plan{
 		Load: loadtest.Options{Target: *target, Script: script, Mix: scenarios, Concurrency: *conc, Calls: *calls, Duration: *dur,
 			RampUp: *ramp, PromptTime: *prompt, KeyTime: *key, QueueTime: *queue},
-		MetricsURL: *metricsURL,
-		Baseline:   *baseline,
-		ServerCPUs: *serverCPUs,
-		LoadCPUs:   *loadCPUs,
+		MetricsURL:   *metricsURL,
+		Baseline:     *baseline,
+		ServerCPUs:   *serverCPUs,
+		ServerNoFile: *serverNoFile,
+		LoadCPUs:     *loadCPUs,
 		// The servers are this binary's own commands.
 		Processes: loadtest.Processes{
 			CRM: func(addr string) []string { return []string{"democrm", "-listen", addr} },
