@@ -57,16 +57,26 @@ type Store struct {
 
 // key is the secret of that name the database keeps, made (32 random bytes) the first
 // time it is asked for: every instance sharing the database reads the same one.
+// A database opened read-only that has none yet gets a key of this process's: it
+// writes no ani_key the key must match later.
 func (s *Store) key(ctx context.Context, name string) ([]byte, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.bind(`SELECT value FROM store_keys WHERE name = ?`), name).Scan(&v)
+	if err == nil {
+		return hex.DecodeString(v)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("key %s: %w", name, err)
+	}
 	fresh := make([]byte, 32)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, err
 	}
 	if _, err := s.db.ExecContext(ctx, s.bind(`INSERT INTO store_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
 		name, hex.EncodeToString(fresh)); err != nil {
-		return nil, fmt.Errorf("key %s: %w", name, err)
+		return fresh, nil // read-only: nothing this process writes needs the key again
 	}
-	var v string
+	// Another instance may have inserted its key first: the database's is the one.
 	if err := s.db.QueryRowContext(ctx, s.bind(`SELECT value FROM store_keys WHERE name = ?`), name).Scan(&v); err != nil {
 		return nil, fmt.Errorf("key %s: %w", name, err)
 	}
