@@ -134,6 +134,15 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	if driver == Postgres {
 		writers = 4
 	}
+	// The statements a transaction runs are prepared now: preparing one first inside a
+	// transaction would take a second connection from the pool while holding one, and
+	// with the pool full of reservations waiting for the same lock, nobody would get one.
+	for _, q := range []string{countAttemptsSQL, insertAttemptSQL} {
+		if _, err := s.stmt(ctx, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store %s: prepare: %w", driver, err)
+		}
+	}
 	if s.aniKey, err = s.key(ctx, "ani"); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", driver, err)
