@@ -70,7 +70,7 @@ type attempts struct{ allFailed, all, mineFailed, mine int }
 // countAttempts counts the attempts on customer within the window; tx, when set, is the
 // reservation's transaction.
 func (g *Guard) countAttempts(ctx context.Context, tx *sql.Tx, customer, caller string) (attempts, error) {
-	st, err := g.Store.stmt(ctx, countAttemptsSQL)
+	st, err := g.Store.prepared(countAttemptsSQL)
 	if err != nil {
 		return attempts{}, err
 	}
@@ -190,7 +190,7 @@ func (g *Guard) reserve(ctx context.Context, a *attempt) (limit flow.Limit, pend
 	if limit := g.limit(a.caller, n.mine, n.all); limit != flow.LimitNone {
 		return limit, g.limit(a.caller, n.mineFailed, n.allFailed) == flow.LimitNone, nil
 	}
-	insert, err := g.Store.stmt(ctx, insertAttemptSQL)
+	insert, err := g.Store.prepared(insertAttemptSQL)
 	if err != nil {
 		return flow.LimitNone, false, err
 	}

@@ -136,8 +136,9 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	}
 	// The statements a transaction runs are prepared now: preparing one first inside a
 	// transaction would take a second connection from the pool while holding one, and
-	// with the pool full of reservations waiting for the same lock, nobody would get one.
-	for _, q := range []string{countAttemptsSQL, insertAttemptSQL} {
+	// with the pool full of others waiting for the same lock (SQLite's one writer, a
+	// customer's reservations) nobody would get one: calls stalled.
+	for _, q := range inTransaction() {
 		if _, err := s.stmt(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store %s: prepare: %w", driver, err)
@@ -162,6 +163,25 @@ func OpenExisting(ctx context.Context, driver, dsn string) (*Store, error) {
 		}
 	}
 	return Open(ctx, driver, dsn)
+}
+
+// prepared is a statement of inTransaction, prepared when the store opened: inside a
+// transaction no statement may be prepared on the pool (see Open).
+func (s *Store) prepared(query string) (*sql.Stmt, error) {
+	st, ok := s.stmts.Load(query)
+	if !ok {
+		return nil, fmt.Errorf("store: statement not prepared at open: %.60s…", query)
+	}
+	return st.(*sql.Stmt), nil
+}
+
+// inTransaction are the statements that run inside transactions, through Stmt.
+func inTransaction() []string {
+	qs := []string{countAttemptsSQL, insertAttemptSQL, upsertSQL}
+	for _, byKind := range eventInserts {
+		qs = append(qs, byKind[1:]...)
+	}
+	return qs
 }
 
 // Driver is the back end: SQLite or Postgres.

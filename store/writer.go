@@ -241,7 +241,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, in *flow.Interacti
 		if skipStored {
 			q = eventInserts[1][n]
 		}
-		st, err := s.stmt(ctx, q)
+		st, err := s.prepared(q)
 		if err != nil {
 			return fmt.Errorf("store record %s: %w", in.ID, err)
 		}
