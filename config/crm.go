@@ -89,14 +89,6 @@ func endpoints(m map[string]Endpoint) map[string]crm.Endpoint {
 	return out
 }
 
-// crmReferenceIdentifier, crmReferenceFactor and crmReferenceOTP are the reference API's
-// endpoints (crm package).
-var (
-	crmReferenceIdentifier = crm.ReferenceIdentifier
-	crmReferenceFactor     = crm.ReferenceFactor
-	crmReferenceOTP        = crm.ReferenceOTP
-)
-
 // placeholder is a template's {name}.
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 

@@ -1,13 +1,13 @@
 package config
 
 import (
-	"iter"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/idv-project/idv/crm"
 	"github.com/idv-project/idv/flow"
 )
 
@@ -68,7 +68,7 @@ func builtinFactors() map[string]Factor {
 // checkKinds checks the [identifiers.*] and [factors.*] tables, layered over the
 // built-in ones.
 func (c *Config) checkKinds() error {
-	for _, n := range slices.Sorted(mapsKeys(c.Identifiers)) {
+	for _, n := range slices.Sorted(maps.Keys(c.Identifiers)) {
 		k, key := c.Identifiers[n], "identifiers."+n
 		if !validKindName(n) {
 			return c.fail(key, "identifier kind names are lower-case letters, digits and _")
@@ -88,7 +88,7 @@ func (c *Config) checkKinds() error {
 			return c.fail(key+".normalise", "%q is not \"\" or \"phone\"", k.Normalise)
 		}
 	}
-	for _, n := range slices.Sorted(mapsKeys(c.Factors)) {
+	for _, n := range slices.Sorted(maps.Keys(c.Factors)) {
 		f, key := c.Factors[n], "factors."+n
 		if !validKindName(n) {
 			return c.fail(key, "factor names are lower-case letters, digits and _")
@@ -122,9 +122,6 @@ func fillZero[T any](t, b T) T {
 	}
 	return t
 }
-
-// mapsKeys is the keys of m.
-func mapsKeys[V any](m map[string]V) iter.Seq[string] { return maps.Keys(m) }
 
 func validKindName(s string) bool { return only(s, "abcdefghijklmnopqrstuvwxyz0123456789_", 32) }
 
@@ -232,16 +229,16 @@ func (c *Config) crmKinds() {
 	for _, l := range c.Lines.ByName {
 		for _, k := range l.IDKinds {
 			if _, ok := c.CRM.Identifiers[k.Name]; !ok && k.Name != flow.KindCustomerID && !k.Phone {
-				c.CRM.Identifiers[k.Name] = Endpoint(crmReferenceIdentifier(base, k.Name))
+				c.CRM.Identifiers[k.Name] = Endpoint(crm.ReferenceIdentifier(base, k.Name))
 			}
 		}
 		for _, f := range append(slices.Clone(l.Factors), l.Risk.Factors...) {
 			if _, ok := c.CRM.Factors[f.Name]; !ok && f.Name != flow.FactorPIN && !f.OTP {
-				c.CRM.Factors[f.Name] = Endpoint(crmReferenceFactor(base, f.Name))
+				c.CRM.Factors[f.Name] = Endpoint(crm.ReferenceFactor(base, f.Name))
 			}
 		}
 	}
 	if c.CRM.OTP.URL == "" {
-		c.CRM.OTP = Endpoint(crmReferenceOTP(base))
+		c.CRM.OTP = Endpoint(crm.ReferenceOTP(base))
 	}
 }

@@ -86,26 +86,12 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 
 // lengths are the shortest minimum and longest maximum of kinds: what an entry may be
 // when any of them may match.
-func lengths(kinds []IDKind) (min, max int) {
-	min, max = kinds[0].MinDigits, kinds[0].MaxDigits
+func lengths(kinds []IDKind) (shortest, longest int) {
+	shortest, longest = kinds[0].MinDigits, kinds[0].MaxDigits
 	for _, k := range kinds[1:] {
-		min, max = minInt(min, k.MinDigits), maxInt(max, k.MaxDigits)
+		shortest, longest = min(shortest, k.MinDigits), max(longest, k.MaxDigits)
 	}
-	return min, max
-}
-
-func minInt(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
+	return shortest, longest
 }
 
 // choose plays the identifier menu — the lead prompts, the menu's opening, then each
