@@ -51,25 +51,31 @@ func capture(ctx context.Context, target, script string, mix []Scenario) (Sequen
 }
 
 // Save writes the sequences as JSON.
-func (s Sequences) Save(path string) error {
-	b, err := json.Marshal(s)
+func (s Sequences) Save(path string) error { return saveJSON(path, s) }
+
+// LoadSequences reads what Save wrote.
+func LoadSequences(path string) (Sequences, error) { return loadJSON[Sequences](path) }
+
+// saveJSON writes v as JSON to a file only its owner reads.
+func saveJSON(path string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, b, 0o600)
 }
 
-// LoadSequences reads what Save wrote.
-func LoadSequences(path string) (Sequences, error) {
+// loadJSON reads what saveJSON wrote.
+func loadJSON[T any](path string) (T, error) {
+	var v T
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	var s Sequences
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return v, nil
 }
 
 // ServeBaseline is the bare FastAGI server a load run compares idv with: plain

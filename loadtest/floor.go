@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -174,26 +172,10 @@ func e164JP(ani string) string {
 }
 
 // Save writes the plan as JSON.
-func (p FloorPlan) Save(path string) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o600)
-}
+func (p FloorPlan) Save(path string) error { return saveJSON(path, p) }
 
 // LoadFloorPlan reads what Save wrote.
-func LoadFloorPlan(path string) (FloorPlan, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var p FloorPlan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
-}
+func LoadFloorPlan(path string) (FloorPlan, error) { return loadJSON[FloorPlan](path) }
 
 // Floor is the fair-floor server: ServeBaseline's bare server that also makes each
 // call's CRM requests to CRM (a base URL) and writes its record to DB.
