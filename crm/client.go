@@ -17,7 +17,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -76,6 +78,10 @@ type Client struct {
 	MaxBody int64
 
 	cb *gobreaker.CircuitBreaker[reply]
+	// hosts are the CRM's own hosts (by_phone's, by_id's, verify's), read from the
+	// templates once: the only ones [crm.auth] is sent to.
+	hostsOnce sync.Once
+	hosts     []string
 }
 
 type reply struct {
@@ -263,7 +269,7 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	// [crm.auth] goes only to the CRM's own hosts (by_phone's, by_id's, verify's): an SMS gateway or another
 	// service behind [crm.otp] or an identifier's endpoint must not receive the CRM's
 	// credentials. An endpoint's own headers come last and win.
-	if sameHost(req.URL.Host, c.ByPhone.URL, c.ByID.URL, c.Check.URL) {
+	if slices.ContainsFunc(c.crmHosts(), func(h string) bool { return strings.EqualFold(h, req.URL.Host) }) {
 		switch {
 		case c.Auth.Bearer != "":
 			req.Header.Set("Authorization", "Bearer "+c.Auth.Bearer)
@@ -301,15 +307,16 @@ func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[stri
 	return nil, resp.StatusCode, &Error{Op: op, kind: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
 }
 
-// sameHost says whether host (host[:port]) is the host of one of the URL templates.
-func sameHost(host string, templates ...string) bool {
-	for _, t := range templates {
-		u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(t))
-		if err == nil && strings.EqualFold(u.Host, host) {
-			return true
+// crmHosts are the hosts (host[:port]) of the CRM's own endpoints.
+func (c *Client) crmHosts() []string {
+	c.hostsOnce.Do(func() {
+		for _, t := range []string{c.ByPhone.URL, c.ByID.URL, c.Check.URL} {
+			if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(t)); err == nil && u.Host != "" {
+				c.hosts = append(c.hosts, u.Host)
+			}
 		}
-	}
-	return false
+	})
+	return c.hosts
 }
 
 // noRedirects is hc (http.DefaultClient when nil) made to hand back a 3xx as it is. The
