@@ -83,17 +83,19 @@ func TestOneTimeCodeTypedMidCall(t *testing.T) {
 		if err := sendToCaller(sc, "code="+code); err != nil {
 			return err
 		}
-		// Every variable of the caller's channel once idv has set its own (before it
-		// queues the caller).
-		for ctx.Err() == nil {
-			out, _ := e.ast.cli("core show channel " + channel)
-			if strings.Contains(out, "IDV_FACTORS=") {
-				channelDump = out
-				return nil
-			}
-			time.Sleep(100 * time.Millisecond) // polling the channel until idv has set its variables
+		// Every variable of the caller's channel once idv has set its own: idv sets them
+		// all before it queues the caller, so Asterisk's reading of the Queue command
+		// says they are there.
+		if _, err := awaitLogFrom(e.ast.full, from, patience, ctx.Done(), func(l string) bool {
+			return strings.Contains(l, "<"+channel+">AGI Rx << EXEC Queue")
+		}); err != nil {
+			return fmt.Errorf("%s was never queued: %w", channel, err)
 		}
-		return fmt.Errorf("%s never had IDV_FACTORS: %w", channel, ctx.Err())
+		channelDump, _ = e.ast.cli("core show channel " + channel)
+		if !strings.Contains(channelDump, "IDV_FACTORS=") {
+			return fmt.Errorf("%s has no IDV_FACTORS once queued:\n%s", channel, channelDump)
+		}
+		return nil
 	}
 	c := e.placeDuring(t, caller(t, "anonymous", pause(afterWelcome), keys("100234#"), pause(1500), keys("1234#"),
 		typeCode(1000), awaitBye()), "1200", during)

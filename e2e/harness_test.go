@@ -44,6 +44,12 @@ func TestMain(m *testing.M) {
 		fmt.Println(skipMessage)
 		os.Exit(m.Run())
 	}
+	if _, err := os.Stat(tarball); err != nil && !filepath.IsAbs(tarball) {
+		// go test runs this binary in e2e/: a path given relative to the module's root,
+		// where the command was typed (IDV_ASTERISK=../shared/… go test ./e2e/...), is
+		// one level up.
+		tarball = filepath.Join("..", tarball)
+	}
 	e, err := start(tarball)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the environment:", err)
@@ -149,7 +155,7 @@ func (e *environment) stop() {
 	procs := append([]*proc(nil), e.procs...)
 	e.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		if procs[i] != e.ast.proc {
+		if e.ast == nil || procs[i] != e.ast.proc { // no Asterisk when the start failed early
 			procs[i].stop()
 		}
 	}
