@@ -244,7 +244,9 @@ func (c *Client) do(ctx context.Context, op string, ep Endpoint, vars map[string
 // send sends one request; 2xx, 404 and 423 come back with their status, anything else is
 // an Error.
 func (c *Client) send(ctx context.Context, op string, ep Endpoint, vars map[string]string) ([]byte, int, error) {
-	if c.RequestTimeout > 0 {
+	// The flow usually gives each request its own deadline already: a second timer is
+	// made only when the client's is the earlier one.
+	if d, ok := ctx.Deadline(); c.RequestTimeout > 0 && (!ok || time.Until(d) > c.RequestTimeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
 		defer cancel()
@@ -406,7 +408,9 @@ func lookupPath(doc any, path string) any {
 	if path == "" {
 		return nil
 	}
-	for _, p := range strings.Split(path, ".") {
+	for rest, more := path, true; more; {
+		var p string
+		p, rest, more = strings.Cut(rest, ".")
 		switch v := doc.(type) {
 		case map[string]any:
 			doc = v[p]
@@ -436,14 +440,41 @@ func scalar(v any) string {
 // expand fills a template in one pass, so that a value holding "{pin}" is never
 // expanded again.
 func expand(tmpl string, vars map[string]string, esc func(string) string) string {
-	pairs := make([]string, 0, 2*len(vars))
-	for k, v := range vars {
-		pairs = append(pairs, "{"+k+"}", esc(v))
+	if !strings.Contains(tmpl, "{") {
+		return tmpl
 	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
+	var b strings.Builder
+	b.Grow(len(tmpl) + 16)
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		name, _, closed := strings.Cut(tmpl[i+1:], "}")
+		v, known := vars[name]
+		if !closed || !known || strings.Contains(name, "{") {
+			// Not a placeholder: the brace is text, and the next one may open one.
+			b.WriteByte('{')
+			tmpl = tmpl[i+1:]
+			continue
+		}
+		b.WriteString(esc(v))
+		tmpl = tmpl[i+len(name)+2:]
+	}
 }
 
 func jsonEscape(s string) string {
+	// Most values (digits, ids) need no escaping: they are returned as they are.
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		return s
+	}
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
 }

@@ -78,31 +78,42 @@ func (s *session) finish(ctx context.Context, err error) {
 	}
 }
 
+// outcomeVars are the variables every call ends with, in the order they are set.
+var outcomeVars = [...]string{VarStatus, VarCustomerID, VarCustomerName, VarMethod, VarReason, VarLine,
+	VarAttempts, VarIDType, VarFactors}
+
 // setVariables sets the outcome's channel variables (IDV_INTERACTION was set first
 // thing) and reports whether the caller is still there. They are set even after a
 // hang-up: Asterisk allows SET VARIABLE on a dead channel and the dialplan's h extension
 // may read them. A hang-up noticed while setting them turns the reason into HANGUP.
 func (s *session) setVariables(ctx context.Context) bool {
 	in := s.in
-	vars := []struct {
-		name  string
-		value func() string
-	}{
-		{VarStatus, func() string { return string(in.Status) }},
-		{VarCustomerID, func() string { return in.CustomerID }},
-		{VarCustomerName, func() string { return in.CustomerName }},
-		{VarMethod, func() string { return string(in.Method) }},
-		{VarReason, func() string { return string(in.Reason) }},
-		{VarLine, func() string { return in.Line }},
-		{VarAttempts, func() string { return in.Attempts() }},
-		{VarIDType, func() string { return IDType(in.IDType) }},
-		{VarFactors, func() string { return in.Factors() }},
+	value := func(name string) string {
+		switch name {
+		case VarStatus:
+			return string(in.Status)
+		case VarCustomerID:
+			return in.CustomerID
+		case VarCustomerName:
+			return in.CustomerName
+		case VarMethod:
+			return string(in.Method)
+		case VarReason:
+			return string(in.Reason)
+		case VarLine:
+			return in.Line
+		case VarAttempts:
+			return in.Attempts()
+		case VarIDType:
+			return IDType(in.IDType)
+		}
+		return in.Factors() // VarFactors
 	}
 	alive := in.Reason != ReasonHangup
 	reasonSet := in.Reason
-	for _, v := range vars {
-		err := s.call.SetVariable(ctx, v.name, v.value())
-		if v.name == VarReason {
+	for _, name := range outcomeVars {
+		err := s.call.SetVariable(ctx, name, value(name))
+		if name == VarReason {
 			reasonSet = in.Reason
 		}
 		if err != nil {

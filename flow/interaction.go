@@ -1,7 +1,7 @@
 package flow
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,7 +55,7 @@ func (in *Interaction) Outcome() Outcome { return OutcomeOf(in.Status, in.Reason
 
 // Attempts is the IDV_ATTEMPTS value, e.g. "2/1".
 func (in *Interaction) Attempts() string {
-	return fmt.Sprintf("%d/%d", in.IdentifyAttempts, in.VerifyAttempts)
+	return strconv.Itoa(in.IdentifyAttempts) + "/" + strconv.Itoa(in.VerifyAttempts)
 }
 
 // AgentEndpoint is the endpoint of an agent's channel, as Interaction.Agent holds it:

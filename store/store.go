@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/url"
 	"os"
 	"strconv"
@@ -53,6 +54,8 @@ type Store struct {
 	MaskANI func(string) string
 	// aniKey keys the hash of calling numbers (ani_key) that the context lookup matches.
 	aniKey []byte
+	// aniHashes are HMACs keyed with aniKey, for ANIKey to reuse.
+	aniHashes sync.Pool
 }
 
 // key is the secret of that name the database keeps, made (32 random bytes) the first
@@ -88,9 +91,19 @@ func (s *Store) ANIKey(e164 string) string {
 	if e164 == "" {
 		return ""
 	}
-	h := hmac.New(sha256.New, s.aniKey)
+	// Each record hashes its number: the keyed hashes are reset and reused, not made
+	// anew (six allocations each).
+	h, _ := s.aniHashes.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, s.aniKey)
+	} else {
+		h.Reset()
+	}
 	h.Write([]byte(e164))
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	key := hex.EncodeToString(h.Sum(sum[:0]))
+	s.aniHashes.Put(h)
+	return key
 }
 
 // Open opens the database — for SQLite a file path (created if needed), for PostgreSQL a

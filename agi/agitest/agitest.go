@@ -230,7 +230,8 @@ func (ch *channel) send(lines ...string) error {
 		if ch.c.Trace != nil {
 			ch.c.Trace("<", l)
 		}
-		if _, err := ch.w.WriteString(l + "\n"); err != nil {
+		ch.w.WriteString(l)
+		if err := ch.w.WriteByte('\n'); err != nil {
 			return err
 		}
 	}

@@ -4,14 +4,16 @@ package agitest
 // separated by spaces or tabs, double quotes group, a backslash makes the next character
 // literal, and "" is an empty argument.
 func parseArgs(s string) []string {
-	var args []string
-	var cur []byte
+	// The words' bytes go into one buffer made a string once, and each word is a slice of
+	// it: two allocations per command line, not one per word.
+	buf := make([]byte, 0, len(s))
+	var ends []int
 	quoted, escaped, inWord := false, false, false
 	flush := func() {
 		if inWord {
-			args = append(args, string(cur))
+			ends = append(ends, len(buf))
 		}
-		cur, inWord = cur[:0], false
+		inWord = false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -24,10 +26,18 @@ func parseArgs(s string) []string {
 		case c == '\\' && !escaped:
 			escaped = true
 		default:
-			cur = append(cur, c)
+			buf = append(buf, c)
 			inWord, escaped = true, false
 		}
 	}
 	flush()
-	return args
+	if len(ends) == 0 {
+		return nil
+	}
+	words, all, start := make([]string, len(ends)), string(buf), 0
+	for i, end := range ends {
+		words[i] = all[start:end]
+		start = end
+	}
+	return words
 }

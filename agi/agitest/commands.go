@@ -62,7 +62,21 @@ func lookup(argv []string) *spec {
 	return nil
 }
 
-func ok(res int) []string { return []string{fmt.Sprintf("200 result=%d", res)} }
+// okReplies are the common "200 result=N" replies, made once: the load generator sends
+// one per command.
+var okReplies = func() (r [258][]string) {
+	for i := range r {
+		r[i] = []string{"200 result=" + strconv.Itoa(i-2)}
+	}
+	return r
+}()
+
+func ok(res int) []string {
+	if res >= -2 && res < len(okReplies)-2 {
+		return okReplies[res+2]
+	}
+	return []string{"200 result=" + strconv.Itoa(res)}
+}
 
 // handle answers one command like agi_handle_command.
 func (ch *channel) handle(argv []string) []string {
@@ -125,7 +139,7 @@ func (ch *channel) streamFile(argv []string) []string {
 		ch.pause(ch.c.PromptTime)
 		ch.keys = ch.keys[1:]
 		ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
-		return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
+		return playedOut
 	}
 	if k := ahead; k != 0 && k != '.' && strings.ContainsRune(escape, k) {
 		if ch.c.Keypad == nil {
@@ -138,8 +152,11 @@ func (ch *channel) streamFile(argv []string) []string {
 	}
 	ch.pause(ch.c.PromptTime)
 	ch.res.Prompts = append(ch.res.Prompts, Prompt{File: file, Lang: ch.language(), Result: "played"})
-	return []string{fmt.Sprintf("200 result=0 endpos=%d", promptSamples)}
+	return playedOut
 }
+
+// playedOut is STREAM FILE's reply for a prompt played to its end.
+var playedOut = []string{"200 result=0 endpos=" + strconv.Itoa(promptSamples)}
 
 // sayDigits is SAY DIGITS: said as prompts named "digits:N" (N the digits), which a key
 // in escape interrupts as it does a STREAM FILE.

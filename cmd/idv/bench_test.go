@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,73 @@ func BenchmarkLoadMix(b *testing.B) {
 		b.Fatalf("%d of %d calls completed: %v", sum.Completed, b.N, sum.Errors)
 	}
 	b.ReportMetric(sum.CallsPerSecond(), "calls/s")
+}
+
+// BenchmarkLoadMixAllocs plays BenchmarkLoadMix's calls with every allocation recorded
+// (runtime.MemProfileRate = 1, so it is slow: read its allocation counts, not its time)
+// and splits the allocations per call by whose code made them: the load generator
+// (agi/agitest, loadtest), the demo CRM (crm/demo and the HTTP server it runs on) and
+// idv (everything else: agi, flow, app, crm's client, store, live, metrics and the
+// libraries they call). BenchmarkLoadMix's allocs/op is the three together.
+func BenchmarkLoadMixAllocs(b *testing.B) {
+	testLogLevel = "warn"
+	defer func() { testLogLevel = "debug" }()
+	h := newHarness(b, "", loadSecurity)
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 1
+	before := allocsByOwner()
+	b.ResetTimer()
+	sum, err := loadtest.Run(context.Background(), loadtest.Options{Target: h.addr, Script: "idv", Concurrency: 50, Calls: b.N})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if sum.Completed != b.N {
+		b.Fatalf("%d of %d calls completed: %v", sum.Completed, b.N, sum.Errors)
+	}
+	after := allocsByOwner()
+	for _, o := range []string{"idv", "loadgen", "democrm"} {
+		b.ReportMetric(float64(after[o]-before[o])/float64(b.N), o+"-allocs/call")
+	}
+}
+
+// allocsByOwner counts the allocations made so far (as of the last collection) by owner:
+// "loadgen", "democrm" or "idv". A stack cut at the profile's depth without either
+// owner's frames counts as idv's.
+func allocsByOwner() map[string]int64 {
+	runtime.GC()
+	runtime.GC() // the profile reports allocations as of the collection before last
+	var recs []runtime.MemProfileRecord
+	for {
+		n, ok := runtime.MemProfile(recs, true)
+		if ok {
+			recs = recs[:n]
+			break
+		}
+		recs = make([]runtime.MemProfileRecord, n+n/4+64)
+	}
+	owners := map[string]int64{}
+	for _, r := range recs {
+		owner := "idv"
+		frames := runtime.CallersFrames(r.Stack())
+		for {
+			f, more := frames.Next()
+			switch fn := f.Function; {
+			case strings.HasPrefix(fn, "github.com/idv-project/idv/agi/agitest."),
+				strings.HasPrefix(fn, "github.com/idv-project/idv/loadtest."):
+				owner = "loadgen"
+			case strings.HasPrefix(fn, "github.com/idv-project/idv/crm/demo."),
+				strings.HasPrefix(fn, "net/http.(*conn)."), strings.HasPrefix(fn, "net/http.(*response)."),
+				strings.HasPrefix(fn, "net/http.serverHandler."):
+				owner = "democrm"
+			}
+			if owner != "idv" || !more {
+				break
+			}
+		}
+		owners[owner] += r.AllocObjects
+	}
+	return owners
 }
 
 var heldProfile = flag.String("heldprofile", "", "BenchmarkHeldCalls: write the heap profile taken at the most calls held to this file")
