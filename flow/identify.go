@@ -50,7 +50,7 @@ func (s *session) identifyByDTMF(ctx context.Context) (*Customer, error) {
 		if s.line.RecordIdentifier {
 			s.in.Identifier = e.digits
 		}
-		if g := s.r.Guard; g != nil && e.result == entryDigits {
+		if g := s.guard; g != nil && e.result == entryDigits {
 			limit, err := g.CountIdentify(ctx, s.callerKey)
 			if err != nil {
 				s.event(Event{Kind: EventError, Name: "guard", Detail: err.Error()})
@@ -179,7 +179,7 @@ func (s *session) find(ctx context.Context, k IDKind, digits string) (*Customer,
 	}
 	err := s.crm(ctx, opFind(k), func(ctx context.Context) (Result, error) {
 		var err error
-		if c, err = s.r.Directory.FindBy(ctx, k.Name, value); err != nil {
+		if c, err = s.dir.FindBy(ctx, k.Name, value); err != nil {
 			return "", err
 		} else if c == nil {
 			return ResultNotFound, nil
@@ -195,7 +195,7 @@ func (s *session) byPhone(ctx context.Context, e164 string) (*Customer, error) {
 	var found []Customer
 	err := s.crm(ctx, OpByPhone, func(ctx context.Context) (Result, error) {
 		var err error
-		found, err = s.r.Directory.FindByPhone(ctx, e164)
+		found, err = s.dir.FindByPhone(ctx, e164)
 		switch {
 		case err != nil:
 			return "", err

@@ -60,7 +60,7 @@ func (s *session) verifyOTP(ctx context.Context, c Customer, f Factor) (bool, er
 		return false, nil
 	}
 	key := guardKey(c.ID, f)
-	if g := s.r.Guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
+	if g := s.guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
 		return false, nil
 	}
 	s.otp = &otpCode{}
@@ -137,7 +137,7 @@ func (s *session) sendCode(ctx context.Context, c Customer, f Factor, ttl time.D
 		return err
 	}
 	if err := s.crm(ctx, OpSendCode, func(ctx context.Context) (Result, error) {
-		if err := s.r.Directory.SendCode(ctx, c, code); err != nil {
+		if err := s.dir.SendCode(ctx, c, code); err != nil {
 			return "", err
 		}
 		return ResultSent, nil

@@ -74,7 +74,11 @@ const (
 // Run takes one call through the flow and returns its record. It always ends with the
 // variables set and, for ScriptIDV, the call routed — unless the caller hung up.
 func (r *Runner) Run(ctx context.Context, call Call, req Request) *Interaction {
-	s := &session{r: r, call: call, line: req.Line, script: req.Script, observe: req.Observe, phase: PhaseWelcome}
+	s := &session{r: r, call: call, line: req.Line, script: req.Script, observe: req.Observe, phase: PhaseWelcome,
+		dir: asideDirectory{r.Directory}}
+	if r.Guard != nil {
+		s.guard = asideGuard{r.Guard}
+	}
 	s.in = &Interaction{
 		ID: req.ID, Line: req.Line.Name, Script: string(req.Script), Started: r.now(),
 		ANI: req.ANI, DNIS: req.DNIS, Channel: req.Channel, UniqueID: req.UniqueID,
@@ -119,6 +123,10 @@ type session struct {
 	callerKey string
 	// otp is the one-time code of the call, once one was sent.
 	otp *otpCode
+	// dir and guard are the Runner's, their requests run aside (see aside.go); guard is
+	// nil when the Runner has none.
+	dir   Directory
+	guard Guard
 }
 
 func (s *session) event(ev Event) {

@@ -88,7 +88,7 @@ func (in *Interaction) Factors() string { return strings.ToUpper(strings.Join(in
 func (s *session) verifyFactor(ctx context.Context, id string, f Factor) (bool, error) {
 	p := s.line.Prompts
 	key := guardKey(id, f)
-	if g := s.r.Guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
+	if g := s.guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
 		return false, nil
 	}
 	prompts := []string{f.Prompt}
@@ -114,7 +114,7 @@ func (s *session) verifyFactor(ctx context.Context, id string, f Factor) (bool, 
 			var verdict Verdict
 			err := s.crm(ctx, opCheck(f), func(ctx context.Context) (Result, error) {
 				var err error
-				if verdict, err = s.r.Directory.Verify(ctx, f.Name, id, NewSecret(e.digits)); err != nil {
+				if verdict, err = s.dir.Verify(ctx, f.Name, id, NewSecret(e.digits)); err != nil {
 					return "", err
 				}
 				return [...]Result{ResultRejected, ResultVerified, ResultLocked}[verdict], nil
@@ -142,7 +142,7 @@ func (s *session) verifyFactor(ctx context.Context, id string, f Factor) (bool, 
 // hang-up or a failing back end included: those release it, as they were no guess.
 func (s *session) guarded(ctx context.Context, key string, check func(context.Context) (Verdict, error)) (verdict Verdict, locked bool, err error) {
 	var attempt Attempt
-	if g := s.r.Guard; g != nil {
+	if g := s.guard; g != nil {
 		var limit Limit
 		attempt, limit, err = g.ReserveVerify(ctx, key, s.callerKey)
 		if s.lockout(limit, err) {
