@@ -119,20 +119,40 @@ class ApiError extends Error {
   constructor(status, text) { super(text); this.status = status; }
 }
 
+// Stale is thrown by api when the page that asked was left (another page, or the other
+// language, was drawn meanwhile): the answer is dropped, so that a slow answer for the
+// page before never draws over the page now shown.
+class Stale extends Error {}
+
+// routeGen counts the pages drawn; api compares it before and after each request.
+let routeGen = 0;
+
+// stale counts the answers dropped so (window.idvStaleAnswers, for tests and debugging).
+function stale() {
+  window.idvStaleAnswers = (window.idvStaleAnswers || 0) + 1;
+  return new Stale();
+}
+
 async function api(path, opts) {
+  const gen = routeGen;
   let r;
   try {
     r = await fetch(path, opts);
   } catch (e) {
+    if (gen !== routeGen) throw stale();
     throw new ApiError(0, String(e.message || e));
   }
+  if (gen !== routeGen) throw stale();
   if (!r.ok) throw new ApiError(r.status, (await r.text()).trim());
-  return r.json();
+  const body = await r.json();
+  if (gen !== routeGen) throw stale();
+  return body;
 }
 
 // showError puts an error on the page as a message, in the page's language, with idv's
 // own reason under it: never a blank page.
 function showError(err) {
+  if (err instanceof Stale) return;
   const status = err && err.status;
   const msg = status === 0 ? t("err_net") : status === 400 ? t("err_400") : status === 401 ? t("err_401") : status === 403 ? t("err_403") : status === 404 ? t("err_404") : t("err_500");
   const detail = err && err.message ? `<p class="muted" id="error-detail">${esc(err.message)}</p>` : "";
@@ -140,7 +160,7 @@ function showError(err) {
     <button class="primary" type="button" id="error-retry">${t("retry")}</button></div>`;
   $("#error-retry").onclick = () => location.reload();
 }
-window.addEventListener("unhandledrejection", (e) => showError(e.reason));
+window.addEventListener("unhandledrejection", (e) => { if (e.reason instanceof Stale) e.preventDefault(); showError(e.reason); });
 
 function nav() {
   const pages = me.role === "agent" ? ["agent"] : ["dashboard", "interactions", "agent", "agents", "reports"];
@@ -178,6 +198,7 @@ function clickRows() {
 }
 
 function route() {
+  routeGen++;
   if (stream) { stream.close(); stream = null; }
   cleanups.forEach((f) => f());
   cleanups = [];

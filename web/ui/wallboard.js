@@ -54,14 +54,19 @@ const wbMSS = (s) => s == null ? "—" : `${Math.floor(s / 60)}:${String(Math.ro
 const WB_AGENT_STATES = ["on a call", "ringing", "wrap-up", "idle", "offline"];
 
 // wbFetch is api() keeping the status, so that an error can say what happened.
+// Like api(), it throws Stale when another page was drawn meanwhile.
 async function wbFetch(path) {
+  const gen = routeGen;
   const r = await fetch(path);
+  if (gen !== routeGen) throw stale();
   if (!r.ok) {
     const e = new Error((await r.text()).trim());
     e.status = r.status;
     throw e;
   }
-  return r.json();
+  const body = await r.json();
+  if (gen !== routeGen) throw stale();
+  return body;
 }
 
 function wbErrorText(e) {
@@ -95,6 +100,7 @@ function wbLive(render) {
 // the last push, so that the figures catch up with the calls that just ended.
 function wbRefresher(load) {
   let timer = null, last = 0;
+  cleanups.push(() => clearTimeout(timer));
   const run = async () => { last = Date.now(); await load(); };
   return () => {
     if (timer) return;
@@ -221,6 +227,7 @@ function dashboard() {
       figs = await wbFetch("/api/wallboard?" + q);
       wbShowError("");
     } catch (e) {
+      if (e instanceof Stale) return;
       wbShowError(wbErrorText(e));
     }
     render();
@@ -315,6 +322,7 @@ function agentsView() {
       roster = await wbFetch("/api/wallboard/agents");
       wbShowError("");
     } catch (e) {
+      if (e instanceof Stale) return;
       wbShowError(wbErrorText(e));
     }
     render();
