@@ -37,9 +37,18 @@ type job struct {
 // writer commits records in batches.
 type writer struct {
 	jobs chan job
-	quit chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
+	// overflow holds, in order, the records that found jobs full: a burst of calls
+	// ending at once (a trunk lost, Asterisk restarted, thousands of callers hanging up)
+	// must not lose a record because the queue was full. A call waits for at most one
+	// record at a time, so they are bounded by the calls in progress. While it holds
+	// any, new records join it, so that a call's records keep their order; more wakes a
+	// writer for it.
+	omu      sync.Mutex
+	overflow []job
+	more     chan struct{}
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
 	// stored remembers how many of an interaction's flow events are in the database, so
 	// the next record inserts only the new ones without asking. A miss (a restart, a
 	// full cache) inserts them all and lets the primary key skip those already there.
@@ -50,7 +59,7 @@ type writer struct {
 const maxStored = 50000
 
 func (s *Store) startWriters(n int) {
-	s.w = &writer{jobs: make(chan job, 4*maxBatch), quit: make(chan struct{}), stored: map[string]int{}}
+	s.w = &writer{jobs: make(chan job, 4*maxBatch), more: make(chan struct{}, 1), quit: make(chan struct{}), stored: map[string]int{}}
 	for range n {
 		s.w.wg.Add(1)
 		go s.write()
@@ -85,19 +94,61 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 		s.closeMu.RUnlock()
 		return fmt.Errorf("store record %s: %w", in.ID, ErrClosed)
 	}
-	select {
-	case s.w.jobs <- j:
-		s.closeMu.RUnlock()
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return fmt.Errorf("store record %s: queue full: %w", in.ID, ctx.Err())
-	}
+	s.w.enqueue(j)
+	s.closeMu.RUnlock()
 	select {
 	case err := <-j.done:
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("store record %s: not committed in time (it is written when the database allows): %w", in.ID, ctx.Err())
 	}
+}
+
+// enqueue queues a record for the writers, never waiting: past the channel's room it
+// joins the overflow.
+func (w *writer) enqueue(j job) {
+	w.omu.Lock()
+	defer w.omu.Unlock()
+	if len(w.overflow) == 0 {
+		select {
+		case w.jobs <- j:
+			return
+		default:
+		}
+	}
+	w.overflow = append(w.overflow, j)
+	select {
+	case w.more <- struct{}{}:
+	default:
+	}
+}
+
+// fill adds to batch, up to maxBatch, the records waiting in the channel and then those
+// of the overflow (which came after them), and wakes another pass for any left.
+func (w *writer) fill(batch []job) []job {
+drain:
+	for len(batch) < maxBatch {
+		select {
+		case j := <-w.jobs:
+			batch = append(batch, j)
+		default:
+			break drain
+		}
+	}
+	w.omu.Lock()
+	defer w.omu.Unlock()
+	n := min(maxBatch-len(batch), len(w.overflow))
+	batch = append(batch, w.overflow[:n]...)
+	w.overflow = w.overflow[n:]
+	if len(w.overflow) == 0 {
+		w.overflow = nil // let the burst's array go
+	} else {
+		select {
+		case w.more <- struct{}{}:
+		default:
+		}
+	}
+	return batch
 }
 
 // write is one writer: it takes a record, every other one already waiting, and commits
@@ -110,27 +161,19 @@ func (s *Store) write() {
 		select {
 		case j := <-s.w.jobs:
 			batch = append(batch, j)
+		case <-s.w.more:
 		case <-s.w.quit:
-			// Drain what was queued before Close.
+			// Write what was queued before Close.
 			for {
-				select {
-				case j := <-s.w.jobs:
-					s.commit([]job{j})
-				default:
+				if batch = s.w.fill(batch[:0]); len(batch) == 0 {
 					return
 				}
+				s.commit(batch)
 			}
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-s.w.jobs:
-				batch = append(batch, j)
-			default:
-				break more
-			}
+		if batch = s.w.fill(batch); len(batch) > 0 {
+			s.commit(batch)
 		}
-		s.commit(batch)
 	}
 }
 

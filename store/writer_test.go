@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -94,5 +95,45 @@ func TestOneBadRecordFailsOnlyItself(t *testing.T) {
 	s.TestDB().QueryRow(`SELECT COUNT(*) FROM interactions`).Scan(&n)
 	if n != 49 {
 		t.Errorf("%d records stored, want 49", n)
+	}
+}
+
+// TestABurstOfEndingCallsLosesNoRecord: thousands of calls ending at once (a trunk lost,
+// Asterisk restarted) record more than the writer's queue holds, and their callers have
+// stopped waiting; every record is still stored, in order.
+func TestABurstOfEndingCallsLosesNoRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idv.db")
+	s, err := store.Open(context.Background(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel() // the callers hung up: nobody waits for the commit
+	t0 := time.Now()
+	const calls = 3000
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			in := call(fmt.Sprintf("01BURST%05d", i), t0, 3)
+			s.Record(gone, in)
+			in.Ended = t0.Add(time.Second)
+			in.Events = append(in.Events, flow.Event{At: t0, Kind: flow.EventOutcome, Name: string(in.Status)})
+			s.Record(gone, in)
+		})
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil { // writes what was queued
+		t.Fatal(err)
+	}
+	s, err = store.Open(context.Background(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rows, ended, events int
+	s.TestDB().QueryRow(`SELECT COUNT(*), COUNT(ended_at) FROM interactions`).Scan(&rows, &ended)
+	s.TestDB().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
+	if rows != calls || ended != calls || events != calls*4 {
+		t.Errorf("%d records (%d ended) and %d events stored, want %d, %d and %d", rows, ended, events, calls, calls, calls*4)
 	}
 }
