@@ -120,7 +120,18 @@ func SafeText(s string) string {
 	return s
 }
 
-// renderCSV writes the report's one table as RFC 4180 CSV in UTF-8: a header row, then
+// CSVPreamble is what a CSV in language l starts with: for Japanese a UTF-8 byte-order
+// mark, without which Excel (which Japanese supervisors open CSVs with) reads the file as
+// Shift_JIS and garbles every name; nothing for English, so that other tools import it as
+// plain RFC 4180.
+func CSVPreamble(l Lang) string {
+	if l == Japanese {
+		return "\ufeff"
+	}
+	return ""
+}
+
+// renderCSV writes the report's one table as RFC 4180 CSV in UTF-8 (after CSVPreamble): a header row, then
 // the rows; nothing else (no title, no total row, no note), so that a tool imports it
 // as it is.
 func renderCSV(w io.Writer, r *Report) error {
@@ -132,6 +143,9 @@ func renderCSV(w io.Writer, r *Report) error {
 		return fmt.Errorf("a CSV holds one section; report %s has %s", r.Name, strings.Join(names, ", "))
 	}
 	t := r.Tables[0]
+	if _, err := io.WriteString(w, CSVPreamble(r.Lang)); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	loc := r.Filter.loc()

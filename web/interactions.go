@@ -179,6 +179,7 @@ func (s *Server) exportInteractions(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	if format == "csv" {
+		buf.WriteString(report.CSVPreamble(report.Lang(lang)))
 		cw := csv.NewWriter(&buf)
 		cw.Write(cols)
 		for _, row := range rows {
