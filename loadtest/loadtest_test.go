@@ -100,6 +100,12 @@ func TestRunCountsErrorsByKind(t *testing.T) {
 		if s.Errors[tc.kind] != 4 || s.Completed != 0 || s.ErrorCount() != 4 {
 			t.Errorf("%s: errors %v, completed %d", tc.kind, s.Errors, s.Completed)
 		}
+		// The summary says what the first failure of a kind was, where there is a text.
+		var out strings.Builder
+		s.Print(&out, "run")
+		if want := map[string]string{"connect": "connection refused", "timeout": "i/o timeout"}[tc.kind]; !strings.Contains(out.String(), want) {
+			t.Errorf("%s: the summary does not say %q:\n%s", tc.kind, want, out.String())
+		}
 	}
 }
 

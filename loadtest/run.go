@@ -69,9 +69,12 @@ type Summary struct {
 	Calls, Completed int
 	// Errors counts failed calls by kind: connect, timeout, protocol, agi_failure,
 	// unexpected_outcome. Cut counts calls stopped by the Duration cap.
-	Errors  map[string]int
-	Cut     int
-	Elapsed time.Duration
+	Errors map[string]int
+	// FirstError is the first failure's text of each kind that comes with one (connect,
+	// timeout, protocol), so that a failed run says what went wrong.
+	FirstError map[string]string
+	Cut        int
+	Elapsed    time.Duration
 	// Command is the server's time per AGI command (from Asterisk's write to the next
 	// command's arrival); Flow is a whole call, dial to close.
 	Command, Flow Percentiles
@@ -134,6 +137,10 @@ func (s *Summary) Print(w io.Writer, title string) {
 	if n := s.ErrorCount(); n > 0 {
 		kinds := make([]string, 0, len(s.Errors))
 		for k, v := range s.Errors {
+			if first := s.FirstError[k]; first != "" {
+				kinds = append(kinds, fmt.Sprintf("%s=%d (first: %s)", k, v, first))
+				continue
+			}
 			kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 		}
 		slices.Sort(kinds)
@@ -216,6 +223,7 @@ type worker struct {
 	commands, flows []time.Duration
 	idle, backend   []time.Duration
 	errors          map[string]int
+	first           map[string]string
 	completed, cut  int
 	backoff         time.Duration
 }
@@ -238,7 +246,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute
 	}
-	s := &Summary{Errors: map[string]int{}}
+	s := &Summary{Errors: map[string]int{}, FirstError: map[string]string{}}
 	if o.Memory != nil {
 		s.MemIdle, _ = o.Memory()
 	}
@@ -257,7 +265,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for i := range workers {
-		wk := &worker{errors: map[string]int{}}
+		wk := &worker{errors: map[string]int{}, first: map[string]string{}}
 		workers[i] = wk
 		wg.Add(1)
 		go func() {
@@ -314,6 +322,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 					err = context.Canceled
 				case err != nil:
 					kind = errorKind(err)
+					if _, seen := wk.first[kind]; !seen {
+						wk.first[kind] = err.Error()
+					}
 				default:
 					kind = sc.check(res)
 				}
@@ -381,6 +392,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		s.Cut += wk.cut
 		for k, v := range wk.errors {
 			s.Errors[k] += v
+		}
+		for k, v := range wk.first {
+			if _, seen := s.FirstError[k]; !seen {
+				s.FirstError[k] = v
+			}
 		}
 	}
 	s.Calls = int(started.Load())
