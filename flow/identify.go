@@ -121,6 +121,7 @@ func (s *session) choose(ctx context.Context, kinds []IDKind, lead []string) (in
 	case key >= '1' && int(key-'1') < len(kinds):
 		i := int(key - '1')
 		s.event(Event{Kind: EventDigits, Name: EntryMenu, Result: ResultTerminator, Count: 1, Detail: kinds[i].Name})
+		s.closedAtMax = true // a choice is one key: a # after it closes it (see collect)
 		return i, entryDigits, nil
 	}
 	s.event(Event{Kind: EventDigits, Name: EntryMenu, Result: ResultBadChoice, Count: 1})

@@ -123,6 +123,9 @@ type session struct {
 	callerKey string
 	// otp is the one-time code of the call, once one was sent.
 	otp *otpCode
+	// closedAtMax says that the last entry ended at its greatest length, not with the
+	// terminator (see collect).
+	closedAtMax bool
 	// dir and guard are the Runner's, their requests run aside (see aside.go); guard is
 	// nil when the Runner has none.
 	dir   Directory
@@ -397,7 +400,14 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 	}
 	var key rune
 	var err error
-	for _, p := range prompts {
+	// A caller who ends a fixed-length entry (a date of birth, a menu choice) with the
+	// terminator, as every other entry ends, types it over the next prompt: that key
+	// closes the entry before, not this one, which it would leave empty at the cost of a
+	// try. It is let go once, and the prompt it cut is played again.
+	trailing := s.closedAtMax
+	s.closedAtMax = false
+	for i := 0; i < len(prompts); i++ {
+		p := prompts[i]
 		if p == "" {
 			continue
 		}
@@ -409,14 +419,21 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 			result = ResultInterrupted
 		}
 		s.event(Event{Kind: EventPrompt, Name: p, Result: result})
+		if key == s.line.Terminator && trailing {
+			trailing, key = false, 0
+			i--
+			continue
+		}
 		if key != 0 {
 			break
 		}
 	}
-	if key == 0 {
+	for first := key == 0; first; {
 		if key, err = s.call.WaitDigit(ctx, s.line.FirstDigitTimeout); err != nil {
 			return entry{}, err
 		}
+		first = key == s.line.Terminator && trailing
+		trailing = false
 	}
 	var b strings.Builder
 	end := ResultTimeout
@@ -452,5 +469,6 @@ func (s *session) collect(ctx context.Context, what string, prompts []string, mi
 		e.result, end = entryShort, ResultTooShort
 	}
 	s.event(Event{Kind: EventDigits, Name: what, Result: end, Count: b.Len()})
+	s.closedAtMax = end == ResultMaxLength
 	return e, nil
 }
