@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
@@ -63,6 +64,21 @@ func tab(t *testing.T, actx context.Context, user, pass string) context.Context 
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// pausedRequests hands on the ids of the tab's requests that the browser holds (those
+// matching the patterns given to fetch.Enable), for the test to answer or let through.
+func pausedRequests(t *testing.T, ctx context.Context) chan fetch.RequestID {
+	t.Helper()
+	paused := make(chan fetch.RequestID, 64)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return paused
 }
 
 // waitText waits (up to a minute) for the element to show text containing want.

@@ -27,14 +27,7 @@ func TestALateAnswerDoesNotDrawOverTheNextPage(t *testing.T) {
 	}
 	base := "http://" + h.svc.WebAddr().String()
 	boss := tab(t, actx, "x", "y") // the harness's web is open on loopback
-	paused := make(chan fetch.RequestID, 8)
-	if err := chromedp.Listen(boss, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	paused := pausedRequests(t, boss)
 	held := func() fetch.RequestID {
 		t.Helper()
 		select {

@@ -230,14 +230,7 @@ func TestWallboardErrorsInChromium(t *testing.T) {
 	// The browser answers the wallboard's requests itself, with the status in code.
 	var code atomic.Int64
 	code.Store(500)
-	paused := make(chan fetch.RequestID, 64)
-	if err := chromedp.Listen(boss, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	paused := pausedRequests(t, boss)
 	go func() {
 		for id := range paused {
 			chromedp.Call(boss, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: id, ResponseCode: code.Load(),
