@@ -105,3 +105,18 @@ func TestVersionNamesTheRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpHidesInternalFlags: -h lists a command's flags for people, not the flags idv
+// passes to its own child processes (idv loadtest's -serve-baseline and the like).
+func TestHelpHidesInternalFlags(t *testing.T) {
+	fs := newFlagSet("loadtest", "[flags]", "Acts as many Asterisk instances.")
+	fs.Int("c", 50, "calls in progress at once")
+	fs.String("serve-baseline", "", internal+" serve the baseline on this address")
+	var out strings.Builder
+	fs.SetOutput(&out)
+	fs.Usage()
+	if !strings.Contains(out.String(), "-c int") || !strings.Contains(out.String(), "(default 50)") ||
+		strings.Contains(out.String(), "serve-baseline") || strings.Contains(out.String(), internal) {
+		t.Errorf("idv loadtest -h:\n%s", out.String())
+	}
+}
