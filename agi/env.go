@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strconv"
@@ -20,6 +21,11 @@ const (
 // Env is the agi_* environment block Asterisk sends when it connects, keyed without the
 // "agi_" prefix, as github.com/zaf/agi keeps it.
 type Env map[string]string
+
+// ErrNothingSent is ReadEnv's error for a peer that closed the connection without
+// sending a byte: a TCP health check (a load balancer's, a monitoring probe's), not a
+// malformed environment.
+var ErrNothingSent = errors.New("agi environment: the peer closed the connection without sending anything")
 
 // ReadEnv reads the environment block up to its blank line. Lines must be
 // "agi_name: value"; a malformed block is an error that names the offending line.
@@ -39,6 +45,9 @@ func ReadEnv(r *bufio.Reader) (Env, error) {
 		if err != nil {
 			if len(line) > 0 || n > 1 {
 				return nil, fmt.Errorf("agi environment ended before its blank line (line %d): %w", n, err)
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, ErrNothingSent
 			}
 			return nil, fmt.Errorf("agi environment: %w", err)
 		}

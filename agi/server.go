@@ -307,6 +307,11 @@ func (s *Server) serveConn(conn net.Conn) {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	sess, err := newSession(ctx, conn, s.Timeouts.withDefaults())
+	if errors.Is(err, ErrNothingSent) {
+		// A TCP health check connects and closes: at debug, not an error every few seconds.
+		log.Debug().Msg("agi connection closed before it sent anything (a health check?)")
+		return
+	}
 	if err != nil {
 		log.Error().Err(err).Msg("agi connection refused: bad environment")
 		return

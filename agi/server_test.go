@@ -221,3 +221,31 @@ func TestConnectionCap(t *testing.T) {
 		t.Errorf("%d log lines count %d refusals, want a few lines counting %d:\n%s", lines, total, flood, logs)
 	}
 }
+
+// TestHealthCheckIsNoError: a TCP health check (connect, close) is logged at debug, not as
+// a bad environment at error level every few seconds; the server keeps serving.
+func TestHealthCheckIsNoError(t *testing.T) {
+	addr, logs, srv := startServer(t)
+	for range 3 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+	// A call after the checks is served.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "agi_network: yes\nagi_request: agi://x/idv\nagi_channel: PJSIP/a-1\nagi_uniqueid: 1.1\n\n")
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if line != "ANSWER\n" {
+		t.Fatalf("after three health checks the server sent %q, want ANSWER", line)
+	}
+	srv.Shutdown(context.Background()) // every connection handled, and logged
+	if strings.Contains(logs.String(), `"level":"error"`) || strings.Count(logs.String(), "before it sent anything") != 3 {
+		t.Errorf("health checks logged as errors, or not at debug:\n%s", logs)
+	}
+}
