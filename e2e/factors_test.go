@@ -123,6 +123,11 @@ func TestOneTimeCodeTypedMidCall(t *testing.T) {
 	if len(says) != len(want) || says[0] != want[0] || says[1] != want[1] {
 		t.Errorf("SAY DIGITS on the real Asterisk: %q, want %q", says, want)
 	}
+	// Said in the caller's language: idv's Japanese digits are where Asterisk looks for
+	// them (Debian ships no Japanese core sounds; without these it says them in English).
+	if idx, _ := e.ast.cli("core show sound digits/7"); !strings.Contains(idx, "Language ja") {
+		t.Errorf("Asterisk has no Japanese digits/7:\n%s", idx)
+	}
 	// Nowhere to be read.
 	leak := regexp.MustCompile(`(^|[^0-9])` + code + `([^0-9]|$)`)
 	if !strings.Contains(channelDump, "IDV_STATUS=VERIFIED") || leak.MatchString(channelDump) {

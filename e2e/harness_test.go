@@ -453,7 +453,8 @@ nofork = yes
 	if _, err := os.Stat(core); err != nil {
 		return nil, fmt.Errorf("Asterisk's sounds are missing (apt-get install asterisk-core-sounds-en-wav): %w", err)
 	}
-	for _, c := range [][2]string{{core, "en"}, {filepath.Join(e.repo, "sounds/en/idv"), "en/idv"}, {filepath.Join(e.repo, "sounds/ja/idv"), "ja/idv"}} {
+	for _, c := range [][2]string{{core, "en"}, {filepath.Join(e.repo, "sounds/en/idv"), "en/idv"}, {filepath.Join(e.repo, "sounds/ja/idv"), "ja/idv"},
+		{filepath.Join(e.repo, "sounds/ja/digits"), "ja/digits"}} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(sounds, c[1])), 0o755); err != nil {
 			return nil, err
 		}

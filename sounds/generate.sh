@@ -4,6 +4,7 @@
 #
 #   sounds/<lang>/idv/<name>.wav    8 kHz mono 16-bit PCM (Asterisk's "wav": slin)
 #   sounds/<lang>/idv/<name>.ulaw   raw G.711 µ-law (no transcoding on ulaw channels)
+#   sounds/ja/digits/<n>.wav|.ulaw  the digits 0-9 for SAY DIGITS on Japanese channels
 #
 # Usage: sounds/generate.sh [OUTDIR]   (default: the sounds/ directory itself)
 # The output is byte-identical for the same texts and package versions: sox runs without
@@ -18,15 +19,32 @@ done
 declare -A voice=([en]="en-us" [ja]="ja")
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# say renders one text to OUTDIR/<lang>/<dir>/<name>.wav and .ulaw.
+say() {
+	local v="$1" text="$2" base="$3"
+	espeak-ng -v "$v" -s 150 -w "$tmp/raw.wav" "$text"
+	sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$base.wav"
+	sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -t ul "$base.ulaw"
+}
+# <lang>.digits.tsv: the digits SAY DIGITS plays (<lang>/digits/<n>), for a language whose
+# core sounds Debian does not ship.
+for texts in "$here"/text/*.digits.tsv; do
+	[[ -e "$texts" ]] || continue
+	lang="$(basename "$texts" .digits.tsv)"
+	mkdir -p "$out/$lang/digits"
+	while IFS=$'\t' read -r name text; do
+		[[ -z "$name" || "$name" == \#* ]] && continue
+		say "${voice[$lang]:-$lang}" "$text" "$out/$lang/digits/$name"
+	done < "$texts"
+done
 for texts in "$here"/text/*.tsv; do
+	[[ "$texts" == *.digits.tsv ]] && continue
 	lang="$(basename "$texts" .tsv)"
 	v="${voice[$lang]:-$lang}"
 	mkdir -p "$out/$lang/idv"
 	while IFS=$'\t' read -r name text; do
 		[[ -z "$name" || "$name" == \#* ]] && continue
-		espeak-ng -v "$v" -s 150 -w "$tmp/raw.wav" "$text"
-		sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$out/$lang/idv/$name.wav"
-		sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -t ul "$out/$lang/idv/$name.ulaw"
+		say "$v" "$text" "$out/$lang/idv/$name"
 	done < "$texts"
 done
 echo "prompts written under $out"
