@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Env limits: Asterisk sends about 25 lines; anything far beyond is not Asterisk.
@@ -46,7 +47,7 @@ func ReadEnv(r *bufio.Reader) (Env, error) {
 			if len(line) > 0 || n > 1 {
 				return nil, fmt.Errorf("agi environment ended before its blank line (line %d): %w", n, err)
 			}
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) { // a check that closes with a reset (SO_LINGER 0)
 				return nil, ErrNothingSent
 			}
 			return nil, fmt.Errorf("agi environment: %w", err)

@@ -226,10 +226,13 @@ func TestConnectionCap(t *testing.T) {
 // a bad environment at error level every few seconds; the server keeps serving.
 func TestHealthCheckIsNoError(t *testing.T) {
 	addr, logs, srv := startServer(t)
-	for range 3 {
+	for i := range 3 {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if i == 2 {
+			conn.(*net.TCPConn).SetLinger(0) // a check that closes with a reset, as HAProxy's do
 		}
 		conn.Close()
 	}

@@ -251,6 +251,9 @@ func (s *Store) bind(q string) string {
 }
 
 const (
+	// upsertSQL writes a record; a record of a call still in progress never overwrites one
+	// of the call's end: several writers (PostgreSQL) may commit a call's two records out
+	// of order when the first was still queued as the second came.
 	upsertSQL = `INSERT INTO interactions (id, line, script, started_at, ended_at, ani, ani_e164,
 		dnis, channel, uniqueid, language, customer_id, customer_name, identifier, status, reason, method,
 		identify_attempts, verify_attempts, route, queue_status, id_type, factors_asked, factors_passed, risk, ani_key)
@@ -261,7 +264,8 @@ const (
 		identify_attempts = excluded.identify_attempts, verify_attempts = excluded.verify_attempts,
 		route = excluded.route, queue_status = excluded.queue_status, id_type = excluded.id_type,
 		factors_asked = excluded.factors_asked, factors_passed = excluded.factors_passed, risk = excluded.risk,
-		ani_key = excluded.ani_key`
+		ani_key = excluded.ani_key
+		WHERE interactions.ended_at IS NULL OR excluded.ended_at IS NOT NULL`
 	insertEventSQL = `INSERT INTO events (interaction_id, seq, at, kind, name, result, count, latency_us, detail, line, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )

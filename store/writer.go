@@ -39,10 +39,10 @@ type writer struct {
 	jobs chan job
 	// overflow holds, in order, the records that found jobs full: a burst of calls
 	// ending at once (a trunk lost, Asterisk restarted, thousands of callers hanging up)
-	// must not lose a record because the queue was full. A call waits for at most one
-	// record at a time, so they are bounded by the calls in progress. While it holds
-	// any, new records join it, so that a call's records keep their order; more wakes a
-	// writer for it.
+	// must not lose a record because the queue was full. It is bounded (maxOverflow):
+	// records whose callers stopped waiting stay queued while the database is slow.
+	// While it holds any, new records join it, so that a call's records keep their
+	// order; more wakes a writer for it.
 	omu      sync.Mutex
 	overflow []job
 	more     chan struct{}
@@ -94,8 +94,11 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 		s.closeMu.RUnlock()
 		return fmt.Errorf("store record %s: %w", in.ID, ErrClosed)
 	}
-	s.w.enqueue(j)
+	queued := s.w.enqueue(j)
 	s.closeMu.RUnlock()
+	if !queued {
+		return fmt.Errorf("store record %s: %d records wait for the database already (is it down?): this one is dropped", in.ID, maxOverflow+4*maxBatch)
+	}
 	select {
 	case err := <-j.done:
 		return err
@@ -104,23 +107,32 @@ func (s *Store) Record(ctx context.Context, in *flow.Interaction) error {
 	}
 }
 
+// maxOverflow bounds the overflow: a burst of calls ending at once fits (two records
+// per call, 32,768 calls), a database down for minutes under load does not grow the
+// heap until the process is killed.
+const maxOverflow = 65536
+
 // enqueue queues a record for the writers, never waiting: past the channel's room it
-// joins the overflow.
-func (w *writer) enqueue(j job) {
+// joins the overflow; false when that is full too.
+func (w *writer) enqueue(j job) bool {
 	w.omu.Lock()
 	defer w.omu.Unlock()
 	if len(w.overflow) == 0 {
 		select {
 		case w.jobs <- j:
-			return
+			return true
 		default:
 		}
+	}
+	if len(w.overflow) >= maxOverflow {
+		return false
 	}
 	w.overflow = append(w.overflow, j)
 	select {
 	case w.more <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // fill adds to batch, up to maxBatch, the records waiting in the channel and then those
@@ -139,6 +151,7 @@ drain:
 	defer w.omu.Unlock()
 	n := min(maxBatch-len(batch), len(w.overflow))
 	batch = append(batch, w.overflow[:n]...)
+	clear(w.overflow[:n]) // the array keeps no taken record alive
 	w.overflow = w.overflow[n:]
 	if len(w.overflow) == 0 {
 		w.overflow = nil // let the burst's array go
@@ -223,18 +236,27 @@ func (s *Store) known(id string) (int, bool) {
 func (s *Store) writeBatch(batch []job) (map[string]int, error) {
 	// On SQLite every statement run under a context that can end starts a goroutine to
 	// interrupt it, and the wait for the write lock is bounded by busy_timeout already,
-	// under batchTimeout: the batch runs without a deadline there.
-	ctx := context.Background()
-	if s.dialect != SQLite {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, batchTimeout)
-		defer cancel()
-	}
-	prepared, err := s.stmt(ctx, upsertSQL)
+	// under batchTimeout: there only the wait for a pooled connection has the deadline,
+	// and the batch runs without one.
+	bounded, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	ctx := bounded
+	prepared, err := s.stmt(bounded, upsertSQL) // prepared at open: taken before the transaction
 	if err != nil {
 		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	if s.dialect == SQLite {
+		var conn *sql.Conn
+		if conn, err = s.db.Conn(bounded); err != nil {
+			return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
+		}
+		defer conn.Close()
+		ctx = context.Background()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = s.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
 	}
@@ -298,7 +320,7 @@ func (b *boxes) box(s string) any {
 	if ok {
 		return v
 	}
-	v = s
+	v = strings.Clone(s) // s may be a piece of a larger string (the AGI environment's, with the caller's number)
 	b.mu.Lock()
 	if len(b.m) < maxBoxes {
 		b.m[s] = v

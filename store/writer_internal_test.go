@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,5 +44,57 @@ func TestBatchWithABadRecordCommitsTheOthers(t *testing.T) {
 		if got, err := s.Interaction(ctx, j.in.ID); err != nil || len(got.Events) != 2 {
 			t.Errorf("%s not stored with its events: %v %v", j.in.ID, got, err)
 		}
+	}
+}
+
+// TestAnEndedRecordIsNotOverwrittenByAnEarlierOne: several writers (PostgreSQL) may
+// commit a call's record from before the queue after its final record, when the first
+// was still queued as the second came; the call must not go back to "in progress".
+func TestAnEndedRecordIsNotOverwrittenByAnEarlierOne(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, SQLite, filepath.Join(t.TempDir(), "idv.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now()
+	first := flow.Interaction{ID: "01ORDER", Line: "default", Script: "idv", Started: t0, Status: flow.StatusIdentified,
+		Route: "queue:support", Events: []flow.Event{{At: t0, Kind: flow.EventStart}}}
+	final := first
+	final.Ended, final.QueueStatus = t0.Add(time.Minute), "TIMEOUT"
+	final.Events = append(final.Events[:1:1], flow.Event{At: t0, Kind: flow.EventQueue, Name: "support", Result: "TIMEOUT"})
+	for _, in := range []flow.Interaction{final, first} { // the final one committed first
+		j := job{in: in, done: make(chan error, 1)}
+		s.commit([]job{j})
+		if err := <-j.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ended sql.NullInt64
+	var queue string
+	var events int
+	s.db.QueryRow(`SELECT ended_at, queue_status FROM interactions WHERE id = '01ORDER'`).Scan(&ended, &queue)
+	s.db.QueryRow(`SELECT COUNT(*) FROM events WHERE interaction_id = '01ORDER'`).Scan(&events)
+	if !ended.Valid || queue != "TIMEOUT" || events != 2 {
+		t.Errorf("after the earlier record: ended %v, queue %q, %d events; want the final record's", ended, queue, events)
+	}
+}
+
+// TestTheOverflowIsBounded: while the database does not take records, they queue up to
+// maxOverflow past the channel; the next one is refused (its call is told) rather than
+// growing the heap until the process is killed.
+func TestTheOverflowIsBounded(t *testing.T) {
+	w := &writer{jobs: make(chan job, 1), more: make(chan struct{}, 1)}
+	for i := range maxOverflow + 1 {
+		if !w.enqueue(job{}) {
+			t.Fatalf("record %d refused, want %d queued", i, maxOverflow+1)
+		}
+	}
+	if w.enqueue(job{}) {
+		t.Fatal("a record past the overflow's bound was queued")
+	}
+	// A writer's pass takes the oldest first and makes room again.
+	if batch := w.fill(nil); len(batch) != maxBatch || !w.enqueue(job{}) {
+		t.Errorf("a pass took %d records and left no room", len(batch))
 	}
 }

@@ -121,6 +121,7 @@ function agentDesk() {
         await api(`/api/interactions/${encodeURIComponent(id)}/wrapup`, { method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ code: fd.get("code"), note: fd.get("note") || "" }) });
       } catch (err) {
+        if (err instanceof Stale) return; // the agent has left the page; the save went through
         $("#wrap-msg").textContent = err.message;
         $("#wrap-msg").className = "error";
         return;
