@@ -26,25 +26,18 @@ say() {
 	sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$base.wav"
 	sox -D -V1 "$tmp/raw.wav" -r 8000 -c 1 -t ul "$base.ulaw"
 }
-# <lang>.digits.tsv: the digits SAY DIGITS plays (<lang>/digits/<n>), for a language whose
-# core sounds Debian does not ship.
-for texts in "$here"/text/*.digits.tsv; do
-	[[ -e "$texts" ]] || continue
-	lang="$(basename "$texts" .digits.tsv)"
-	mkdir -p "$out/$lang/digits"
-	while IFS=$'\t' read -r name text; do
-		[[ -z "$name" || "$name" == \#* ]] && continue
-		say "${voice[$lang]:-$lang}" "$text" "$out/$lang/digits/$name"
-	done < "$texts"
-done
+# <lang>.tsv makes <lang>/idv/<name>; <lang>.digits.tsv the digits SAY DIGITS plays
+# (<lang>/digits/<n>), for a language whose core sounds Debian does not ship.
 for texts in "$here"/text/*.tsv; do
-	[[ "$texts" == *.digits.tsv ]] && continue
-	lang="$(basename "$texts" .tsv)"
+	file="$(basename "$texts" .tsv)"
+	lang="${file%.digits}"
+	dir=idv
+	[[ "$file" == *.digits ]] && dir=digits
 	v="${voice[$lang]:-$lang}"
-	mkdir -p "$out/$lang/idv"
+	mkdir -p "$out/$lang/$dir"
 	while IFS=$'\t' read -r name text; do
 		[[ -z "$name" || "$name" == \#* ]] && continue
-		say "$v" "$text" "$out/$lang/idv/$name"
+		say "$v" "$text" "$out/$lang/$dir/$name"
 	done < "$texts"
 done
 echo "prompts written under $out"

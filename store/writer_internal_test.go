@@ -10,16 +10,23 @@ import (
 	"github.com/idv-project/idv/flow"
 )
 
+// openTemp opens a SQLite store in the test's directory, closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), SQLite, filepath.Join(t.TempDir(), "idv.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestBatchWithABadRecordCommitsTheOthers: when the database refuses one record of a
 // group commit, the others of the batch are still committed and only that record's
 // call gets the error.
 func TestBatchWithABadRecordCommitsTheOthers(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, SQLite, filepath.Join(t.TempDir(), "idv.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	t0 := time.Now()
 	rec := func(id string) *flow.Interaction {
 		return &flow.Interaction{ID: id, Line: "default", Script: "idv", Started: t0,
@@ -51,12 +58,7 @@ func TestBatchWithABadRecordCommitsTheOthers(t *testing.T) {
 // commit a call's record from before the queue after its final record, when the first
 // was still queued as the second came; the call must not go back to "in progress".
 func TestAnEndedRecordIsNotOverwrittenByAnEarlierOne(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, SQLite, filepath.Join(t.TempDir(), "idv.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	t0 := time.Now()
 	first := flow.Interaction{ID: "01ORDER", Line: "default", Script: "idv", Started: t0, Status: flow.StatusIdentified,
 		Route: "queue:support", Events: []flow.Event{{At: t0, Kind: flow.EventStart}}}
