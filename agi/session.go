@@ -102,35 +102,33 @@ var envReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, max
 func newSession(ctx context.Context, conn net.Conn, t Timeouts) (*Session, error) {
 	br := envReaders.Get().(*bufio.Reader)
 	br.Reset(conn)
-	release := func() {
-		br.Reset(nil)
-		envReaders.Put(br)
-	}
+	keep := false // the call keeps br when more than the environment came
+	defer func() {
+		if !keep {
+			br.Reset(nil)
+			envReaders.Put(br)
+		}
+	}()
 	if err := conn.SetReadDeadline(time.Now().Add(t.Env)); err != nil {
-		release()
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil { // checked after the deadline is set: see do
-		release()
 		return nil, err
 	}
 	env, err := ReadEnv(br)
 	if err != nil {
-		release()
 		return nil, err
 	}
 	req, err := env.ParseRequest()
 	if err != nil {
-		release()
 		return nil, err
 	}
-	r := br
-	if br.Buffered() == 0 {
-		// Nothing came after the environment (as it should be): the replies get a
-		// buffer of their own size. Otherwise the reader keeps what came, for expect to
-		// find it out of step.
+	// Nothing came after the environment (as it should be): the replies get a buffer of
+	// their own size. Otherwise the reader keeps what came, for expect to find it out of
+	// step.
+	r, keep := br, br.Buffered() > 0
+	if !keep {
 		r = bufio.NewReaderSize(conn, replyBuffer)
-		release()
 	}
 	replies := &replyReader{r: r, waiting: unreadOn(conn)}
 	s := &Session{Env: env, Request: req, conn: conn, ctx: ctx, timeouts: t, replies: replies}

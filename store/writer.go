@@ -241,7 +241,7 @@ func (s *Store) writeBatch(batch []job) (map[string]int, error) {
 	bounded, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	ctx := bounded
-	prepared, err := s.stmt(bounded, upsertSQL) // prepared at open: taken before the transaction
+	prepared, err := s.prepared(upsertSQL)
 	if err != nil {
 		return nil, fmt.Errorf("store record %s: %w", batch[0].in.ID, err)
 	}
