@@ -416,7 +416,9 @@ func TestLockedStoreDelaysNoCaller(t *testing.T) {
 	testStoreKeys = `record_timeout = "200ms"`
 	h := newHarness(t, "")
 	testStoreKeys = ""
-	other, err := sql.Open("sqlite", "file:"+h.db)
+	// The service may be writing (its start-up prune) when the lock is taken: wait for it
+	// rather than fail with SQLITE_BUSY (seen once in CI).
+	other, err := sql.Open("sqlite", "file:"+h.db+"?_pragma=busy_timeout(60000)")
 	if err != nil {
 		t.Fatal(err)
 	}
