@@ -6,6 +6,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -327,10 +328,26 @@ func (h *Hub) today() time.Time {
 func (h *Hub) AGICommand(string, time.Duration) {}
 
 // AgentConnected records that a call reached an agent: the agent's pop, the agent's
-// state, the interaction's record. It implements app.AgentConnect.
+// state, the interaction's record. It implements app.AgentConnect. Only a call in
+// progress reaches an agent — one of this instance's, or one the record holds as not
+// ended (another instance's): for any other id (a call that has ended, or an id that
+// names none, as a stray FastAGI client could send) nothing changes, no agent appears,
+// and the error says so.
 func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
+	var stored error
+	if h.Recorder != nil {
+		stored = h.Recorder.SetAgent(ctx, id, agent)
+	}
 	h.mu.Lock()
-	if c := h.calls[id]; c != nil {
+	defer h.mu.Unlock()
+	c := h.calls[id]
+	if c == nil && (h.Recorder == nil || stored != nil) {
+		if stored == nil {
+			stored = fmt.Errorf("interaction %s: no call in progress", id)
+		}
+		return stored
+	}
+	if c != nil {
 		c.State, c.Agent, c.AnsweredAt = CallWithAgent, agent, h.now()
 		if !c.QueuedAt.IsZero() {
 			c.WaitMS = c.AnsweredAt.Sub(c.QueuedAt).Milliseconds()
@@ -338,11 +355,7 @@ func (h *Hub) AgentConnected(ctx context.Context, id, agent string) error {
 	}
 	h.agents[agent] = &Agent{Agent: agent, State: flow.AgentOnCall, Interaction: id}
 	h.changed()
-	h.mu.Unlock()
-	if h.Recorder == nil {
-		return nil
-	}
-	return h.Recorder.SetAgent(ctx, id, agent)
+	return stored
 }
 
 // SetAgentState records an agent's state as ARI reports it; an agent in wrap-up stays

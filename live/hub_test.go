@@ -345,15 +345,49 @@ func TestSubscriberIsWoken(t *testing.T) {
 	}
 }
 
-// agentDesk is the store of what agents do.
+// agentDesk is the store of what agents do. With inProgress set, it holds only those
+// calls as in progress, as the store does the calls not ended.
 type agentDesk struct {
 	agents, wrapups map[string]string
+	inProgress      map[string]bool
 	err             error
 }
 
 func (d *agentDesk) SetAgent(_ context.Context, id, agent string) error {
+	if d.inProgress != nil && !d.inProgress[id] {
+		return errors.New("no call in progress")
+	}
 	d.agents[id] = agent
 	return d.err
+}
+
+// TestOnlyACallInProgressReachesAnAgent: an agent connect naming a call that is in
+// progress on no instance (ended, or never was: a stray FastAGI client) changes nothing
+// and adds no agent to the live views; one the store holds as in progress (another
+// instance's call) does.
+func TestOnlyACallInProgressReachesAnAgent(t *testing.T) {
+	for _, desk := range []*agentDesk{nil, {agents: map[string]string{}, inProgress: map[string]bool{"01PEER": true}}} {
+		var rec live.AgentRecorder
+		if desk != nil {
+			rec = desk
+		}
+		h, _ := newHub(rec)
+		if err := h.AgentConnected(context.Background(), "01STALE", "PJSIP/agent9"); err == nil {
+			t.Error("an agent connect for no call in progress was taken")
+		}
+		if c, a := h.Pop("PJSIP/agent9"); c != nil || a.State == flow.AgentOnCall || len(h.Snapshot().Agents) != 0 {
+			t.Errorf("after a connect for no call: pop %+v %+v, agents %+v", c, a, h.Snapshot().Agents)
+		}
+		if desk == nil {
+			continue
+		}
+		if err := h.AgentConnected(context.Background(), "01PEER", "PJSIP/agent1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, a := h.Pop("PJSIP/agent1"); a.State != flow.AgentOnCall || a.Interaction != "01PEER" || desk.agents["01PEER"] != "PJSIP/agent1" {
+			t.Errorf("another instance's call: agent %+v, stored %v", a, desk.agents)
+		}
+	}
 }
 
 func (d *agentDesk) SetWrapUp(_ context.Context, id, code string) error {

@@ -47,10 +47,16 @@ func (s *Store) QueueOutcome(ctx context.Context, id string, o flow.QueueOutcome
 	return tx.Commit()
 }
 
-// SetAgent records the agent a call reached.
+// SetAgent records the agent a call reached. Only a call in progress reaches an agent:
+// for a call that has ended, or an id that names none (what a stray FastAGI client could
+// send), it changes nothing and answers ErrNotFound.
 func (s *Store) SetAgent(ctx context.Context, id, agent string) error {
-	if _, err := s.db.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ? WHERE id = ?`), agent, id); err != nil {
+	res, err := s.db.ExecContext(ctx, s.bind(`UPDATE interactions SET agent = ? WHERE id = ? AND ended_at IS NULL`), agent, id)
+	if err != nil {
 		return fmt.Errorf("store agent %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store agent %s: no call in progress: %w", id, ErrNotFound)
 	}
 	return nil
 }

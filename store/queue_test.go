@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -143,6 +144,42 @@ func TestMigrationFillsQueueResult(t *testing.T) {
 			for _, r := range rows {
 				if r.QueueResult != want[r.ID] {
 					t.Errorf("%s: queue result %q, want %q", r.ID, r.QueueResult, want[r.ID])
+				}
+			}
+		})
+	}
+}
+
+// TestOnlyACallInProgressReachesAnAgent: the agent is set on a call still in progress;
+// a call that has ended, or an id that names none, is left as it was (a stray FastAGI
+// client sending another agent's interaction id must not move that call to its desk).
+func TestOnlyACallInProgressReachesAnAgent(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, driver)
+			t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+			for _, in := range []*flow.Interaction{
+				{ID: "01INQUEUE", Started: t0},
+				{ID: "01ENDED", Started: t0, Ended: t0.Add(time.Minute)},
+			} {
+				in.Line, in.Script, in.Status, in.Reason, in.Method = "retail", "idv", flow.StatusVerified, flow.ReasonOK, flow.MethodANI
+				if err := s.Record(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.SetAgent(ctx, "01INQUEUE", "PJSIP/agent1"); err != nil {
+				t.Fatalf("a call in the queue: %v", err)
+			}
+			for id, want := range map[string]string{"01INQUEUE": "PJSIP/agent1", "01ENDED": ""} {
+				in, err := s.Interaction(ctx, id)
+				if err != nil || in.Agent != want {
+					t.Errorf("%s: agent %q, %v; want %q", id, in.Agent, err, want)
+				}
+			}
+			for _, id := range []string{"01ENDED", "01NOSUCH"} {
+				if err := s.SetAgent(ctx, id, "PJSIP/agent9"); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s: %v, want ErrNotFound", id, err)
 				}
 			}
 		})
