@@ -32,7 +32,7 @@ var ErrNothingSent = errors.New("agi environment: the peer closed the connection
 // "agi_name: value"; a malformed block is an error that names the offending line.
 //
 // The names and values are cut from one string holding the block, not made a string
-// each: one allocation for some fifty.
+// each: one allocation for some fifty. Control characters in a value are dropped.
 func ReadEnv(r *bufio.Reader) (Env, error) {
 	// block holds each line's name and value back to back; spans say where.
 	block := make([]byte, 0, 1024)
@@ -66,7 +66,13 @@ func ReadEnv(r *bufio.Reader) (Env, error) {
 		sp := span{key: len(block)}
 		block = append(block, key[len("agi_"):]...)
 		sp.value = len(block)
-		block = append(block, bytes.TrimPrefix(value, []byte(" "))...)
+		// Asterisk sends no control characters in a value; a stray client's (a CR, a NUL)
+		// are dropped here, before a value can reach a record, a log or a page.
+		for _, c := range bytes.TrimPrefix(value, []byte(" ")) {
+			if c >= ' ' && c != 0x7f {
+				block = append(block, c)
+			}
+		}
 		sp.end = len(block)
 		spans = append(spans, sp)
 	}

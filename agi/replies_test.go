@@ -191,6 +191,12 @@ func TestReadEnv(t *testing.T) {
 	if rest, _ := r.ReadString('\n'); rest != "200 result=0\n" {
 		t.Errorf("ReadEnv consumed past the blank line; next is %q", rest)
 	}
+	// A stray client's control characters never reach a value (nor the record, the log
+	// or the pages it goes to); letters of any script stay.
+	env, err = ReadEnv(bufio.NewReaderSize(strings.NewReader("agi_request: agi://h/idv\nagi_language: ja\rEXEC Dial\nagi_callerid: +81312345678\x00\x7f\nagi_calleridname: 佐藤\tZoë\n\n"), 4096))
+	if err != nil || env["language"] != "jaEXEC Dial" || env["callerid"] != "+81312345678" || env["calleridname"] != "佐藤Zoë" {
+		t.Errorf("control characters in values: %q, %v", env, err)
+	}
 
 	bad := []struct{ name, in, want string }{
 		{"no colon", "agi_network yes\n\n", "not \"agi_name: value\""},

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sony/gobreaker/v2"
 
@@ -384,10 +386,69 @@ func (c *Client) customers(ep Endpoint, op string, body []byte) ([]flow.Customer
 		if v := lookupPath(it, ep.VerifyRequiredPath); !ok && v != nil {
 			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d: %q is %v, not true or false", i, ep.VerifyRequiredPath, v)}
 		}
-		out = append(out, flow.Customer{ID: id, Name: scalar(lookupPath(it, ep.NamePath)), VerifyRequired: req,
+		if !printableID(id) {
+			return nil, &Error{Op: op, kind: "bad_json", Err: fmt.Errorf("customer %d: the id at %q is not printable text of %d characters at most", i, ep.IDPath, MaxIDLen)}
+		}
+		out = append(out, flow.Customer{ID: id, Name: cleanName(scalar(lookupPath(it, ep.NamePath))), VerifyRequired: req,
 			Language: scalar(lookupPath(it, ep.LanguagePath)), Mobile: scalar(lookupPath(it, ep.MobilePath))})
 	}
 	return out, nil
+}
+
+// MaxIDLen and MaxNameLen bound a customer's id and name as the CRM gives them: idv
+// stores, shows and exports them, and a CRM that sent a megabyte would have it stored in
+// every record of the customer's calls.
+const (
+	MaxIDLen   = 128
+	MaxNameLen = 200
+)
+
+// printableID says whether a CRM's customer id can be stored and shown as it is: no
+// control or invisible formatting characters (a newline, a NUL, a right-to-left
+// override), no invalid UTF-8, MaxIDLen characters at most.
+func printableID(id string) bool {
+	if !utf8.ValidString(id) || utf8.RuneCountInString(id) > MaxIDLen {
+		return false
+	}
+	for _, c := range id {
+		if unicode.IsControl(c) || unicode.Is(unicode.Cf, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanName is a CRM's customer name as idv stores and shows it: line breaks and tabs
+// become spaces; other control characters, invisible formatting characters (which could
+// make one name display as another: U+202E turns the text round) and invalid UTF-8 are
+// dropped; MaxNameLen characters at most.
+func cleanName(name string) string {
+	clean := true
+	for i, c := range name {
+		if c == utf8.RuneError || unicode.IsControl(c) || unicode.Is(unicode.Cf, c) || i >= MaxNameLen {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return name // the usual name, without a copy
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range name {
+		switch {
+		case c == '\t' || c == '\r' || c == '\n':
+			c = ' '
+		case c == utf8.RuneError || unicode.IsControl(c) || unicode.Is(unicode.Cf, c):
+			continue
+		}
+		if n == MaxNameLen {
+			break
+		}
+		b.WriteRune(c)
+		n++
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func decode(body []byte) (any, error) {

@@ -164,6 +164,41 @@ func TestVerifyRequiredMustBeABoolean(t *testing.T) {
 	}
 }
 
+// TestCustomerTextIsMadeSafe: a CRM's name keeps its letters but loses what could break a
+// line, a CSV or a screen (line breaks become spaces; NUL, BEL, a right-to-left override
+// go) and is cut at crm.MaxNameLen; an id that is not printable text fails the lookup as
+// the CRM's fault, rather than being stored and shown as it came.
+func TestCustomerTextIsMadeSafe(t *testing.T) {
+	long := strings.Repeat("名", 5000)
+	for _, tc := range []struct{ id, name, want, err string }{
+		{"100234", "佐藤 花子", "佐藤 花子", ""},
+		{"100234", "O'Brien-Smith, Zoë", "O'Brien-Smith, Zoë", ""},
+		{"100234", `Evil\r\nEXEC Dial\u0000\u0007\u202eNAME`, "Evil  EXEC DialNAME", ""}, // JSON escapes
+		{"100234", long, strings.Repeat("名", crm.MaxNameLen), ""},
+		{`9\n0`, "x", "", "bad_json"},
+		{`\u202e100234`, "x", "", "bad_json"},
+		{strings.Repeat("1", crm.MaxIDLen+1), "x", "", "bad_json"},
+	} {
+		body := fmt.Sprintf(`{"id":"%s","name":"%s"}`, tc.id, tc.name)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		c := &crm.Client{HTTP: srv.Client()}
+		_, c.ByID, _ = crm.ReferenceEndpoints(srv.URL)
+		cust, err := c.FindBy(context.Background(), flow.KindCustomerID, "1")
+		srv.Close()
+		var ce *crm.Error
+		switch {
+		case tc.err != "":
+			if !errors.As(err, &ce) || ce.Kind() != tc.err {
+				t.Errorf("id %q: %v, want %s", tc.id, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%.40q: %v", tc.name, err)
+		case cust.Name != tc.want:
+			t.Errorf("name %.60q, want %.60q", cust.Name, tc.want)
+		}
+	}
+}
+
 // TestBreakerFailsFastOnADeadCRM: after the configured failures in a row, requests fail at
 // once without reaching the CRM, then one probe is let through.
 func TestBreakerFailsFastOnADeadCRM(t *testing.T) {

@@ -7,18 +7,19 @@ import (
 	"testing"
 
 	"github.com/idv-project/idv/agi/agitest"
+	"github.com/idv-project/idv/crm"
 )
 
 // TestCRMValuesAreSanitisedBeforeSetVariable: a hostile name from the CRM cannot break
 // the AGI command line, inject a command, or reach the dialplan with quotes or control
-// characters.
+// characters; the record keeps its quotes (SQL escapes them) but no control character.
 func TestCRMValuesAreSanitisedBeforeSetVariable(t *testing.T) {
 	evil := `Robert"); DROP\" \r\nEXEC Dial PJSIP/evil` + "\x07\x00" + strings.Repeat("x", 300)
-	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"customers":[{"id":"9\"1\n2","name":` + jsonString(evil) + `,"verify_required":false}]}`))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"customers":[{"id":"9\"1 2","name":` + jsonString(evil) + `,"verify_required":false}]}`))
 	}))
-	defer crm.Close()
-	h := newHarness(t, crm.URL)
+	defer srv.Close()
+	h := newHarness(t, srv.URL)
 	res, in := h.call(agitest.Caller{ANI: "+81312345678"})
 	name := res.Var("IDV_CUSTOMER_NAME")
 	if strings.ContainsAny(name, "\"\\\r\n\x00\x07") || len([]rune(name)) > 128 || !strings.HasPrefix(name, "Robert'); DROP'") {
@@ -35,8 +36,12 @@ func TestCRMValuesAreSanitisedBeforeSetVariable(t *testing.T) {
 	if len(res.Apps) != 1 || res.Apps[0] != "Queue(support,,,,300)" {
 		t.Errorf("apps = %q", res.Apps)
 	}
-	if in.CustomerName != evil {
-		t.Errorf("the record keeps the CRM's value as it came (escaped by SQL), got %q", in.CustomerName)
+	if want := `Robert"); DROP\" \r\nEXEC Dial PJSIP/evilxxx`; !strings.HasPrefix(in.CustomerName, want) ||
+		strings.ContainsAny(in.CustomerName, "\r\n\x00\x07") || len([]rune(in.CustomerName)) != crm.MaxNameLen {
+		t.Errorf("the record keeps the CRM's name with its quotes, without control characters, cut at %d: got %q", crm.MaxNameLen, in.CustomerName)
+	}
+	if in.CustomerID != `9"1 2` {
+		t.Errorf("the record keeps the CRM's id as it came, got %q", in.CustomerID)
 	}
 }
 
