@@ -175,6 +175,12 @@ func TestKindsAndFactors(t *testing.T) {
 			route: "queue:security", sent: "queue security", qstatus: "TIMEOUT", records: 2,
 			prompts: []string{"welcome", "enter-dob", "dob-wrong", "enter-dob", "dob-wrong", "enter-dob", "too-many"},
 			crmOps:  []string{"by_phone:found", "verify_dob:rejected", "verify_dob:rejected", "verify_dob:rejected"},
+			check: func(t *testing.T, r *pathRun) {
+				// The reports' "asked" and the agent's pop count only what was asked.
+				if !slices.Equal(r.in.FactorsAsked, []string{"dob"}) {
+					t.Errorf("factors asked %v, want [dob]: the PIN was never asked", r.in.FactorsAsked)
+				}
+			},
 		}),
 
 		// One-time codes.
@@ -243,7 +249,12 @@ func TestKindsAndFactors(t *testing.T) {
 			status: StatusIdentified, reason: ReasonVerifyFailed, method: MethodANI, custID: "100234", custName: "Hanako Yamada",
 			attempts: "0/0", route: "queue:security", sent: "queue security", qstatus: "TIMEOUT", records: 2,
 			prompts: []string{"welcome", "too-many"}, crmOps: []string{"by_phone:found"},
-			check: func(t *testing.T, r *pathRun) { r.wantEvent(t, EventOTP, FactorOTP, string(ResultNoMobile)) },
+			check: func(t *testing.T, r *pathRun) {
+				r.wantEvent(t, EventOTP, FactorOTP, string(ResultNoMobile))
+				if len(r.in.FactorsAsked) != 0 {
+					t.Errorf("factors asked %v, want none: no code was sent", r.in.FactorsAsked)
+				}
+			},
 		},
 
 		// The risk rule adds factors for less trustworthy callers.

@@ -31,8 +31,10 @@ type Interaction struct {
 	// IDType is how the caller was identified: KindANI or the identifier kind typed
 	// ("" while unidentified). IDV_ID_TYPE is it upper-cased.
 	IDType string
-	// FactorsAsked are the verification factors the caller was asked for, in order, and
-	// FactorsPassed those passed (IDV_FACTORS). Risk lists why factors were added to the
+	// FactorsAsked are the verification factors the caller was asked for, in order (from
+	// a factor's first prompt, or a one-time code's sending, on: not those a lockout, a
+	// failed factor before them or a hang-up kept from being asked), and FactorsPassed
+	// those passed (IDV_FACTORS). Risk lists why factors were added to the
 	// line's (RiskWithheld, RiskTyped, RiskUnattested).
 	FactorsAsked, FactorsPassed, Risk []string
 

@@ -63,6 +63,7 @@ func (s *session) verifyOTP(ctx context.Context, c Customer, f Factor) (bool, er
 	if g := s.guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
 		return false, nil
 	}
+	s.in.FactorsAsked = append(s.in.FactorsAsked, f.Name) // from the code sent on
 	s.otp = &otpCode{}
 	if err := s.sendCode(ctx, c, f, ttl, ResultSent); err != nil {
 		return false, err

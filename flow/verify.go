@@ -41,9 +41,6 @@ func (s *session) verify(ctx context.Context, c Customer, found bool) error {
 		factors = withRisk(factors, s.line.Risk.Factors)
 	}
 	for _, f := range factors {
-		s.in.FactorsAsked = append(s.in.FactorsAsked, f.Name)
-	}
-	for _, f := range factors {
 		var passed bool
 		var err error
 		if f.OTP {
@@ -91,6 +88,7 @@ func (s *session) verifyFactor(ctx context.Context, id string, f Factor) (bool, 
 	if g := s.guard; g != nil && s.lockout(g.VerifyLimit(ctx, key, s.callerKey)) {
 		return false, nil
 	}
+	s.in.FactorsAsked = append(s.in.FactorsAsked, f.Name) // from its first prompt on
 	prompts := []string{f.Prompt}
 	for tries := 0; tries < s.line.VerifyAttempts; tries++ {
 		s.in.VerifyAttempts++

@@ -148,17 +148,17 @@ var japanese = map[string]string{
 	" (s)":               "（秒）",
 
 	// Reasons and statuses.
-	"Verification not required":     "本人確認不要",
-	"Customer not found":            "顧客が見つからない",
-	"Customer not found (%d tries)": "顧客が見つからない（%d回）",
-	"No input":                      "入力なし",
-	"Wrong PIN":                     "暗証番号誤り",
-	"Wrong PIN (%d tries)":          "暗証番号誤り（%d回）",
-	"Locked out":                    "ロック中",
-	"CRM unavailable":               "CRM利用不可",
-	"Caller hung up":                "発信者が切断",
-	"Identified and verified":       "特定済み・本人確認済み",
-	"Identified, not verified":      "特定済み・本人確認未完了",
+	"Verification not required":      "本人確認不要",
+	"Customer not found":             "顧客が見つからない",
+	"Customer not found (%d tries)":  "顧客が見つからない（%d回）",
+	"No input":                       "入力なし",
+	"Verification failed":            "本人確認失敗",
+	"Verification failed (%d tries)": "本人確認失敗（%d回）",
+	"Locked out":                     "ロック中",
+	"CRM unavailable":                "CRM利用不可",
+	"Caller hung up":                 "発信者が切断",
+	"Identified and verified":        "特定済み・本人確認済み",
+	"Identified, not verified":       "特定済み・本人確認未完了",
 
 	// Notes.
 	"Calls = Verified + Identified only + Unidentified + Opted out + Errors. Of which hung up: callers who hung up during the ID&V; they count in their outcome too.":                                                                                                                                 "通話数 = 本人確認済み + 特定のみ + 未特定 + スキップ + エラー。うち途中切断：本人確認の途中で切断した通話（それぞれの結果にも含まれます）。",

@@ -40,16 +40,16 @@ var reasonWords = []struct {
 	words  string
 }{
 	{flow.ReasonOK, "Verified"}, {flow.ReasonNotRequired, "Verification not required"}, {flow.ReasonOptedOut, "Opted out"},
-	{flow.ReasonNotFound, "Customer not found"}, {flow.ReasonNoInput, "No input"}, {flow.ReasonVerifyFailed, "Wrong PIN"},
+	{flow.ReasonNotFound, "Customer not found"}, {flow.ReasonNoInput, "No input"}, {flow.ReasonVerifyFailed, "Verification failed"},
 	{flow.ReasonLocked, "Locked out"}, {flow.ReasonBackendUnavailable, "CRM unavailable"}, {flow.ReasonHangup, "Caller hung up"},
 }
 
 // reasonText is a call's reason in words, with the tries it took where they tell:
-// "Wrong PIN (3 tries)". A reason without words stays its code.
+// "Verification failed (3 tries)". A reason without words stays its code.
 func reasonText(l Lang, r flow.Reason, identifyAttempts, verifyAttempts int) string {
 	switch {
 	case r == flow.ReasonVerifyFailed && verifyAttempts > 0:
-		return l.trf("Wrong PIN (%d tries)", verifyAttempts)
+		return l.trf("Verification failed (%d tries)", verifyAttempts)
 	case r == flow.ReasonNotFound && identifyAttempts > 0:
 		return l.trf("Customer not found (%d tries)", identifyAttempts)
 	}

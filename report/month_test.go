@@ -280,7 +280,7 @@ func lastLine(page string) string {
 // TestPDFAsAReaderSeesIt reads the PDFs of a generated month, in English and Japanese, as
 // text: the period is labelled Asia/Tokyo; no page ends with a section's heading; the
 // hourly chart and table show all 24 hours; wait and talk read as m:ss, not ms; reasons
-// read as words ("Wrong PIN (3 tries)"), not codes; the detail shows every start time and
+// read as words ("Verification failed (3 tries)"), not codes; the detail shows every start time and
 // interaction id whole; and the Japanese PDF is Japanese.
 func TestPDFAsAReaderSeesIt(t *testing.T) {
 	m := generateMonth(t, store.SQLite, 600)
@@ -289,9 +289,9 @@ func TestPDFAsAReaderSeesIt(t *testing.T) {
 		title, reason, pages string
 		english              []string // words that must not appear
 	}{
-		{report.English, "ID&V outcomes", "Wrong PIN (3 tries)", "page 1 of", nil},
-		{report.Japanese, "本人確認の結果", "暗証番号誤り（3回）", "ページ中 1ページ",
-			[]string{"Calls", "Verified", "Total", "By day", "page", "generated", "Wrong PIN", "Hour"}},
+		{report.English, "ID&V outcomes", "Verification failed", "page 1 of", nil},
+		{report.Japanese, "本人確認の結果", "本人確認失敗（3回）", "ページ中 1ページ",
+			[]string{"Calls", "Verified", "Total", "By day", "page", "generated", "Verification failed", "Hour"}},
 	} {
 		t.Run(string(tc.lang), func(t *testing.T) {
 			texts := map[string][]string{}
@@ -391,8 +391,8 @@ func TestXLSXKeepsCodesAndDurations(t *testing.T) {
 		reasonCode, wrongPIN, sheet  string
 		waitHeader, firstQueueHeader string
 	}{
-		{report.English, "Reason code", "Wrong PIN [VERIFY_FAILED]", "2 Reasons by line", "Avg wait", "Queue"},
-		{report.Japanese, "理由コード", "暗証番号誤り [VERIFY_FAILED]", "2 終了理由（回線別）", "平均待ち時間", "キュー"},
+		{report.English, "Reason code", "Verification failed [VERIFY_FAILED]", "2 Reasons by line", "Avg wait", "Queue"},
+		{report.Japanese, "理由コード", "本人確認失敗 [VERIFY_FAILED]", "2 終了理由（回線別）", "平均待ち時間", "キュー"},
 	} {
 		open := func(name string) *excelize.File {
 			var buf bytes.Buffer

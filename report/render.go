@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Format is an output format of a report.
@@ -111,10 +113,16 @@ func clock(sec float64) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// SafeText defuses a text cell that a spreadsheet would read as a formula (=, +, -, @,
-// tab, CR) by prefixing an apostrophe.
+// SafeText defuses a text cell that a spreadsheet would read as a formula by prefixing
+// an apostrophe: one that starts with a tab or CR, or whose first character after any
+// spaces and line breaks is =, +, - or @, or their full-width forms (which Japanese
+// Excel reads alike).
 func SafeText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s == "" {
+		return s
+	}
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace))
+	if s[0] == '\t' || s[0] == '\r' || strings.ContainsRune("=+-@＝＋－＠", first) {
 		return "'" + s
 	}
 	return s

@@ -112,7 +112,7 @@ type Column struct {
 	Name string
 	Kind Kind
 	// Code is the machine name behind a column named in words (an IDV_REASON value);
-	// XLSX and CSV headers carry it: "Wrong PIN [VERIFY_FAILED]".
+	// XLSX and CSV headers carry it: "Verification failed [VERIFY_FAILED]".
 	Code string
 	// Apart marks a count that overlaps the columns that add up to a whole ("of which
 	// hung up"): its name says so, and the PDF sets it apart.

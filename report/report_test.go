@@ -371,7 +371,7 @@ func TestCSVIsOneTable(t *testing.T) {
 		{"outcomes", "", "en", "Line,Calls,Verified,Identified only,Unidentified,Opted out,Errors,Verified %,Of which hung up", "outcomes-by-line_2026-11-02_2026-11-02.csv", 2},
 		{"outcomes", "by-hour", "en", "Hour,Calls,", "outcomes-by-hour_2026-11-02_2026-11-02.csv", 24},
 		{"outcomes", "by-line", "ja", "回線,通話数,本人確認済み,特定のみ,未特定,スキップ,エラー,本人確認率,うち途中切断", "outcomes-by-line_2026-11-02_2026-11-02.csv", 2},
-		{"attempts", "reasons", "en", "Line,Calls,Verified [OK],Verification not required [NOT_REQUIRED],Opted out [OPTED_OUT],Customer not found [NOT_FOUND],No input [NO_INPUT],Wrong PIN [VERIFY_FAILED],", "attempts-reasons_2026-11-02_2026-11-02.csv", 2},
+		{"attempts", "reasons", "en", "Line,Calls,Verified [OK],Verification not required [NOT_REQUIRED],Opted out [OPTED_OUT],Customer not found [NOT_FOUND],No input [NO_INPUT],Verification failed [VERIFY_FAILED],", "attempts-reasons_2026-11-02_2026-11-02.csv", 2},
 		{"containment", "", "en", "Line,Calls,Self-service,", "containment_2026-11-02_2026-11-02.csv", 2},
 	} {
 		def, _ := report.Find(tc.report)
@@ -438,6 +438,21 @@ func TestUnknownFilterValuesAreRefused(t *testing.T) {
 			t.Errorf("%+v refused: %v", tc.f, err)
 		case tc.want != "" && (!errors.As(err, &unknown) || err.Error() != tc.want):
 			t.Errorf("%+v: %v, want %s", tc.f, err, tc.want)
+		}
+	}
+}
+
+// TestSafeTextDefusesFormulas: a cell a spreadsheet would read as a formula — also after
+// leading spaces or a line break, or in the full-width forms Japanese Excel reads alike —
+// is kept text with an apostrophe; names and figures are left as they are.
+func TestSafeTextDefusesFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", "+cmd": "'+cmd", "-2+3": "'-2+3", "@SUM(A1)": "'@SUM(A1)", "\t=1": "'\t=1", "\r=1": "'\r=1",
+		" =1+1": "' =1+1", "\n=1+2": "'\n=1+2", "\u3000=1": "'\u3000=1", "＝HYPERLINK(\"x\")": "'＝HYPERLINK(\"x\")", "＋1": "'＋1",
+		"佐藤 花子": "佐藤 花子", "O'Brien": "O'Brien", "Zoë Müller-Lüdenscheidt": "Zoë Müller-Lüdenscheidt", "100234": "100234", "": "",
+	} {
+		if got := report.SafeText(in); got != want {
+			t.Errorf("SafeText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
