@@ -283,7 +283,8 @@ func (a *App) startWeb(cfg *config.Config) error {
 		Ready:   a.Ready,
 		Live:    a.Live, Lister: a.Store, UI: web.UI{WrapUpCodes: cfg.Web.WrapUpCodes, WrapUpLabels: cfg.Web.WrapUpLabels, CRMLink: cfg.Web.CRMLink},
 		ShareKey: []byte(cfg.Web.ShareKey), ShareTTL: cfg.Web.ShareLinkTTL, ShareRegion: cfg.Lines.ByName[flow.DefaultLine].Region,
-		Audit: a.Store, MaxConnections: cfg.Web.MaxConnections, IdleTimeout: cfg.Web.IdleTimeout}
+		Audit: a.Store, MaxConnections: cfg.Web.MaxConnections,
+		MaxConnectionsPerClient: cfg.Web.MaxConnectionsPerClient, IdleTimeout: cfg.Web.IdleTimeout}
 	a.web = api.HTTP()
 	wb := &web.Wallboard{Server: api, Store: a.Store, ServiceLevel: time.Duration(cfg.Web.ServiceLevelSeconds) * time.Second,
 		Thresholds: web.Thresholds(cfg.Web.Thresholds), Lines: known.Lines, Roster: a.roster}

@@ -29,7 +29,7 @@ var restart = map[string]bool{
 	"report.schedule": true,
 	"web.listen":      true, "web.wrapup_codes": true, "web.crm_link": true, "web.open": true,
 	"web.proxy_user_header": true, "web.user": true,
-	"web.trusted_proxies": true, "web.max_connections": true, "web.idle_timeout": true, "web.audit_retention": true,
+	"web.trusted_proxies": true, "web.max_connections": true, "web.max_connections_per_client": true, "web.idle_timeout": true, "web.audit_retention": true,
 	"web.service_level_seconds": true, "web.wrapup_labels": true, "web.share_key": true, "web.share_link_ttl": true,
 	"web.thresholds.service_level_warn": true, "web.thresholds.service_level_alert": true,
 	"web.thresholds.abandon_warn": true, "web.thresholds.abandon_alert": true,

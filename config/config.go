@@ -57,7 +57,7 @@ func Defaults() Config {
 		Report:  Report{Timezone: "Local", Language: "en", SMTP: SMTP{Port: 587, StartTLS: "required"}},
 		Web: Web{Listen: "127.0.0.1:8080", Open: true,
 			WrapUpCodes:    []string{"resolved", "follow-up", "complaint", "sales", "other"},
-			TrustedProxies: []string{}, MaxConnections: 1024, IdleTimeout: 60 * time.Second, AuditRetention: 2 * 365 * 24 * time.Hour,
+			TrustedProxies: []string{}, MaxConnections: 1024, MaxConnectionsPerClient: 64, IdleTimeout: 60 * time.Second, AuditRetention: 2 * 365 * 24 * time.Hour,
 			ServiceLevelSeconds: 20, ShareLinkTTL: 15 * time.Minute,
 			WrapUpLabels: map[string]map[string]string{
 				"en": {"resolved": "Resolved", "follow-up": "Follow-up needed", "complaint": "Complaint", "sales": "Sales", "other": "Other"},
@@ -129,6 +129,9 @@ func Parse(name, text string) (*Config, error) {
 	raw, err := decodeLines(name, md, f.Lines)
 	if err != nil {
 		return nil, err
+	}
+	if k := unitless(md); k != "" {
+		return nil, &Error{File: name, Key: k, Reason: "a number without a unit: write a duration such as \"10s\", \"500ms\" or \"5m\""}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return nil, &Error{File: name, Key: und[0].String(), Reason: "unknown key (check its spelling and table)"}

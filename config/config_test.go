@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/idv-project/idv/flow"
 	"os"
 	"reflect"
 	"strings"
@@ -94,6 +95,7 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"proxy header from anyone", "[web]\nopen = false\nproxy_user_header = \"X-Remote-User\"\n[[web.user]]\nname = \"a\"\nrole = \"supervisor\"", "web.trusted_proxies", "anyone else could send the header"},
 		{"trusted proxy by host name", "[web]\ntrusted_proxies = [\"proxy.local\"]", "web.trusted_proxies", "neither an address nor a network"},
 		{"no web connections", "[web]\nmax_connections = 0", "web.max_connections", "1 or more"},
+		{"no web connections per client", "[web]\nmax_connections_per_client = 0", "web.max_connections_per_client", "1 or more"},
 		{"no audit retention", "[web]\naudit_retention = \"0s\"", "web.audit_retention", "positive"},
 		{"ARI without a password", "[ari]\nurl = \"http://127.0.0.1:8088/ari\"\nuser = \"idv\"", "ari.user", "user and password"},
 		{"bad allow entry", "[agi]\nallow = [\"asterisk.local\"]", "agi.allow", "network"},
@@ -109,6 +111,11 @@ func TestConfigErrorsNameFileKeyAndReason(t *testing.T) {
 		{"ARI URL without a host", "[ari]\nurl = \"http:///ari\"\nuser = \"idv\"\npassword = \"x\"", "ari.url", "with a host"},
 		{"ARI websocket over http", "[ari]\nurl = \"http://a:8088/ari\"\nwebsocket_url = \"http://a:8088/ari/events\"\nuser = \"idv\"\npassword = \"x\"", "ari.websocket_url", "ws://"},
 		{"negative reply timeout", "[agi]\nreply_timeout = \"-1s\"", "agi.reply_timeout", "positive"},
+		// A bare number is nanoseconds to TOML: env_timeout = 10 passed every check and
+		// then failed every call.
+		{"duration without a unit", "[agi]\nenv_timeout = 10", "agi.env_timeout", "without a unit"},
+		{"line duration without a unit", "[lines.gold]\ncrm_budget = 8", "lines.gold.crm_budget", "without a unit"},
+		{"scheduled report's duration", "[store]\nrecord_timeout = 3", "store.record_timeout", "without a unit"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +162,42 @@ func TestDurationsAndLayering(t *testing.T) {
 	}
 	if cfg.Lines.ByName["gold"].FirstDigitTimeout != 2500*time.Millisecond || cfg.Lines.ByName["gold"].Verify {
 		t.Errorf("gold = %+v: want the default's timeout and its own verify", cfg.Lines.ByName["gold"])
+	}
+}
+
+// TestOneLinesListsAreItsOwn: a line that sets identifiers or factors changes only its
+// own; the default line and the others keep theirs (a list of the default's length was
+// decoded into the default's own, and every line asked for the card's last four digits).
+func TestOneLinesListsAreItsOwn(t *testing.T) {
+	asks := func(l *flow.Line) string {
+		var got []string
+		for _, k := range l.IDKinds {
+			got = append(got, k.Name)
+		}
+		got = append(got, "/")
+		for _, f := range l.Factors {
+			got = append(got, f.Name)
+		}
+		return strings.Join(got, " ")
+	}
+	const others = "[lines.retail]\nverify = true\n[lines.bank]\nfactors = [\"dob\", \"pin\"]\n"
+	before, err := Parse("t.toml", others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the built-in line is not changed for the next configuration either
+		cfg, err := Parse("t.toml", others+"[lines.sales]\nfactors = [\"last4\"]\nidentifiers = [\"account\"]\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"default", "retail", "bank"} {
+			if got, want := asks(cfg.Lines.ByName[name]), asks(before.Lines.ByName[name]); got != want {
+				t.Errorf("line %s asks %s with line sales beside it, %s without", name, got, want)
+			}
+		}
+		if got := asks(cfg.Lines.ByName["sales"]); got != "account / last4" {
+			t.Errorf("line sales asks %s, want account / last4", got)
+		}
 	}
 }
 

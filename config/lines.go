@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -116,7 +117,7 @@ var builtinLine = line{
 // decodeLines layers the [lines.*] tables: built-in defaults, then [lines.default], then
 // each line's own table.
 func decodeLines(name string, md toml.MetaData, tables map[string]toml.Primitive) (map[string]line, error) {
-	base := builtinLine
+	base := builtinLine.copied()
 	if p, ok := tables[flow.DefaultLine]; ok {
 		if err := md.PrimitiveDecode(p, &base); err != nil {
 			return nil, lineError(name, "lines."+flow.DefaultLine, err)
@@ -127,7 +128,7 @@ func decodeLines(name string, md toml.MetaData, tables map[string]toml.Primitive
 		if n == flow.DefaultLine {
 			continue
 		}
-		l := base
+		l := base.copied()
 		l.DNIS = nil
 		if err := md.PrimitiveDecode(p, &l); err != nil {
 			return nil, lineError(name, "lines."+n, err)
@@ -135,6 +136,30 @@ func decodeLines(name string, md toml.MetaData, tables map[string]toml.Primitive
 		raw[n] = l
 	}
 	return raw, nil
+}
+
+// copied is l with lists of its own. A table decoded into a line whose lists it shares
+// with another writes its items into the other's when the lengths match: one line's
+// factors = ["last4"] became every line's.
+func (l line) copied() line {
+	ownSlices(reflect.ValueOf(&l).Elem())
+	return l
+}
+
+// ownSlices gives every slice under the struct v a backing array of its own.
+func ownSlices(v reflect.Value) {
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Slice:
+			if !f.IsNil() && f.CanSet() {
+				own := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+				reflect.Copy(own, f)
+				f.Set(own)
+			}
+		case reflect.Struct:
+			ownSlices(f)
+		}
+	}
 }
 
 // lineError names the key of a value that did not decode, such as a bad route.

@@ -21,6 +21,9 @@ type Web struct {
 	// MaxConnections caps the connections the web server holds open at once; more wait
 	// to be accepted, so that the web cannot use up the descriptors FastAGI needs.
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerClient caps those of one client address (the trusted proxies
+	// excepted); its next ones are answered 503.
+	MaxConnectionsPerClient int `toml:"max_connections_per_client"`
 	// IdleTimeout closes a keep-alive connection idle that long.
 	IdleTimeout time.Duration `toml:"idle_timeout"`
 	// AuditRetention is how long the record of who saw or changed personal data is kept.
@@ -79,6 +82,9 @@ func (c *Config) checkWeb() error {
 	}
 	if w.MaxConnections < 1 {
 		return c.fail("web.max_connections", "%d: must be 1 or more (every open page holds a connection)", w.MaxConnections)
+	}
+	if w.MaxConnectionsPerClient < 1 {
+		return c.fail("web.max_connections_per_client", "%d: must be 1 or more (a browser opens several connections to one site)", w.MaxConnectionsPerClient)
 	}
 	if w.IdleTimeout <= 0 {
 		return c.fail("web.idle_timeout", "must be a positive duration such as \"60s\"")

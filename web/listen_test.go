@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -189,5 +190,55 @@ func TestLiveStreamOutlivesTheDeadlines(t *testing.T) {
 		}
 		r.ReadString('\n') // the blank line after each event
 		hub.CallStarted(fmt.Sprint("call", i), "default", "idv")
+	}
+}
+
+// TestOneClientCannotHoldEveryConnection: past web.max_connections_per_client, a client's
+// next connection is answered 503 at once (and the log says so), while another address
+// is served and a trusted proxy, which carries many users, has no such cap.
+func TestOneClientCannotHoldEveryConnection(t *testing.T) {
+	logs := make(logLines, 10)
+	srv := &web.Server{Access: web.Access{Open: true}, Log: zerolog.New(logs), MaxConnections: 8, MaxConnectionsPerClient: 2}
+	addr, _ := serve(t, srv, nil)
+	keepAlive(t, addr)
+	keepAlive(t, addr)
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	third.SetReadDeadline(time.Now().Add(time.Minute)) // a guard: the test fails rather than hangs
+	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
+	if err != nil {
+		t.Fatalf("the third connection of one address: %v, want a 503", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "web.max_connections_per_client") {
+		t.Errorf("the third connection of one address: %s %q", resp.Status, body)
+	}
+	select {
+	case line := <-logs:
+		if !strings.Contains(line, "max_connections_per_client") || !strings.Contains(line, `"client":"127.0.0.1"`) {
+			t.Errorf("log: %s", line)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the refusal was not logged")
+	}
+	// Another address of the loopback network is another client.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	fmt.Fprint(other, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	other.SetReadDeadline(time.Now().Add(time.Minute))
+	ok(t, bufio.NewReader(other))
+
+	proxied := &web.Server{Access: web.Access{Open: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
+		Log: zerolog.Nop(), MaxConnections: 8, MaxConnectionsPerClient: 2}
+	paddr, _ := serve(t, proxied, nil)
+	for range 3 {
+		keepAlive(t, paddr)
 	}
 }

@@ -54,10 +54,13 @@ type Server struct {
 	// Audit records who saw or changed personal data, and lists it to supervisors at
 	// /api/audit; nil records nothing.
 	Audit Auditor
-	// MaxConnections caps the connections open at once (Listener); IdleTimeout closes a
-	// keep-alive connection idle that long (HTTP; DefaultIdleTimeout when 0).
-	MaxConnections int
-	IdleTimeout    time.Duration
+	// MaxConnections caps the connections open at once (Listener), and
+	// MaxConnectionsPerClient those of one client address (Access.TrustedProxies
+	// excepted: a proxy carries many users); IdleTimeout closes a keep-alive connection
+	// idle that long (HTTP; DefaultIdleTimeout when 0).
+	MaxConnections          int
+	MaxConnectionsPerClient int
+	IdleTimeout             time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ShareKey signs the share links of GET /api/interactions?ani= (HMAC-SHA256); empty

@@ -108,7 +108,15 @@ Each problem is printed with its file and line number.`)
 	if problems > 0 {
 		return fmt.Errorf("check: %d problems between %s and the dialplan", problems, *path)
 	}
-	fmt.Fprintf(out, "%s: OK — %d lines, prompts checked in %v under %s\n", *path, len(cfg.Lines.ByName), cfg.Sounds.Languages, cfg.Sounds.Dir)
+	lines := fmt.Sprintf("%d lines", len(cfg.Lines.ByName))
+	if len(cfg.Lines.ByName) == 1 {
+		lines = "1 line"
+	}
+	if cfg.Sounds.Dir == "" {
+		fmt.Fprintf(out, "%s: OK — %s, prompts not checked (sounds.dir is \"\")\n", *path, lines)
+		return nil
+	}
+	fmt.Fprintf(out, "%s: OK — %s, prompts checked in %v under %s\n", *path, lines, cfg.Sounds.Languages, cfg.Sounds.Dir)
 	return nil
 }
 
