@@ -496,10 +496,11 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 			a.add(r.Agent, "talks", r.TalkN)
 		}
 	}
-	// avg is the mean in seconds of the milliseconds summed in m[sum] over m[n].
-	avg := func(m map[string]int64, sum, n string) float64 {
+	// avg is the mean in seconds of the milliseconds summed in m[sum] over m[n]; nil
+	// ("—") when none was measured.
+	avg := func(m map[string]int64, sum, n string) any {
 		if m[n] == 0 {
-			return 0
+			return nil
 		}
 		return float64(m[sum]) / float64(m[n]) / 1000
 	}
@@ -515,13 +516,17 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 			avg(m, "wait_ms", "waits"), avg(m, "talk_ms", "talks")})
 	}
 	if !known {
-		qt.Note += " " + l.tr("Wait, talk and agent figures come from the ARI observer; none are recorded for this period.")
+		qt.Note += " " + l.tr("Wait and talk times come from the ARI observer; none are recorded for this period (—).")
 	}
 	at := Table{Columns: []Column{{Name: l.tr("Agent")}, {Name: l.tr("Answered"), Kind: Int}, {Name: l.tr("Talk time"), Kind: Seconds},
 		{Name: l.tr("Avg talk"), Kind: Seconds}}}
 	for _, k := range a.keys() {
 		m := a[k]
-		at.Rows = append(at.Rows, []any{k, m["answered"], float64(m["talk_ms"]) / 1000, avg(m, "talk_ms", "talks")})
+		var talk any // nil ("—") when no talk time was measured
+		if m["talks"] > 0 {
+			talk = float64(m["talk_ms"]) / 1000
+		}
+		at.Rows = append(at.Rows, []any{k, m["answered"], talk, avg(m, "talk_ms", "talks")})
 	}
 	return []Table{qt, at}, nil
 }

@@ -85,6 +85,12 @@ type Options struct {
 
 // cellText formats a value for a text output: CSV, or the PDF.
 func cellText(v any, k Kind, loc *time.Location, f Format) string {
+	if v == nil && (k == Percent || k == Millis || k == Seconds) {
+		if f == CSV {
+			return "" // no value: a tool reads an empty cell as missing, not as zero
+		}
+		return "—" // nothing was measured (no wait recorded, no lookup to rate)
+	}
 	switch k {
 	case Percent:
 		return fmt.Sprintf("%.1f%%", v.(float64)*100)

@@ -300,9 +300,9 @@ func (c counter) keys() []string {
 	return out
 }
 
-func ratio(a, b int64) float64 {
+func ratio(a, b int64) any {
 	if b == 0 {
-		return 0
+		return nil // nothing to count: "—", not 0.0 %
 	}
 	return float64(a) / float64(b)
 }

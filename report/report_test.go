@@ -456,3 +456,47 @@ func TestSafeTextDefusesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingMeasuredIsNoZero: a figure with nothing to measure — the wait and talk of
+// queued calls ARI did not follow, the hit rate of a line that looked no number up — is
+// "—" in the PDF and an empty cell in the CSV, not 0:00 or 0.0 %, which read as
+// "answered at once" and "every lookup failed".
+func TestNothingMeasuredIsNoZero(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo)
+	src := &fakeSource{groups: []store.ReportGroup{
+		{Start: at, Line: "bank", Status: flow.StatusIdentified, Reason: flow.ReasonNotRequired, Method: flow.MethodDTMF,
+			Route: "queue:support", Agent: "PJSIP/agent1", N: 3},
+	}}
+	f := report.Filter{From: at.Add(-9 * time.Hour), To: at.Add(15 * time.Hour), Location: tokyo}
+	for _, tc := range []struct{ report, section, row string }{
+		{"queues", "", "support,3,3,0,0,0,,"},
+		{"queues", "agents", "PJSIP/agent1,3,,"},
+		{"methods", "", "bank,3,0,3,0,0,,0,0.0%,0"}, // no lookup: no hit rate; a share of 0 withheld is 0.0 %
+	} {
+		def, _ := report.Find(tc.report)
+		r, err := def.Run(context.Background(), src, f, at, report.English)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := r.Only(tc.section)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := report.Render(&buf, part, report.CSV, report.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "\n"+tc.row) {
+			t.Errorf("%s %s: want a row starting %q:\n%s", tc.report, tc.section, tc.row, buf.String())
+		}
+	}
+	def, _ := report.Find("queues")
+	r, err := def.Run(context.Background(), src, f, at, report.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := strings.Join(pdfPages(t, renderPDF(t, r)), "\f")
+	if strings.Contains(pages, "0:00") || !strings.Contains(pages, "—") {
+		t.Errorf("queues pdf: want — for the waits and talks not measured, no 0:00:\n%s", pages)
+	}
+}

@@ -70,6 +70,9 @@ func renderXLSX(w io.Writer, r *Report) error {
 					h, mi, s := tm.In(loc).Clock()
 					v = time.Date(y, mo, d, h, mi, s, 0, time.UTC)
 				}
+				if v == nil {
+					continue // nothing measured: an empty cell, not zero
+				}
 				if t.Columns[ci].Kind == Seconds {
 					v = v.(float64) / 86400 // Excel counts durations in days
 				}
