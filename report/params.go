@@ -65,6 +65,9 @@ func ParseFilter(q url.Values, now time.Time, loc *time.Location) (Filter, error
 	}
 	f.Lines, f.Queues, f.Agents = list("line"), list("queue"), list("agent")
 	f.Statuses, f.Languages, f.WrapUps = list("status"), list("language"), list("wrapup")
+	for i, s := range f.Statuses {
+		f.Statuses[i] = strings.ToUpper(s) // the codes are upper case: verified is VERIFIED
+	}
 	return f, nil
 }
 
@@ -72,7 +75,7 @@ func ParseFilter(q url.Values, now time.Time, loc *time.Location) (Filter, error
 // an RFC 3339 time.
 func parseBound(s string, loc *time.Location, end bool) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, fmt.Errorf("missing: give a date such as 2026-11-01, or range=yesterday")
+		return time.Time{}, fmt.Errorf("missing: give a date such as 2026-11-01, or a range such as yesterday")
 	}
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		if end {

@@ -299,7 +299,7 @@ func TestRangesAndFilters(t *testing.T) {
 		}
 	}
 	f, err := report.ParseFilter(map[string][]string{"from": {"2026-11-01"}, "to": {"2026-11-30"}, "line": {"retail, default"},
-		"status": {"VERIFIED"}}, now, tokyo)
+		"status": {"verified"}}, now, tokyo) // a status as its code, in any case
 	if err != nil || !f.From.Equal(d("2026-11-01")) || !f.To.Equal(d("2026-12-01")) || len(f.Lines) != 2 || f.Statuses[0] != "VERIFIED" {
 		t.Errorf("filter = %+v, %v", f, err)
 	}
