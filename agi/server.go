@@ -156,7 +156,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			// Out of file descriptors and the like: back off, keep serving.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("agi accept failed")
+			s.Log.Warn().Err(err).Dur("retry_in_ms", backoff).Msg("agi accept failed")
 			time.Sleep(backoff)
 			continue
 		}

@@ -136,8 +136,8 @@ func (c *Calls) ServeAGI(ctx context.Context, sess *agi.Session) {
 	log.Info().Str("script", string(script)).Str("ani", maskedANI).Str("dnid", sess.Env["dnid"]).Str("uniqueid", sess.Env["uniqueid"]).
 		Str("status", string(in.Status)).Str("reason", string(in.Reason)).Str("method", string(in.Method)).
 		Str("customer_id", in.CustomerID).Str("attempts", in.Attempts()).Str("route", in.Route).
-		Str("queue_status", in.QueueStatus).Int("crm_requests", crmCalls).Dur("crm", crm).Int("steps", len(in.Events)).
-		Dur("duration", in.Ended.Sub(in.Started)).Msg("call ended")
+		Str("queue_status", in.QueueStatus).Int("crm_requests", crmCalls).Dur("crm_ms", crm).Int("steps", len(in.Events)).
+		Dur("duration_ms", in.Ended.Sub(in.Started)).Msg("call ended")
 }
 
 // Agents is the FastAGI handler of the /agent script, which the queue member gosub runs
@@ -194,7 +194,7 @@ func logEvent(log zerolog.Logger, level zerolog.Level, ev flow.Event) {
 		e = e.Int("digits", ev.Count)
 	}
 	if ev.Latency > 0 {
-		e = e.Dur("latency", ev.Latency)
+		e = e.Dur("latency_ms", ev.Latency)
 	}
 	if ev.Detail != "" {
 		e = e.Str("detail", ev.Detail)

@@ -140,7 +140,7 @@ func (o *Observer) enter(interaction, channel, queue string, at time.Time) {
 			o.mu.Unlock()
 		}
 	case <-time.After(subscribeWait):
-		o.Log.Warn().Str("interaction", interaction).Dur("waited", subscribeWait).Msg("ARI is slow to subscribe: queueing the call without waiting")
+		o.Log.Warn().Str("interaction", interaction).Dur("waited_ms", subscribeWait).Msg("ARI is slow to subscribe: queueing the call without waiting")
 	}
 }
 
@@ -276,7 +276,7 @@ func (o *Observer) store(c *call, out flow.QueueOutcome) func() {
 			return
 		}
 		o.Log.Info().Str("interaction", c.interaction).Str("queue", out.Queue).Str("result", string(out.Result)).Str("agent", out.Agent).
-			Dur("wait", out.Wait()).Dur("talk", out.Talk()).Msg("queue outcome")
+			Dur("wait_ms", out.Wait()).Dur("talk_ms", out.Talk()).Msg("queue outcome")
 	}
 }
 

@@ -167,7 +167,7 @@ func (s *Sharer) listen(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("cluster: lost the LISTEN connection; other instances' calls may be stale")
+		s.Log.Warn().Err(err).Dur("retry_in_ms", backoff).Msg("cluster: lost the LISTEN connection; other instances' calls may be stale")
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():

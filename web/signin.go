@@ -160,7 +160,7 @@ func (s *signIn) authenticate(ctx context.Context, a *Access, addr netip.Addr, n
 	// The name and the address, never the password.
 	ev := s.log.Warn().Str("user", name).Bool("known_user", u != nil).Str("address", addr.String()).Int("failures", n)
 	if backoff > 0 {
-		ev = ev.Dur("backoff", backoff)
+		ev = ev.Dur("backoff_ms", backoff)
 	}
 	ev.Msg("sign-in failed")
 	return nil, nil

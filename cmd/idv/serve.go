@@ -70,7 +70,7 @@ those in progress (agi.shutdown_timeout).`)
 				log.Error().Err(err).Msg("configuration rejected; the running configuration stays")
 			}
 		case <-ctx.Done():
-			log.Info().Dur("deadline", cfg.AGI.ShutdownTimeout).Msg("shutting down: no new calls, waiting for calls in progress")
+			log.Info().Dur("deadline_ms", cfg.AGI.ShutdownTimeout).Msg("shutting down: no new calls, waiting for calls in progress")
 			a.Shutdown()
 			return nil
 		}
