@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -123,6 +126,9 @@ func Parse(name, text string) (*Config, error) {
 		if errors.As(err, &pe) {
 			return nil, &Error{File: name, Reason: fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)}
 		}
+		if e := typeError(name, err); e != nil {
+			return nil, e
+		}
 		return nil, &Error{File: name, Reason: err.Error()}
 	}
 	cfg.Identifiers, cfg.Factors = layer(builtinKinds(), f.Identifiers), layer(builtinFactors(), f.Factors)
@@ -140,6 +146,27 @@ func Parse(name, text string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// tomlTypeError is the TOML decoder's text for a value of the wrong type.
+var tomlTypeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\w+); destination has type (\w+)$`)
+
+// typeError is err, a value of the wrong type (verify = "yes"), as an Error naming the
+// key and what to write instead; nil for any other error.
+func typeError(name string, err error) *Error {
+	m := tomlTypeError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil
+	}
+	want := map[string]string{"boolean": "true or false (no quotes)", "string": "text in quotes",
+		"integer": "a whole number (no quotes)", "float": "a number (no quotes)"}[m[4]]
+	if want == "" {
+		want = "a TOML " + m[4]
+	}
+	if durationAt(reflect.TypeFor[file](), strings.Split(m[2], ".")) {
+		want = `a duration in quotes, such as "10s"`
+	}
+	return &Error{File: name, Key: m[2], Reason: fmt.Sprintf("line %s: want %s, not a %s", m[1], want, m[3])}
 }
 
 func (c *Config) fail(key, format string, args ...any) error {

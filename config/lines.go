@@ -168,6 +168,9 @@ func lineError(file, table string, err error) error {
 	if errors.As(err, &pe) && pe.LastKey != "" {
 		return &Error{File: file, Key: pe.LastKey, Reason: pe.Message}
 	}
+	if e := typeError(file, err); e != nil {
+		return e
+	}
 	return &Error{File: file, Key: table, Reason: err.Error()}
 }
 
