@@ -374,19 +374,7 @@ func TestCSVIsOneTable(t *testing.T) {
 		{"attempts", "reasons", "en", "Line,Calls,Verified [OK],Verification not required [NOT_REQUIRED],Opted out [OPTED_OUT],Customer not found [NOT_FOUND],No input [NO_INPUT],Verification failed [VERIFY_FAILED],", "attempts-reasons_2026-11-02_2026-11-02.csv", 2},
 		{"containment", "", "en", "Line,Calls,Self-service,", "containment_2026-11-02_2026-11-02.csv", 2},
 	} {
-		def, _ := report.Find(tc.report)
-		r, err := def.Run(context.Background(), src, f, at, report.Lang(tc.lang))
-		if err != nil {
-			t.Fatal(err)
-		}
-		part, err := r.Only(tc.section)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := report.Render(&buf, part, report.CSV, report.Options{}); err != nil {
-			t.Fatal(err)
-		}
+		part, buf := sectionCSV(t, src, f, at, report.Lang(tc.lang), tc.report, tc.section)
 		// Japanese CSVs start with a byte-order mark, for Excel; English ones do not.
 		body, bom := strings.CutPrefix(buf.String(), "\ufeff")
 		if bom != (tc.lang == "ja") {
@@ -473,19 +461,7 @@ func TestNothingMeasuredIsNoZero(t *testing.T) {
 		{"queues", "agents", "PJSIP/agent1,3,,"},
 		{"methods", "", "bank,3,0,3,0,0,,0,0.0%,0"}, // no lookup: no hit rate; a share of 0 withheld is 0.0 %
 	} {
-		def, _ := report.Find(tc.report)
-		r, err := def.Run(context.Background(), src, f, at, report.English)
-		if err != nil {
-			t.Fatal(err)
-		}
-		part, err := r.Only(tc.section)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := report.Render(&buf, part, report.CSV, report.Options{}); err != nil {
-			t.Fatal(err)
-		}
+		_, buf := sectionCSV(t, src, f, at, report.English, tc.report, tc.section)
 		if !strings.Contains(buf.String(), "\n"+tc.row) {
 			t.Errorf("%s %s: want a row starting %q:\n%s", tc.report, tc.section, tc.row, buf.String())
 		}
@@ -499,4 +475,23 @@ func TestNothingMeasuredIsNoZero(t *testing.T) {
 	if strings.Contains(pages, "0:00") || !strings.Contains(pages, "—") {
 		t.Errorf("queues pdf: want — for the waits and talks not measured, no 0:00:\n%s", pages)
 	}
+}
+
+// sectionCSV runs the report name over src and renders its section as CSV.
+func sectionCSV(t *testing.T, src report.Source, f report.Filter, at time.Time, l report.Lang, name, section string) (*report.Report, *bytes.Buffer) {
+	t.Helper()
+	def, _ := report.Find(name)
+	r, err := def.Run(context.Background(), src, f, at, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := r.Only(section)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, part, report.CSV, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return part, &buf
 }
