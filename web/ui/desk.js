@@ -8,7 +8,8 @@ Object.assign(T.en, {
   wait: "Wait", call_time: "Call time", identified_by: "Identified by", factors: "Verification", why_factors: "Asked more because",
   note: "Note", note_help: "Free text for this call, at most {n} characters. Shown in the call's detail, never in reports.",
   pending: "awaiting wrap-up", notify: "Notify me of new calls", notify_on: "Notifications on", new_call: "New call",
-  warn_VERIFY_FAILED: "{n} wrong {f} entries — verify the caller manually", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
+  warn_VERIFY_FAILED: "{n} wrong {f} entries — verify the caller manually",
+  warn_not_verified: "Not verified — verify the caller manually", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
   warn_BACKEND_UNAVAILABLE: "The CRM could not be reached — identify and verify the caller manually",
   passed: "passed", not_passed: "not passed", ended: "ended", no_calls_today: "No calls yet today.",
 });
@@ -17,7 +18,8 @@ Object.assign(T.ja, {
   wait: "待ち時間", call_time: "通話時間", identified_by: "特定手段", factors: "本人確認", why_factors: "追加確認の理由",
   note: "メモ", note_help: "この通話についての自由記述（{n}文字まで）。通話の詳細に表示され、レポートには含まれません。",
   pending: "後処理待ち", notify: "着信を通知する", notify_on: "通知オン", new_call: "新しい着信",
-  warn_VERIFY_FAILED: "{f}の誤り{n}回 — 手動で本人確認してください", warn_LOCKED: "失敗が続いたためロック中 — 手動で本人確認してください",
+  warn_VERIFY_FAILED: "{f}の誤り{n}回 — 手動で本人確認してください",
+  warn_not_verified: "本人確認できませんでした — 手動で本人確認してください", warn_LOCKED: "失敗が続いたためロック中 — 手動で本人確認してください",
   warn_BACKEND_UNAVAILABLE: "CRMに接続できませんでした — 手動で特定・本人確認してください",
   passed: "確認済み", not_passed: "未確認", ended: "終了", no_calls_today: "本日の通話はまだありません。",
 });
@@ -173,8 +175,11 @@ function factorList(c) {
 function warning(c) {
   if (!WARN.includes(c.reason)) return "";
   const asked = c.factors_asked || [], passed = c.factors_passed || [];
-  const failed = asked.find((f) => !passed.includes(f)) || "pin";
-  const text = t("warn_" + c.reason).replace("{n}", c.verify_attempts || (c.attempts || "").split("/")[1] || "").replace("{f}", label("factor_", failed));
+  const failed = asked.find((f) => !passed.includes(f));
+  // A factor that could not be asked (a one-time code for a customer with no mobile)
+  // leaves no wrong entries to count.
+  const key = c.reason === "VERIFY_FAILED" && !failed ? "warn_not_verified" : "warn_" + c.reason;
+  const text = t(key).replace("{n}", c.verify_attempts || (c.attempts || "").split("/")[1] || "").replace("{f}", label("factor_", failed));
   return `<p class="warn" id="pop-warning" role="alert"><span aria-hidden="true">⚠</span> ${esc(text)}</p>`;
 }
 
