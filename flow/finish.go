@@ -82,12 +82,28 @@ func (s *session) finish(ctx context.Context, err error) {
 var outcomeVars = [...]string{VarStatus, VarCustomerID, VarCustomerName, VarMethod, VarReason, VarLine,
 	VarAttempts, VarIDType, VarFactors}
 
+// setInteraction sets IDV_INTERACTION, the id of the call's record. A hang-up still
+// lets it be set (Asterisk allows SET VARIABLE on a dead channel).
+func (s *session) setInteraction(ctx context.Context) error {
+	err := s.call.SetVariable(ctx, VarInteraction, s.in.ID)
+	s.interactionSet = err == nil || errors.Is(err, ErrHangup)
+	return err
+}
+
 // setVariables sets the outcome's channel variables (IDV_INTERACTION was set first
-// thing) and reports whether the caller is still there. They are set even after a
-// hang-up: Asterisk allows SET VARIABLE on a dead channel and the dialplan's h extension
-// may read them. A hang-up noticed while setting them turns the reason into HANGUP.
+// thing, after the answer; when the caller hung up before it, here) and reports whether
+// the caller is still there. They are set even after a hang-up: Asterisk allows SET
+// VARIABLE on a dead channel and the dialplan's h extension may read them (a caller who
+// hung up during the answer still has the record's id on the channel, for the hang-up
+// handler and the CDR). A hang-up noticed while setting them turns the reason into HANGUP.
 func (s *session) setVariables(ctx context.Context) bool {
 	in := s.in
+	if !s.interactionSet {
+		if err := s.setInteraction(ctx); err != nil && !errors.Is(err, ErrHangup) {
+			s.lost(err)
+			return false // the AGI channel is broken; nothing more will get through
+		}
+	}
 	value := func(name string) string {
 		switch name {
 		case VarStatus:

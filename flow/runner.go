@@ -121,6 +121,8 @@ type session struct {
 	// callerKey is the calling number the per-number identify limit counts, "" when it
 	// is withheld: withheld callers are many people, not one.
 	callerKey string
+	// interactionSet says IDV_INTERACTION is on the channel.
+	interactionSet bool
 	// otp is the one-time code of the call, once one was sent.
 	otp *otpCode
 	// closedAtMax says that the last entry ended at its greatest length, not with the
@@ -150,7 +152,7 @@ func (s *session) run(ctx context.Context, req Request) error {
 	if err := s.call.Answer(ctx); err != nil {
 		return err
 	}
-	if err := s.call.SetVariable(ctx, VarInteraction, s.in.ID); err != nil {
+	if err := s.setInteraction(ctx); err != nil {
 		return err
 	}
 	if l := s.line.Language; l != "" && l != s.in.Language {
