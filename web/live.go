@@ -28,7 +28,8 @@ type UI struct {
 	// CRMLink is a URL template with {id}: the agent's link into the company's CRM.
 	CRMLink string `json:"crm_link"`
 	// Agents are the agents the configuration knows (users with an agent), for the
-	// supervisor's choice of whose desk to look at; the live ones are added.
+	// supervisor's choice of whose desk to look at; the live ones and those the records
+	// name are added.
 	Agents []string `json:"agents"`
 	// MaxNoteLen is the longest wrap-up note, in characters.
 	MaxNoteLen int `json:"max_note_len"`
@@ -98,6 +99,17 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 		for _, a := range s.Live.Snapshot().Agents {
 			if !slices.Contains(out.Agents, a.Agent) {
 				out.Agents = append(out.Agents, a.Agent)
+			}
+		}
+	}
+	if s.Reports != nil {
+		// And the agents the records name: without users that name agents, or ARI to
+		// report them, a supervisor could pick no desk until an agent took a call.
+		if recorded, err := s.Reports.RecordedValues(r.Context(), store.FieldAgent); err == nil {
+			for _, a := range recorded {
+				if !slices.Contains(out.Agents, a) {
+					out.Agents = append(out.Agents, a)
+				}
 			}
 		}
 	}

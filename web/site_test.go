@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,3 +108,18 @@ type clock struct {
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// TestDeskChooserNamesRecordedAgents: the supervisor's choice of whose desk to look at
+// lists the agents the records name (agent2 has no user here, and no ARI reports it), not
+// only the users' agents and those live now.
+func TestDeskChooserNamesRecordedAgents(t *testing.T) {
+	s := newSite(t, nil)
+	resp, body := s.req("GET", "/api/ui", "", as("boss", "boss-password"))
+	var ui struct{ Agents []string }
+	if err := json.Unmarshal([]byte(body), &ui); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s %s %v", resp.Status, body, err)
+	}
+	if !slices.Equal(ui.Agents, []string{"PJSIP/agent1", "PJSIP/agent2"}) {
+		t.Errorf("agents %v, want agent1 (a user's) and agent2 (recorded)", ui.Agents)
+	}
+}

@@ -356,3 +356,44 @@ func TestReportsPageInChromium(t *testing.T) {
 	waitText(t, boss, "#report-error", `line "retial" is not known`)
 	shot(t, boss, shots, "reports-unknown-line")
 }
+
+// TestPagesFitAPhone: at a phone's width (390 px) every page of the supervisor's fits
+// the screen, in both languages: the header wraps, a wide table scrolls inside its own
+// box, and the language button stays on the screen (the page used to scroll sideways,
+// hiding the tables' last columns and the button).
+func TestPagesFitAPhone(t *testing.T) {
+	actx := browser(t)
+	h := newHarness(t, "")
+	for _, c := range []agitest.Caller{{ANI: "+81312345678", Keys: "1234#"}, {ANI: "anonymous", Keys: "100235#"},
+		{ANI: "+81312345678", Keys: "1111#2222#3333#"}} {
+		h.call(c)
+	}
+	base := "http://" + h.svc.WebAddr().String()
+	ctx := tab(t, actx, "", "")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/#/dashboard")); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "ja"} {
+		if lang == "ja" {
+			if err := chromedp.Do(ctx, chromedp.Click("#lang")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each page with what shows it has drawn its content.
+		for _, p := range []struct{ hash, drawn string }{{"dashboard", ".tile"}, {"interactions", "tr.click"},
+			{"agents", "#main h1"}, {"reports", "#rf"}} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/"+p.hash), chromedp.WaitVisible(p.drawn)); err != nil {
+				t.Fatalf("%s %s: %v", lang, p.hash, err)
+			}
+			fits := evalString(t, ctx, `(() => { const w = window.innerWidth, b = document.querySelector("#lang").getBoundingClientRect();
+				return document.documentElement.scrollWidth <= w && b.right <= w ? "fits" : "page " + document.documentElement.scrollWidth + " px, language button to " + b.right + " px, screen " + w + " px"; })()`)
+			if dir := os.Getenv("IDV_SCREENSHOTS"); dir != "" {
+				shot(t, ctx, dir, "phone-"+p.hash+"-"+lang)
+			}
+			if fits != "fits" {
+				wide := evalString(t, ctx, `[...document.querySelectorAll("#main *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth).slice(0, 8).map((e) => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().width)).join(", ")`)
+				t.Errorf("%s %s at 390 px: %s (wider: %s)", lang, p.hash, fits, wide)
+			}
+		}
+	}
+}

@@ -12,7 +12,7 @@ const T = {
     unidentified: "Not identified", opted_out: "Opted out", errors: "Errors", ani_hit_rate: "ANI hit rate", crm_errors: "CRM errors", locked_out: "Locked out / throttled",
     ivr: "In the IVR", welcome: "Welcome", identify: "Identifying", verify: "Verifying", routing: "Routing",
     queues: "Queues", waiting: "Waiting", longest: "Longest wait (s)", with_agents: "With agents", live_calls: "Live calls",
-    line: "Line", status: "Status", customer: "Customer", name: "Name", method: "Method", attempts: "Attempts", state: "State",
+    line: "Line", status: "Status", customer: "Customer", name: "Name", method: "Method", attempts: "Tries (identify/verify)", state: "State",
     step: "Step", started: "Started", route: "Route", wrapup: "Wrap-up", from: "From", to: "To", show: "Show", download: "Download",
     no_call: "No call right now.", waiting_for_call: "Waiting for a call…", open_crm: "Open in CRM", save: "Save",
     saved: "Wrap-up saved.", timeline: "Timeline", report: "Report", none: "none", duration: "Duration",
@@ -33,6 +33,7 @@ const T = {
     ev_route: "Routed", ev_queue: "Queue", ev_hangup: "Hang-up", ev_error: "Error", ev_language: "Language", ev_guard: "Security limit",
     ev_agent: "Agent", ev_otp: "One-time code",
     op_by_phone: "Lookup by number", op_by_id: "Lookup by identifier", op_verify: "Verification",
+    op_by_kind: "Lookup by {k}", op_verify_factor: "Verification: {f}", op_otp_send: "One-time code sent",
     op_identifier: "Identifier", op_secret: "Secret (digits not kept)", op_menu: "Menu",
     res_max_length: "maximum length", res_no_input: "no input", res_too_short: "too short", res_opt_out: "opted out",
     res_bad_date: "not a date", res_bad_choice: "not a choice", res_resend: "resend", res_several: "several matches",
@@ -53,7 +54,7 @@ const T = {
     unidentified: "未特定", opted_out: "スキップ", errors: "エラー", ani_hit_rate: "発信者番号ヒット率", crm_errors: "CRMエラー", locked_out: "ロック・制限",
     ivr: "IVR内", welcome: "挨拶", identify: "特定中", verify: "本人確認中", routing: "転送中",
     queues: "キュー", waiting: "待ち", longest: "最長待ち時間(秒)", with_agents: "通話中", live_calls: "現在の通話",
-    line: "回線", status: "確認結果", customer: "顧客ID", name: "氏名", method: "特定方法", attempts: "試行", state: "状況",
+    line: "回線", status: "確認結果", customer: "顧客ID", name: "氏名", method: "特定方法", attempts: "試行（特定/確認）", state: "状況",
     step: "段階", started: "開始", route: "転送先", wrapup: "後処理", from: "開始日", to: "終了日", show: "表示", download: "ダウンロード",
     no_call: "現在通話はありません。", waiting_for_call: "着信を待っています…", open_crm: "CRMで開く", save: "保存",
     saved: "後処理コードを保存しました。", timeline: "経過", report: "レポート", none: "なし", duration: "通話時間",
@@ -74,6 +75,7 @@ const T = {
     ev_route: "転送", ev_queue: "キュー", ev_hangup: "切断", ev_error: "エラー", ev_language: "言語", ev_guard: "セキュリティ制限",
     ev_agent: "エージェント", ev_otp: "ワンタイムコード",
     op_by_phone: "番号で検索", op_by_id: "番号入力で検索", op_verify: "本人確認",
+    op_by_kind: "{k}で検索", op_verify_factor: "本人確認（{f}）", op_otp_send: "ワンタイムコード送信",
     op_identifier: "番号入力", op_secret: "暗証入力（数字は保存しません）", op_menu: "メニュー",
     res_max_length: "最大桁数", res_no_input: "入力なし", res_too_short: "桁数不足", res_opt_out: "スキップ",
     res_bad_date: "日付ではない", res_bad_choice: "選択肢にない", res_resend: "再送", res_several: "複数該当",
@@ -111,6 +113,18 @@ let cleanups = [];
 const label = (family, code) => code ? ((T[lang][family + code] || T.en[family + code]) || code) : "";
 // wrapLabel is a wrap-up code's label in the page's language (web.wrapup_labels).
 const wrapLabel = (code) => code ? (((ui.wrapup_labels || {})[lang] || {})[code] || ((ui.wrapup_labels || {}).en || {})[code] || code) : "";
+// opLabel is a step's operation in words: a CRM lookup by an identifier kind (by_account)
+// or the check of a factor (verify_dob) named by the kind's or factor's own label.
+const opLabel = (name) => {
+  if (T[lang]["op_" + name] || T.en["op_" + name] || !name) return label("op_", name);
+  if (name.startsWith("by_")) return t("op_by_kind").replace("{k}", label("idtype_", name.slice(3)));
+  if (name.startsWith("verify_")) return t("op_verify_factor").replace("{f}", label("factor_", name.slice(7)));
+  return name;
+};
+// aniText is a calling number as the pages show it: the words for a withheld one, which
+// Asterisk and carriers send as "anonymous", "private", … (flow.ANIWithheld's list).
+const WITHHELD = ["", "anonymous", "unknown", "restricted", "private", "withheld", "unavailable", "blocked"];
+const aniText = (ani) => WITHHELD.includes(String(ani || "").trim().toLowerCase()) ? t("withheld") : ani;
 // secs formats milliseconds as m:ss.
 const secs = (ms) => { const s = Math.max(0, Math.round(ms / 1000)); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`; };
 

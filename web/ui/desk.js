@@ -9,7 +9,7 @@ Object.assign(T.en, {
   note: "Note", note_help: "Free text for this call, at most {n} characters. Shown in the call's detail, never in reports.",
   pending: "awaiting wrap-up", notify: "Notify me of new calls", notify_on: "Notifications on", new_call: "New call",
   warn_VERIFY_FAILED: "{n} wrong {f} entries — verify the caller manually",
-  warn_not_verified: "Not verified — verify the caller manually", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
+  warn_not_verified: "Not verified — verify the caller manually", choose_code: "Choose a code…", warn_LOCKED: "Locked after repeated failures — verify the caller manually",
   warn_BACKEND_UNAVAILABLE: "The CRM could not be reached — identify and verify the caller manually",
   passed: "passed", not_passed: "not passed", ended: "ended", no_calls_today: "No calls yet today.",
 });
@@ -19,7 +19,7 @@ Object.assign(T.ja, {
   note: "メモ", note_help: "この通話についての自由記述（{n}文字まで）。通話の詳細に表示され、レポートには含まれません。",
   pending: "後処理待ち", notify: "着信を通知する", notify_on: "通知オン", new_call: "新しい着信",
   warn_VERIFY_FAILED: "{f}の誤り{n}回 — 手動で本人確認してください",
-  warn_not_verified: "本人確認できませんでした — 手動で本人確認してください", warn_LOCKED: "失敗が続いたためロック中 — 手動で本人確認してください",
+  warn_not_verified: "本人確認できませんでした — 手動で本人確認してください", choose_code: "コードを選択…", warn_LOCKED: "失敗が続いたためロック中 — 手動で本人確認してください",
   warn_BACKEND_UNAVAILABLE: "CRMに接続できませんでした — 手動で特定・本人確認してください",
   passed: "確認済み", not_passed: "未確認", ended: "終了", no_calls_today: "本日の通話はまだありません。",
 });
@@ -195,7 +195,7 @@ function pop(c, isLive, wrap) {
     <dl><dt>${t("name")}</dt><dd class="name" id="pop-name">${esc(c.customer_name) || "—"}</dd>
     <dt>${t("customer")}</dt><dd id="pop-id">${esc(c.customer_id) || "—"}</dd>
     <dt>${t("reason")}</dt><dd id="pop-reason">${esc(label("reason_", c.reason)) || "—"}</dd>
-    <dt>${t("number")}</dt><dd id="pop-ani">${esc(c.ani) || t("withheld")}</dd>
+    <dt>${t("number")}</dt><dd id="pop-ani">${esc(aniText(c.ani))}</dd>
     <dt>${t("line")}</dt><dd id="pop-line">${esc(c.line)}</dd>
     <dt>${t("method")}</dt><dd id="pop-method">${esc(label("method_", c.method))}</dd>
     <dt>${t("identified_by")}</dt><dd id="pop-idtype">${esc(label("idtype_", c.id_type)) || "—"}</dd>
@@ -205,7 +205,7 @@ function pop(c, isLive, wrap) {
     <dt>${t("wait")}</dt><dd id="pop-wait">${wait}</dd>
     <dt>${t("call_time")}</dt><dd id="pop-timer" ${since ? `data-since="${esc(since)}"` : ""}>${since ? "" : ended}</dd></dl>
     ${link ? `<a href="${esc(link)}" target="_blank" rel="noopener">${t("open_crm")}</a>` : ""}
-    ${wrap ? `<form id="wrap"><h2>${t("wrapup")}</h2><select name="code">${ui.wrapup_codes.map((w) => `<option value="${esc(w)}">${esc(wrapLabel(w))}</option>`).join("")}</select>
+    ${wrap ? `<form id="wrap"><h2>${t("wrapup")}</h2><select name="code" required><option value="">${t("choose_code")}</option>${ui.wrapup_codes.map((w) => `<option value="${esc(w)}">${esc(wrapLabel(w))}</option>`).join("")}</select>
       <label class="note">${t("note")}<textarea name="note" rows="3" maxlength="${ui.max_note_len}"></textarea></label>
       <span class="muted" id="note-count"></span><p class="muted">${esc(t("note_help").replace("{n}", ui.max_note_len))}</p>
       <button class="primary">${t("save")}</button> <span id="wrap-msg"></span></form>` : ""}</div>`;
@@ -216,6 +216,6 @@ function history(desk) {
   if (!desk.history.length) return `<p class="muted" id="history-empty">${t("no_calls_today")}</p>`;
   return `<table id="history-table"><tr><th>${t("started")}</th><th>${t("status")}</th><th>${t("reason")}</th><th>${t("name")}</th><th>${t("customer")}</th><th>${t("number")}</th><th>${t("duration")}</th><th>${t("wrapup")}</th></tr>
     ${desk.history.map((r) => `<tr class="click" data-id="${esc(r.id)}"><td>${fmtTime(r.started)}</td><td>${badge(r.status, true)}</td><td>${esc(label("reason_", r.reason))}</td>
-      <td>${esc(r.customer_name) || "—"}</td><td>${esc(r.customer_id) || "—"}</td><td>${esc(r.ani) || "—"}</td><td>${r.in_progress ? t("in_progress") : secs(r.duration_ms)}</td>
+      <td>${esc(r.customer_name) || "—"}</td><td>${esc(r.customer_id) || "—"}</td><td>${esc(aniText(r.ani))}</td><td>${r.in_progress ? t("in_progress") : secs(r.duration_ms)}</td>
       <td class="wrapup">${r.wrapup ? esc(wrapLabel(r.wrapup)) : r.in_progress ? "" : `<span class="pending">${t("pending")}</span>`}</td></tr>`).join("")}</table>`;
 }

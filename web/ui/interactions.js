@@ -57,7 +57,7 @@ async function interactions() {
     ${res.rows.map((r) => `<tr class="click" data-id="${esc(r.id)}"><td>${fmtTime(r.started)}</td><td>${esc(r.line)}</td>
       <td>${r.in_progress ? `<span class="badge small progress" data-status="in_progress">${t("in_progress")}</span> ` : ""}${badge(r.status, true)}</td>
       <td>${esc(label("reason_", r.reason))}</td><td>${esc(label("method_", r.method))}</td><td>${esc(r.customer_id)}</td><td>${esc(r.customer_name)}</td>
-      <td>${esc(r.ani)}</td><td>${r.wait_ms != null ? secs(r.wait_ms) : ""}</td><td>${r.in_progress ? t("in_progress") : secs(r.duration_ms)}</td>
+      <td>${esc(aniText(r.ani))}</td><td>${r.wait_ms != null ? secs(r.wait_ms) : ""}</td><td>${r.in_progress ? t("in_progress") : secs(r.duration_ms)}</td>
       <td>${esc(r.agent)}</td><td>${esc(wrapLabel(r.wrapup))}</td></tr>`).join("")}</table>` : `<p class="muted" id="no-match">${t("no_match")}</p>`}`;
   clickRows();
 }
@@ -72,7 +72,7 @@ async function interaction(id) {
   $("#main").innerHTML = `<h1>${t("detail")} · <span class="muted">${esc(x.id)}</span></h1><div class="pop" id="detail">
     ${x.in_progress ? `<span class="badge progress" data-status="in_progress">${t("in_progress")}</span> ` : ""}${badge(x.status)}${warning(x)}
     <dl><dt>${t("customer")}</dt><dd>${esc(x.customer_id) || "—"}</dd><dt>${t("name")}</dt><dd>${esc(x.customer_name) || "—"}</dd>
-    <dt>${t("reason")}</dt><dd>${esc(label("reason_", x.reason))}</dd><dt>${t("number")}</dt><dd id="detail-ani">${esc(x.ani) || t("withheld")}</dd>
+    <dt>${t("reason")}</dt><dd>${esc(label("reason_", x.reason))}</dd><dt>${t("number")}</dt><dd id="detail-ani">${esc(aniText(x.ani))}</dd>
     <dt>${t("line")}</dt><dd>${esc(x.line)}</dd><dt>${t("method")}</dt><dd>${esc(label("method_", x.method))}</dd>
     <dt>${t("identified_by")}</dt><dd>${esc(label("idtype_", x.id_type)) || "—"}</dd><dt>${t("factors")}</dt><dd>${factorList(x)}</dd>
     ${risk ? `<dt>${t("why_factors")}</dt><dd>${esc(risk)}</dd>` : ""}
@@ -83,6 +83,6 @@ async function interaction(id) {
     <dt>${t("agent_name")}</dt><dd>${esc(x.agent) || "—"}</dd><dt>${t("wrapup")}</dt><dd id="detail-wrapup">${esc(wrapLabel(x.wrapup)) || "—"}</dd>
     <dt>${t("note")}</dt><dd id="detail-note" class="note">${esc(x.note) || "—"}</dd></dl></div>
     ${x.timeline ? `<h2>${t("timeline")}</h2><table id="timeline"><tr><th>${t("offset")}</th><th>${t("event")}</th><th></th><th>${t("result")}</th></tr>
-    ${x.timeline.map((e) => `<tr><td class="num">${offset(e.at, x.started)}</td><td>${esc(label("ev_", e.kind))}</td><td>${esc(e.kind === "outcome" ? t(e.name) : label("op_", e.name))}</td>
+    ${x.timeline.map((e) => `<tr><td class="num">${offset(e.at, x.started)}</td><td>${esc(label("ev_", e.kind))}</td><td>${esc(e.kind === "outcome" ? t(e.name) : opLabel(e.name))}</td>
       <td>${esc(e.kind === "outcome" ? label("reason_", e.result) : label("res_", e.result))}${e.latency_ms ? " · " + e.latency_ms + " ms" : ""}</td></tr>`).join("")}</table>` : ""}`;
 }

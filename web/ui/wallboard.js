@@ -267,7 +267,7 @@ function dashboard() {
         kpiTile("unidentified_rate", wbPct(k.unidentified_rate), k.calls ? `${k.unidentified} / ${k.calls}` : "") +
         kpiTile("containment", wbPct(k.containment), k.calls ? `${k.self_service} / ${k.calls}` : "") +
         kpiTile("service_level", wbPct(k.service_level), wbTf("sl_note", { s: figs.service_level_seconds }), wbLevel(k.service_level, th.service_level_warn, th.service_level_alert, true)) +
-        kpiTile("asa", k.asa_s == null ? t("not_known") : wbMSS(k.asa_s), "", wbLevel(k.asa_s, th.asa_warn_seconds, th.asa_alert_seconds)) +
+        kpiTile("asa", k.asa_s == null ? "—" : wbMSS(k.asa_s), k.asa_s == null ? t("not_known") : "", wbLevel(k.asa_s, th.asa_warn_seconds, th.asa_alert_seconds)) +
         kpiTile("abandon_rate", wbPct(k.abandon_rate), k.queued ? `${k.abandoned} / ${k.queued}` : "", wbLevel(k.abandon_rate, th.abandon_warn, th.abandon_alert)) +
         kpiTile("longest", snap ? wbMSS(longest || 0) : "—", "", wbLevel(longest, th.longest_wait_warn_seconds, th.longest_wait_alert_seconds)) +
         kpiTile("waiting", snap ? waiting : "—", "");
