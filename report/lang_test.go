@@ -94,3 +94,18 @@ func literal(e ast.Expr) (string, bool) {
 	}
 	return constant.StringVal(tv.Value), true
 }
+
+// TestTokensBreakWhereAReaderExpects: a PDF cell breaks a route after a comma, not inside
+// its figures ("queue:retail,,,,3" / "00"), and never starts a line with a closing
+// bracket ("本人確認失敗（3回" / "）").
+func TestTokensBreakWhereAReaderExpects(t *testing.T) {
+	for in, want := range map[string]string{
+		"queue:retail,,,,300": "queue:retail,|,|,|,|300",
+		"本人確認失敗（3回）":          "本|人|確|認|失|敗|（|3|回）",
+		"Verification failed": "Verification |failed",
+	} {
+		if got := strings.Join(tokens(in), "|"); got != want {
+			t.Errorf("tokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

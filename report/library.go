@@ -545,7 +545,7 @@ func detail(_ context.Context, d *data) ([]Table, error) {
 		t.Note = l.trf("First %d of %d interactions; narrow the filter for the rest.", len(d.rows), d.total)
 	}
 	for _, r := range d.rows {
-		var dur float64
+		var dur any // nil ("—") for a call still in progress
 		if !r.Ended.IsZero() {
 			dur = r.Ended.Sub(r.Started).Seconds()
 		}

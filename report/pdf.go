@@ -87,7 +87,7 @@ func renderPDF(w io.Writer, r *Report, opt Options) error {
 		p.SetY(pageH - margin + 2)
 		p.SetFont("body", "", 8)
 		p.SetTextColor(120, 120, 120)
-		p.CellFormat(0, 5, "idv · "+r.Name+" · "+l.trf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
+		p.CellFormat(0, 5, "idv · "+r.Title+" · "+l.trf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
 	})
 	p.AddPage()
 	for _, t := range r.Tables {
@@ -467,20 +467,25 @@ func wrap(p *fpdf.Fpdf, s string, width float64) []string {
 	return lines
 }
 
-// tokens splits s into the pieces a line may break after: words with the spaces that
-// follow them, and each CJK character alone.
+// tokens splits s into the pieces a line may break after: words with the spaces or the
+// comma that follow them (a route's "queue:support,,,,300"), and each CJK character
+// alone — but a closing bracket or mark stays with the character before it, as Japanese
+// typesetting never starts a line with one.
 func tokens(s string) []string {
 	var out []string
 	start := 0
 	for i, r := range s {
 		switch {
+		case strings.ContainsRune("）」』】〕、。，．", r) && start == i && len(out) > 0:
+			out[len(out)-1] += string(r)
+			start = i + utf8.RuneLen(r)
 		case r >= 0x2E80: // CJK and full-width forms: a break may come on either side
 			if start < i {
 				out = append(out, s[start:i])
 			}
 			out = append(out, string(r))
 			start = i + utf8.RuneLen(r)
-		case r == ' ':
+		case r == ' ' || r == ',':
 			out = append(out, s[start:i+1])
 			start = i + 1
 		}
