@@ -8,7 +8,7 @@ Object.assign(T.en, {
   wb_window: "Window", wb_15m: "Last 15 minutes", wb_today: "Today", wb_line: "Line", wb_queue: "Queue",
   wb_all_lines: "All lines", wb_all_queues: "All queues", wb_tv: "Full screen", wb_tv_exit: "Exit full screen",
   kpi_calls: "Calls offered", kpi_verified_rate: "Verified", kpi_identified_rate: "Identified only",
-  kpi_unidentified_rate: "Not identified", kpi_containment: "Self-service (containment)", kpi_service_level: "Service level",
+  kpi_unidentified_rate: "Not identified", unident_note: "{n} / {c} · opt-outs and errors apart", kpi_containment: "Self-service (containment)", kpi_service_level: "Service level",
   kpi_asa: "Average speed of answer", kpi_abandon_rate: "Abandon rate", kpi_longest: "Longest current wait",
   kpi_waiting: "Waiting now", sl_note: "answered within {s} s", not_known: "not known", of_calls: "of {n} calls",
   level_warn: "Watch", level_alert: "Alert", agents_by_state: "Agents by state", ringing: "ringing", offline: "offline",
@@ -29,7 +29,7 @@ Object.assign(T.ja, {
   wb_window: "期間", wb_15m: "直近15分", wb_today: "本日", wb_line: "回線", wb_queue: "キュー",
   wb_all_lines: "全回線", wb_all_queues: "全キュー", wb_tv: "全画面表示", wb_tv_exit: "全画面を終了",
   kpi_calls: "着信数", kpi_verified_rate: "本人確認済み", kpi_identified_rate: "特定のみ",
-  kpi_unidentified_rate: "未特定", kpi_containment: "自己解決率", kpi_service_level: "サービスレベル",
+  kpi_unidentified_rate: "未特定", unident_note: "{n} / {c}・スキップとエラーは別", kpi_containment: "自己解決率", kpi_service_level: "サービスレベル",
   kpi_asa: "平均応答時間", kpi_abandon_rate: "放棄率", kpi_longest: "現在の最長待ち時間",
   kpi_waiting: "現在の待ち呼", sl_note: "{s}秒以内に応答", not_known: "不明", of_calls: "{n}件中",
   level_warn: "注意", level_alert: "警告", agents_by_state: "状態別エージェント", ringing: "呼出中", offline: "オフライン",
@@ -264,7 +264,7 @@ function dashboard() {
         kpiTile("calls", k.calls, t(wbSel.window === "15m" ? "wb_15m" : "wb_today")) +
         kpiTile("verified_rate", wbPct(k.verified_rate), k.calls ? `${k.verified} / ${k.calls}` : "") +
         kpiTile("identified_rate", wbPct(k.identified_rate), k.calls ? `${k.identified} / ${k.calls}` : "") +
-        kpiTile("unidentified_rate", wbPct(k.unidentified_rate), k.calls ? `${k.unidentified} / ${k.calls}` : "") +
+        kpiTile("unidentified_rate", wbPct(k.unidentified_rate), k.calls ? t("unident_note").replace("{n}", k.unidentified).replace("{c}", k.calls) : "") +
         kpiTile("containment", wbPct(k.containment), k.calls ? `${k.self_service} / ${k.calls}` : "") +
         kpiTile("service_level", wbPct(k.service_level), wbTf("sl_note", { s: figs.service_level_seconds }), wbLevel(k.service_level, th.service_level_warn, th.service_level_alert, true)) +
         kpiTile("asa", k.asa_s == null ? "—" : wbMSS(k.asa_s), k.asa_s == null ? t("not_known") : "", wbLevel(k.asa_s, th.asa_warn_seconds, th.asa_alert_seconds)) +
