@@ -139,6 +139,12 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		return nil, err
 	}
 	observers := []Observer{a.metrics, a.Live}
+	var connect AgentConnect = a.Live
+	if cfg.ARI.URL == "" {
+		// No ARI to follow the queued calls: their outcome from idv's own times.
+		qt := &QueueTimes{Sink: st, Next: a.Live, Log: log, Timeout: cfg.Store.RecordTimeout}
+		observers, connect = append(observers, qt), qt
+	}
 	if c := cfg.ARI; c.URL != "" {
 		obs := &idvari.Observer{Sink: st, Log: log, Answered: a.Live.AgentConnected, AgentState: a.Live.SetAgentState}
 		observers = append(observers, obs) // it follows the calls idv queues
@@ -170,7 +176,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	for _, script := range flowScripts {
 		mux.Handle(string(script), a.calls)
 	}
-	mux.Handle(AgentScript, &Agents{Log: log, Connect: a.Live})
+	mux.Handle(AgentScript, &Agents{Log: log, Connect: connect})
 	maxConns := cfg.AGI.MaxConnections
 	if maxConns == 0 {
 		maxConns = agi.DefaultMaxConns(fdReserve(cfg))

@@ -168,9 +168,9 @@ var japanese = map[string]string{
 	"Calls = Self-service + To agents + Hung up in the IVR. Self-service: routed to the dialplan (goto or continue) rather than to a queue. Containment: self-service out of all calls.": "通話数 = 自動応答で完結 + エージェントへ + IVR内で切断。自動応答で完結：キューではなくダイヤルプランへ転送した通話。自己解決率：全通話に対する自動応答で完結の割合。",
 	"Calls = Answered + Errors. Latency in whole milliseconds, from idv's side: the request and the answer.":                                                                             "呼び出し数 = 応答 + エラー。応答時間はidv側で計測したミリ秒（要求から応答まで）。",
 	"Errors = the kinds' columns.": "エラー = 各種類の列の合計。",
-	"Offered = Answered + Abandoned + Timed out / left + Ending not known. Wait and talk as m:ss (h:mm:ss from an hour on).": "着信 = 応答 + 放棄 + タイムアウト・離脱 + 結果不明。待ち時間と通話時間は分:秒（1時間以上は時:分:秒）。",
-	"Wait and talk times come from the ARI observer; none are recorded for this period (—).":                                 "待ち時間・通話時間はARIの監視から得ます。この期間には記録がありません（—）。",
-	"First %d of %d interactions; narrow the filter for the rest.":                                                           "%[2]d件中、最初の%[1]d件。残りは条件を絞って出力してください。",
+	"Offered = Answered + Abandoned + Timed out / left + Ending not known. Wait and talk as m:ss (h:mm:ss from an hour on).":        "着信 = 応答 + 放棄 + タイムアウト・離脱 + 結果不明。待ち時間と通話時間は分:秒（1時間以上は時:分:秒）。",
+	"Wait and talk times come from ARI, or without it from the queue member gosub's /agent; none are recorded for this period (—).": "待ち時間・通話時間はARI、またはARIなしではキューメンバーのgosubの/agentから得ます。この期間には記録がありません（—）。",
+	"First %d of %d interactions; narrow the filter for the rest.":                                                                  "%[2]d件中、最初の%[1]d件。残りは条件を絞って出力してください。",
 
 	// Header, footer, filter.
 	"generated":                       "作成",

@@ -516,7 +516,7 @@ func queues(_ context.Context, d *data) ([]Table, error) {
 			avg(m, "wait_ms", "waits"), avg(m, "talk_ms", "talks")})
 	}
 	if !known {
-		qt.Note += " " + l.tr("Wait and talk times come from the ARI observer; none are recorded for this period (—).")
+		qt.Note += " " + l.tr("Wait and talk times come from ARI, or without it from the queue member gosub's /agent; none are recorded for this period (—).")
 	}
 	at := Table{Columns: []Column{{Name: l.tr("Agent")}, {Name: l.tr("Answered"), Kind: Int}, {Name: l.tr("Talk time"), Kind: Seconds},
 		{Name: l.tr("Avg talk"), Kind: Seconds}}}
