@@ -138,13 +138,13 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 		a.close()
 		return nil, err
 	}
-	observers := []Observer{a.metrics, a.Live}
-	var connect AgentConnect = a.Live
+	observers := []Observer{a.metrics}
 	if cfg.ARI.URL == "" {
-		// No ARI to follow the queued calls: their outcome from idv's own times.
-		qt := &QueueTimes{Sink: st, Next: a.Live, Log: log, Timeout: cfg.Store.RecordTimeout}
-		observers, connect = append(observers, qt), qt
+		// No ARI to follow the queued calls: their outcome from idv's own times, read from
+		// the hub before it forgets the call.
+		observers = append(observers, &QueueTimes{Sink: st, Hub: a.Live, Log: log, Timeout: cfg.Store.RecordTimeout})
 	}
+	observers = append(observers, a.Live)
 	if c := cfg.ARI; c.URL != "" {
 		obs := &idvari.Observer{Sink: st, Log: log, Answered: a.Live.AgentConnected, AgentState: a.Live.SetAgentState}
 		observers = append(observers, obs) // it follows the calls idv queues
@@ -176,7 +176,7 @@ func Start(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, e
 	for _, script := range flowScripts {
 		mux.Handle(string(script), a.calls)
 	}
-	mux.Handle(AgentScript, &Agents{Log: log, Connect: connect})
+	mux.Handle(AgentScript, &Agents{Log: log, Connect: a.Live})
 	maxConns := cfg.AGI.MaxConnections
 	if maxConns == 0 {
 		maxConns = agi.DefaultMaxConns(fdReserve(cfg))

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/idv-project/idv/flow"
+	"github.com/idv-project/idv/live"
 )
 
 // QueueSink stores a queued call's outcome (store.Store implements it).
@@ -16,88 +16,39 @@ type QueueSink interface {
 }
 
 // QueueTimes records a queued call's outcome — the agent, the wait, the talk, how it
-// ended — from what idv itself sees, where no ARI observer follows the calls: the queue
-// entered as the flow sends Queue(), the answer as the /agent script runs on the agent's
-// channel, the end as Queue() returns. Without it, a site without ARI had no wait, talk,
-// speed of answer or service level in any report. It is an Observer of the calls, and
-// the AgentConnect of the /agent script, which it passes on to Next.
+// ended — from what idv itself sees, where no ARI observer follows the calls: the live
+// hub has when the call was queued (the flow's route to the queue) and answered (the
+// /agent script on the agent's channel), and the call ends as Queue() returns. Without
+// it, a site without ARI had no wait, talk, speed of answer or service level in any
+// report. It is an Observer that must come before the hub, which forgets a call as it
+// ends.
 type QueueTimes struct {
 	Sink QueueSink
-	Next AgentConnect
+	Hub  *live.Hub
 	Log  zerolog.Logger
 	// Timeout bounds the outcome's write, at the end of the call.
 	Timeout time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-
-	mu    sync.Mutex
-	calls map[string]*queuedCall // this instance's calls in a queue, by interaction
-}
-
-type queuedCall struct {
-	queue             string
-	entered, answered time.Time
-	agent             string
-}
-
-func (q *QueueTimes) now() time.Time {
-	if q.Now != nil {
-		return q.Now()
-	}
-	return time.Now()
 }
 
 // CallStarted implements Observer.
 func (q *QueueTimes) CallStarted(string, string, string) {}
 
+// Step implements Observer.
+func (q *QueueTimes) Step(*flow.Interaction, flow.Event) {}
+
 // AGICommand implements Observer.
 func (q *QueueTimes) AGICommand(string, time.Duration) {}
 
-// Step implements Observer: the route to a queue is the call entering it.
-func (q *QueueTimes) Step(in *flow.Interaction, ev flow.Event) {
-	if ev.Kind != flow.EventRoute {
-		return
-	}
-	name := flow.QueueOf(ev.Name)
-	if name == "" {
-		return
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.calls == nil {
-		q.calls = map[string]*queuedCall{}
-	}
-	q.calls[in.ID] = &queuedCall{queue: name, entered: ev.At}
-}
-
-// AgentConnected implements AgentConnect: the first agent to answer a call of this
-// instance's queues is its answer.
-func (q *QueueTimes) AgentConnected(ctx context.Context, id, agent string) error {
-	err := q.Next.AgentConnected(ctx, id, agent)
-	q.mu.Lock()
-	if c := q.calls[id]; c != nil && c.answered.IsZero() {
-		c.agent, c.answered = agent, q.now()
-	}
-	q.mu.Unlock()
-	return err
-}
-
 // CallEnded implements Observer: a queued call's outcome is stored as it leaves idv.
 func (q *QueueTimes) CallEnded(id string, in *flow.Interaction) {
-	q.mu.Lock()
-	c := q.calls[id]
-	delete(q.calls, id)
-	q.mu.Unlock()
-	if c == nil || in == nil {
+	c, ok := q.Hub.Call(id)
+	if !ok || in == nil || c.QueuedAt.IsZero() {
 		return
 	}
-	o := flow.QueueOutcome{Queue: c.queue, Agent: c.agent, Entered: c.entered, Answered: c.answered, Ended: in.Ended}
-	if o.Ended.IsZero() {
-		o.Ended = q.now()
-	}
+	o := flow.QueueOutcome{Queue: c.Queue, Entered: c.QueuedAt, Ended: in.Ended}
 	switch {
-	case !c.answered.IsZero():
-		o.Result = flow.QueueAnswered
+	case !c.AnsweredAt.IsZero():
+		o.Result, o.Agent, o.Answered = flow.QueueAnswered, c.Agent, c.AnsweredAt
 	case in.QueueStatus != "" && in.QueueStatus != "CONTINUE":
 		o.Result = flow.QueueLeft(in.QueueStatus) // TIMEOUT, FULL, LEAVEEMPTY…: unanswered
 	default:

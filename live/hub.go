@@ -425,6 +425,18 @@ func (h *Hub) Pop(agent string) (*Call, *Agent) {
 	return nil, &ag
 }
 
+// Call is this instance's call id as the live views have it now: its queue, when it
+// was queued and answered, by which agent.
+func (h *Hub) Call(id string) (Call, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.calls[id]
+	if c == nil {
+		return Call{}, false
+	}
+	return *c, true
+}
+
 // Snapshot is the live state now.
 func (h *Hub) Snapshot() Snapshot {
 	h.mu.Lock()
