@@ -88,32 +88,29 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 		k := s.Known()
 		out.Lines, out.Queues = slices.Compact(slices.Sorted(slices.Values(k.Lines))), slices.Compact(slices.Sorted(slices.Values(k.Queues)))
 	}
-	if out.Agents == nil {
+	// The configuration's agents (or the users' that name one), the live ones, and those
+	// the records name: without users that name agents, or ARI to report them, a
+	// supervisor could otherwise pick no desk until an agent took a call. A list of this
+	// answer's own: appending to s.UI's would write into it.
+	agents := slices.Clone(s.UI.Agents)
+	if agents == nil {
 		for _, u := range s.Access.Users {
-			if u.Agent != "" && !slices.Contains(out.Agents, u.Agent) {
-				out.Agents = append(out.Agents, u.Agent)
+			if u.Agent != "" {
+				agents = append(agents, u.Agent)
 			}
 		}
 	}
 	if s.Live != nil {
 		for _, a := range s.Live.Snapshot().Agents {
-			if !slices.Contains(out.Agents, a.Agent) {
-				out.Agents = append(out.Agents, a.Agent)
-			}
+			agents = append(agents, a.Agent)
 		}
 	}
 	if s.Reports != nil {
-		// And the agents the records name: without users that name agents, or ARI to
-		// report them, a supervisor could pick no desk until an agent took a call.
 		if recorded, err := s.Reports.RecordedValues(r.Context(), store.FieldAgent); err == nil {
-			for _, a := range recorded {
-				if !slices.Contains(out.Agents, a) {
-					out.Agents = append(out.Agents, a)
-				}
-			}
+			agents = append(agents, recorded...)
 		}
 	}
-	slices.Sort(out.Agents)
+	out.Agents = slices.Compact(slices.Sorted(slices.Values(agents)))
 	writeJSON(w, out)
 }
 
