@@ -46,7 +46,9 @@ func durationAt(t reflect.Type, key toml.Key) bool {
 	return t == reflect.TypeFor[time.Duration]()
 }
 
-// fieldNamed is the field of the struct type t whose toml key is name.
+// fieldNamed is the field of the struct type t whose toml key is name. Unlike tomlName
+// it passes over a field without a tag (a type of another package, which a mistaken
+// key can reach) rather than panic.
 func fieldNamed(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)

@@ -56,10 +56,8 @@ func walk(v reflect.Value, prefix string, f func(key string, v reflect.Value)) {
 
 // field is the field of struct v whose toml name is name.
 func field(v reflect.Value, name string) reflect.Value {
-	for i := range v.NumField() {
-		if tomlName(v.Type().Field(i)) == name {
-			return v.Field(i)
-		}
+	if f, ok := fieldNamed(v.Type(), name); ok {
+		return v.FieldByIndex(f.Index)
 	}
 	panic("config: no key " + name + " in " + v.Type().String())
 }
